@@ -1,0 +1,132 @@
+import type {Store} from '@subsquid/typeorm-store'
+import type {NetworkConfig} from '../config'
+import {BatchContext, hexBytes, type DecodedLog, type LogRecord} from './context'
+import {decodeLog, type Family} from './decode'
+import {sandboxHashOfOutput} from './outputs'
+import {handleTangle, prefetchTangle} from './handlers/tangle'
+import {handleRegistry, prefetchRegistry} from './handlers/registry'
+import {handleRestaking, prefetchRestaking} from './handlers/restaking'
+import {handleSandbox, handleSettlement, handleTrading, prefetchProduct} from './handlers/products'
+
+export interface BlockLike {
+    header: {height: number; hash: string; timestamp: number}
+    logs: {
+        id: string
+        address: string
+        topics: string[]
+        data: string
+        logIndex: number
+        transactionIndex: number
+        transactionHash: string
+    }[]
+}
+
+/**
+ * Handle one batch of blocks: decode every log (recording what does not decode), load every row the batch reads with
+ * one query per table, run the handlers in log order in memory, then write in foreign-key order.
+ */
+export async function handleBatch(
+    store: Store,
+    config: NetworkConfig,
+    families: Map<string, Family>,
+    blocks: BlockLike[],
+): Promise<BatchContext> {
+    const ctx = new BatchContext(store, config)
+    const decoded: DecodedLog[] = []
+
+    for (const block of blocks) {
+        for (const raw of block.logs) {
+            const log: LogRecord = {
+                ...raw,
+                address: raw.address.toLowerCase(),
+                block: {height: block.header.height, hash: block.header.hash, timestamp: block.header.timestamp},
+            }
+            const family = families.get(log.address) ?? 'vault'
+            const result = decodeLog(family, log)
+            if (!result.ok) {
+                ctx.recordUnhandled(log, result.reason, result.detail, result.eventName)
+                continue
+            }
+            decoded.push({
+                log,
+                family,
+                name: result.shape.name,
+                shape: result.shape.shape,
+                args: result.args,
+                stringParams: result.shape.stringParams,
+            })
+        }
+    }
+
+    const membershipServices = new Set<string>()
+    const requestIds = new Set<string>()
+    const endpointServices = new Set<string>()
+    for (const d of decoded) {
+        switch (d.family) {
+            case 'tangle':
+                prefetchTangle(ctx, d, membershipServices, requestIds)
+                if (d.name === 'JobResultSubmitted' || d.name === 'AggregatedResultSubmitted') {
+                    const hash = sandboxHashOfOutput(hexBytes(d.args.output))
+                    if (hash) ctx.sandboxes.want(hash)
+                }
+                break
+            case 'registry':
+                prefetchRegistry(ctx, d)
+                break
+            case 'restaking':
+                prefetchRestaking(ctx, d)
+                break
+            default:
+                prefetchProduct(ctx, d, endpointServices)
+        }
+    }
+    await Promise.all([
+        ctx.blueprints.load(store),
+        ctx.operators.load(store),
+        ctx.registrations.load(store),
+        ctx.requests.load(store),
+        ctx.services.load(store),
+        ctx.jobCalls.load(store),
+        ctx.serviceStates.load(store),
+        ctx.slashes.load(store),
+        ctx.sandboxes.load(store),
+        ctx.vaults.load(store),
+        ctx.signers.load(store),
+        ctx.redemptions.load(store),
+        ctx.books.load(store),
+        ctx.loadActiveMemberships(membershipServices),
+        ctx.loadResponses(requestIds),
+        ctx.loadActiveEndpoints(endpointServices),
+    ])
+
+    for (const d of decoded) {
+        try {
+            switch (d.family) {
+                case 'tangle':
+                    handleTangle(ctx, d)
+                    break
+                case 'registry':
+                    handleRegistry(ctx, d)
+                    break
+                case 'restaking':
+                    handleRestaking(ctx, d)
+                    break
+                case 'sandbox':
+                    handleSandbox(ctx, d)
+                    break
+                case 'settlement':
+                case 'surplusManager':
+                    handleSettlement(ctx, d)
+                    break
+                default:
+                    handleTrading(ctx, d)
+            }
+            ctx.counters.handled += 1
+        } catch (err) {
+            // A handler bug must not stop indexing or lose the log: keep it with the error for a later re-index.
+            ctx.recordUnhandled(d.log, 'HANDLER_ERROR', (err as Error).stack ?? String(err), d.name)
+        }
+    }
+    await ctx.flush()
+    return ctx
+}

@@ -1,0 +1,277 @@
+import type {Store} from '@subsquid/typeorm-store'
+import {In} from 'typeorm'
+import type {NetworkConfig} from '../config'
+import * as m from '../model'
+import {EntityCache} from './cache'
+import type {Family} from './decode'
+import {chainString, toJsonValue, type ChainString} from './strings'
+
+/** The squid log as the handlers see it (a subset of evm-processor's Log). */
+export interface LogRecord {
+    id: string
+    address: string
+    topics: string[]
+    data: string
+    logIndex: number
+    transactionIndex: number
+    transactionHash: string
+    block: {height: number; hash: string; timestamp: number}
+}
+
+/** A log that decoded, with the family and shape it decoded as. */
+export interface DecodedLog {
+    log: LogRecord
+    family: Family
+    name: string
+    shape: string
+    args: Record<string, any>
+    stringParams: string[]
+}
+
+/** Counters a batch reports to the logs and metrics. */
+export interface BatchCounters {
+    handled: number
+    unhandled: Record<string, number>
+}
+
+/**
+ * State of one batch: caches of mutable entities, lists of append-only rows, and helpers the handlers share.
+ * Handlers run strictly in log order and only touch memory; `flush` writes everything in foreign-key order.
+ */
+export class BatchContext {
+    readonly blueprints = new EntityCache(m.Blueprint)
+    readonly operators = new EntityCache(m.Operator)
+    readonly registrations = new EntityCache(m.Registration)
+    readonly requests = new EntityCache(m.ServiceRequest)
+    readonly requestResponses = new EntityCache(m.ServiceRequestResponse)
+    readonly services = new EntityCache(m.Service)
+    readonly memberships = new EntityCache(m.ServiceMembership)
+    readonly jobCalls = new EntityCache(m.JobCall)
+    readonly serviceStates = new EntityCache(m.OperatorServiceState)
+    readonly slashes = new EntityCache(m.Slash)
+    readonly sandboxes = new EntityCache(m.Sandbox)
+    readonly endpoints = new EntityCache(m.ProvisionedEndpoint)
+    readonly vaults = new EntityCache(m.BotVault)
+    readonly signers = new EntityCache(m.VaultSigner)
+    readonly redemptions = new EntityCache(m.Redemption)
+    readonly books = new EntityCache(m.Book)
+
+    /** Append-only rows, inserted after the mutable entities they refer to. */
+    readonly inserts = {
+        sourceUpdates: [] as m.BlueprintSourceUpdate[],
+        sourceAcks: [] as m.BlueprintSourceAck[],
+        transfers: [] as m.BlueprintTransfer[],
+        stakeChanges: [] as m.OperatorStakeChange[],
+        registrationChanges: [] as m.RegistrationChange[],
+        jobResults: [] as m.JobResult[],
+        secretExposures: [] as m.SecretExposure[],
+        heartbeats: [] as m.Heartbeat[],
+        statusEvents: [] as m.StatusEvent[],
+        heartbeatConfigChanges: [] as m.HeartbeatConfigChange[],
+        metrics: [] as m.Metric[],
+        teeAttestations: [] as m.TeeAttestation[],
+        productEvents: [] as m.ProductEvent[],
+        trades: [] as m.Trade[],
+        fills: [] as m.SettlementFill[],
+        batches: [] as m.SettlementBatch[],
+        unhandled: [] as m.UnhandledLog[],
+    }
+
+    readonly counters: BatchCounters = {handled: 0, unhandled: {}}
+
+    /** Active memberships loaded per service id, so membership lookups never query per log. */
+    private readonly activeMembershipsLoaded = new Set<string>()
+    private readonly responsesLoaded = new Set<string>()
+    private readonly endpointsLoaded = new Set<string>()
+
+    constructor(
+        readonly store: Store,
+        readonly config: NetworkConfig,
+    ) {}
+
+    // ---- loading -------------------------------------------------------------------------------------------
+
+    /** Load all active memberships of these services into the membership cache. */
+    async loadActiveMemberships(serviceIds: Iterable<string>): Promise<void> {
+        const ids = [...new Set(serviceIds)].filter((id) => !this.activeMembershipsLoaded.has(id))
+        if (ids.length === 0) return
+        for (const id of ids) this.activeMembershipsLoaded.add(id)
+        const found = await this.store.find(m.ServiceMembership, {
+            where: {service: {id: In(ids)}, active: true},
+            loadRelationIds: {disableMixedMap: true},
+        } as any)
+        this.memberships.adopt(found)
+    }
+
+    /** Load every response of these requests into the response cache. */
+    async loadResponses(requestIds: Iterable<string>): Promise<void> {
+        const ids = [...new Set(requestIds)].filter((id) => !this.responsesLoaded.has(id))
+        if (ids.length === 0) return
+        for (const id of ids) this.responsesLoaded.add(id)
+        const found = await this.store.find(m.ServiceRequestResponse, {
+            where: {request: {id: In(ids)}},
+            loadRelationIds: {disableMixedMap: true},
+        } as any)
+        this.requestResponses.adopt(found)
+    }
+
+    /** Load the active provisioned endpoints of these services. */
+    async loadActiveEndpoints(serviceIds: Iterable<string>): Promise<void> {
+        const ids = [...new Set(serviceIds)].filter((id) => !this.endpointsLoaded.has(id))
+        if (ids.length === 0) return
+        for (const id of ids) this.endpointsLoaded.add(id)
+        const found = await this.store.find(m.ProvisionedEndpoint, {
+            where: {service: {id: In(ids)}, active: true},
+            loadRelationIds: {disableMixedMap: true},
+        } as any)
+        this.endpoints.adopt(found)
+    }
+
+    activeMembership(serviceId: string, operator: string): m.ServiceMembership | undefined {
+        return this.memberships
+            .values()
+            .find((ms) => ms.active && ms.service.id === serviceId && ms.operator.id === operator)
+    }
+
+    activeMembershipsOf(serviceId: string): m.ServiceMembership[] {
+        return this.memberships.values().filter((ms) => ms.active && ms.service.id === serviceId)
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------------------
+
+    /** The operator row for an address, created on first sight. */
+    operator(address: string, log: LogRecord): m.Operator {
+        const id = address.toLowerCase()
+        const existing = this.operators.get(id)
+        if (existing) return existing
+        return this.operators.set(
+            new m.Operator({
+                id,
+                stake: 0n,
+                restakingStatus: 'NONE',
+                unstakeScheduled: 0n,
+                leavingReadyRound: null,
+                firstSeenBlock: log.block.height,
+                firstSeenAt: new Date(log.block.timestamp),
+            }),
+        )
+    }
+
+    /** Keep a product event as it is, with every decoded field. */
+    recordProductEvent(d: DecodedLog, fields: {serviceId?: bigint | null; callId?: bigint | null; vault?: string | null; operator?: string | null} = {}): void {
+        const log = d.log
+        this.inserts.productEvents.push(
+            new m.ProductEvent({
+                id: log.id,
+                family: d.family,
+                kind: d.name,
+                contract: log.address,
+                serviceId: fields.serviceId ?? null,
+                callId: fields.callId ?? null,
+                vault: fields.vault?.toLowerCase() ?? null,
+                operator: fields.operator?.toLowerCase() ?? null,
+                detail: toJsonValue(displayArgs(d)) as object,
+                blockNumber: log.block.height,
+                timestamp: new Date(log.block.timestamp),
+                txHash: log.transactionHash,
+            }),
+        )
+    }
+
+    recordUnhandled(log: LogRecord, reason: string, detail: string, eventName?: string): void {
+        this.counters.unhandled[reason] = (this.counters.unhandled[reason] ?? 0) + 1
+        this.inserts.unhandled.push(
+            new m.UnhandledLog({
+                id: log.id,
+                address: log.address,
+                topic0: log.topics[0] ?? null,
+                topics: log.topics,
+                data: maskTokenBytes(log.data),
+                blockNumber: log.block.height,
+                blockHash: log.block.hash,
+                logIndex: log.logIndex,
+                transactionIndex: log.transactionIndex,
+                txHash: log.transactionHash,
+                timestamp: new Date(log.block.timestamp),
+                reason,
+                eventName: eventName ?? null,
+                detail: detail.slice(0, 2000),
+            }),
+        )
+    }
+
+    // ---- writing -------------------------------------------------------------------------------------------
+
+    async flush(): Promise<void> {
+        const s = this.store
+        // Parents before children: every foreign key points at a row written earlier in this list.
+        await this.operators.save(s)
+        await this.blueprints.save(s)
+        await this.registrations.save(s)
+        await this.requests.save(s)
+        await this.requestResponses.save(s)
+        await this.services.save(s)
+        await this.memberships.save(s)
+        await this.jobCalls.save(s)
+        await this.serviceStates.save(s)
+        await this.slashes.save(s)
+        await this.sandboxes.save(s)
+        await this.endpoints.save(s)
+        await this.vaults.save(s)
+        await this.signers.save(s)
+        await this.redemptions.save(s)
+        await this.books.save(s)
+        const i = this.inserts
+        for (const rows of [
+            i.sourceUpdates,
+            i.sourceAcks,
+            i.transfers,
+            i.stakeChanges,
+            i.registrationChanges,
+            i.jobResults,
+            i.secretExposures,
+            i.heartbeats,
+            i.statusEvents,
+            i.heartbeatConfigChanges,
+            i.metrics,
+            i.teeAttestations,
+            i.productEvents,
+            i.trades,
+            i.fills,
+            i.batches,
+            i.unhandled,
+        ] as {id: string}[][]) {
+            if (rows.length > 0) await s.insert(rows as any)
+        }
+    }
+}
+
+/** Decoded arguments with string parameters in display form. */
+export function displayArgs(d: DecodedLog): Record<string, any> {
+    if (d.stringParams.length === 0) return d.args
+    const out = {...d.args}
+    for (const key of d.stringParams) out[key] = str(out[key]).display
+    return out
+}
+
+export function blockTime(log: LogRecord): Date {
+    return new Date(log.block.timestamp)
+}
+
+/** Decode chain string bytes given as 0x-hex. */
+export function str(hex: string): ChainString {
+    return chainString(hexBytes(hex))
+}
+
+export function hexBytes(hex: string): Uint8Array {
+    return Uint8Array.from(Buffer.from(hex.startsWith('0x') ? hex.slice(2) : hex, 'hex'))
+}
+
+/** ABI-encoded bytes of `"token":"…"` never reach the database: the value's bytes are replaced by `*`. */
+export function maskTokenBytes(dataHex: string): string {
+    const bytes = Buffer.from(dataHex.slice(2), 'hex')
+    const text = bytes.toString('latin1')
+    const masked = text.replace(/("token"\s*:\s*")([^"]*)(")/g, (_all, a: string, value: string, b: string) => a + '*'.repeat(value.length) + b)
+    if (masked === text) return dataHex
+    return '0x' + Buffer.from(masked, 'latin1').toString('hex')
+}

@@ -1,0 +1,67 @@
+import {keccak256, toHex} from 'viem'
+
+/** A string read from the chain: a form safe to store as PostgreSQL text, the exact bytes, and whether they were valid UTF-8. */
+export interface ChainString {
+    display: string
+    raw: Uint8Array
+    validUtf8: boolean
+}
+
+const strictDecoder = new TextDecoder('utf-8', {fatal: true, ignoreBOM: true})
+const lenientDecoder = new TextDecoder('utf-8', {fatal: false, ignoreBOM: true})
+
+/** U+2400 SYMBOL FOR NULL: PostgreSQL text cannot hold U+0000, and U+FFFD already stands for invalid bytes. */
+const NUL_STAND_IN = '\u2400'
+
+/**
+ * Build the stored forms of chain string bytes. Invalid UTF-8 sequences become U+FFFD and NUL becomes U+2400 in the
+ * display form, so inserts never fail and the two cases stay apart; `raw` keeps every byte.
+ */
+export function chainString(raw: Uint8Array): ChainString {
+    let validUtf8 = true
+    let text: string
+    try {
+        text = strictDecoder.decode(raw)
+    } catch {
+        validUtf8 = false
+        text = lenientDecoder.decode(raw)
+    }
+    return {display: text.split('\u0000').join(NUL_STAND_IN), raw, validUtf8}
+}
+
+/** Make any JS string safe for PostgreSQL text and jsonb (no U+0000). */
+export function safeText(text: string): string {
+    return text.includes('\u0000') ? text.split('\u0000').join(NUL_STAND_IN) : text
+}
+
+/**
+ * Convert a decoded ABI value into JSON that PostgreSQL jsonb accepts: bigints become decimal strings, byte arrays
+ * hex, strings lose U+0000.
+ */
+export function toJsonValue(value: unknown): unknown {
+    if (typeof value === 'bigint') return value.toString()
+    if (typeof value === 'string') return safeText(value)
+    if (value instanceof Uint8Array) return toHex(value)
+    if (Array.isArray(value)) return value.map(toJsonValue)
+    if (value !== null && typeof value === 'object') {
+        const out: Record<string, unknown> = {}
+        for (const [k, v] of Object.entries(value)) out[safeText(k)] = toJsonValue(v)
+        return out
+    }
+    return value
+}
+
+/** keccak256 of a secret's UTF-8 bytes, to match it later without keeping it. */
+export function secretHash(secret: string): string {
+    return keccak256(new TextEncoder().encode(secret))
+}
+
+/**
+ * A redacted form of a secret: its first four characters (enough to recognise a token family such as `sbx_`, too few
+ * to use it) and its length. Secrets of eight characters or fewer show no characters at all.
+ */
+export function redactSecret(secret: string): string {
+    const chars = [...secret]
+    const prefix = chars.length > 8 ? chars.slice(0, 4).join('') : ''
+    return `${safeText(prefix)}…[${chars.length} chars]`
+}

@@ -1,0 +1,5 @@
+export * from './types'
+export * from './products'
+export * from './errors'
+export * from './load'
+export {NETWORK_PRESETS, DEVNET_ADDRESSES, DEVNET_BLUEPRINTS} from './networks/presets'

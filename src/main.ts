@@ -1,0 +1,62 @@
+import {TypeormDatabase} from '@subsquid/typeorm-store'
+import {createLogger} from '@subsquid/logger'
+import {Counter, type Registry} from 'prom-client'
+import {loadNetworkConfig, ConfigError, redactUrlForLog} from './config'
+import {createProcessor, familiesByAddress} from './chain/processor'
+import {handleBatch} from './chain/batch'
+
+const log = createLogger('proofgap:processor')
+
+function main(): void {
+    let config
+    try {
+        config = loadNetworkConfig()
+    } catch (err) {
+        if (err instanceof ConfigError) {
+            log.fatal(err.message)
+            process.exit(2)
+        }
+        throw err
+    }
+    const toBlock = process.env.PROCESSOR_TO_BLOCK ? Number(process.env.PROCESSOR_TO_BLOCK) : undefined
+    const processor = createProcessor(config, {toBlock})
+    const families = familiesByAddress(config)
+    const metrics = registerMetrics(processor)
+    log.info({network: config.name, chain_id: config.chainId, rpc: redactUrlForLog(config.rpcUrl), to_block: toBlock}, 'starting processor')
+
+    const db = new TypeormDatabase({supportHotBlocks: true, stateSchema: `squid_processor_${config.name.replace(/[^a-z0-9]/gi, '_')}`})
+    processor.run(db, async (ctx) => {
+        const batch = await handleBatch(ctx.store, config!, families, ctx.blocks)
+        metrics?.handled.inc(batch.counters.handled)
+        const unhandled = Object.entries(batch.counters.unhandled)
+        for (const [reason, count] of unhandled) metrics?.unhandled.inc({reason}, count)
+        if (unhandled.length > 0) {
+            const first = ctx.blocks[0].header.height
+            const last = ctx.blocks[ctx.blocks.length - 1].header.height
+            ctx.log.warn({from_block: first, to_block: last, unhandled: batch.counters.unhandled}, 'logs kept in unhandled_log or counted')
+        }
+    })
+}
+
+/**
+ * Counters beside the processor's own metrics. The processor keeps its prometheus registry private; reaching it is
+ * the only way to serve our counters on the same port.
+ */
+function registerMetrics(processor: unknown): {handled: Counter; unhandled: Counter<'reason'>} | undefined {
+    // NOTE: relies on a private method of @subsquid/evm-processor 1.27 (getPrometheusServer().registry); without it the
+    // counts still reach the logs.
+    const server = (processor as {getPrometheusServer?: () => {registry?: Registry}}).getPrometheusServer?.()
+    const registry = server?.registry
+    if (!registry) return undefined
+    return {
+        handled: new Counter({name: 'proofgap_logs_handled_total', help: 'Logs decoded and applied', registers: [registry]}),
+        unhandled: new Counter({
+            name: 'proofgap_logs_unhandled_total',
+            help: 'Logs stored in unhandled_log or counted, by reason',
+            labelNames: ['reason'],
+            registers: [registry],
+        }),
+    }
+}
+
+main()

@@ -1,0 +1,7 @@
+export * from './classify-address'
+export * from './address-policy'
+export * from './redact-url'
+export * from './retry-after'
+export * from './host-limiter'
+export {type ConnectFunction, type ConnectTarget, connectToAddress} from './http-exchange'
+export * from './safe-fetch'

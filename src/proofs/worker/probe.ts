@@ -1,0 +1,113 @@
+import {performance} from 'node:perf_hooks'
+import type {LocalAccount} from 'viem'
+import type {ProofKind} from '../kinds'
+import {evaluate, followUpRequestsFor, requestsFor, MAX_FOLLOW_UP_REQUESTS, type ChainFacts, type ProbeTarget} from '../plans'
+import {getRequest, joinUrl} from '../plans/target'
+import {buildProofRecordFields, signRecord, type SignedProofRecord} from '../record'
+import type {DerivedTarget} from '../targets'
+import type {ProbeRequest, ProbeResponse, ProofVerdict} from '../types'
+
+export type Fetcher = (request: ProbeRequest) => Promise<ProbeResponse>
+
+/** Most bots listed per discovery request; the operator API caps a page at 200. */
+const BOT_DISCOVERY_LIMIT = 50
+
+/**
+ * Finds the bot id of a trading operator: the chain does not name bots, so the operator's own `/api/bots` listing
+ * (filtered by operator, and by service when known) is read. Returns undefined when nothing usable comes back, and
+ * the per-bot kinds then record that their route had no response.
+ * NOTE: only the first listed bot is probed; an operator running several bots gets proofs for one of them.
+ */
+export async function discoverBotId(fetcher: Fetcher, target: DerivedTarget): Promise<string | undefined> {
+    const query = new URLSearchParams({operator: target.operator, limit: String(BOT_DISCOVERY_LIMIT)})
+    const response = await fetcher(getRequest(joinUrl(target.url, `/api/bots?${query.toString()}`)))
+    if (response.status !== 200 || response.truncated) return undefined
+    try {
+        const body = JSON.parse(new TextDecoder().decode(response.body)) as {bots?: unknown}
+        if (!Array.isArray(body.bots)) return undefined
+        const ids = body.bots
+            .filter((bot): bot is {id: unknown; service_id?: unknown} => typeof bot === 'object' && bot !== null)
+            .filter((bot) => target.serviceId === null || bot.service_id === undefined || String(bot.service_id) === target.serviceId)
+            .map((bot) => bot.id)
+            .filter((id): id is string | number => typeof id === 'string' || typeof id === 'number')
+        return ids.length === 0 ? undefined : String(ids[0])
+    } catch {
+        return undefined
+    }
+}
+
+/** The request plan's view of a derived target. */
+export function planTarget(target: DerivedTarget, botId: string | undefined): ProbeTarget {
+    if (target.source === 'SIDECAR') {
+        // A sidecar target is the sidecar itself: the exposure check tries only it, not the trading ports.
+        return {baseUrl: target.url, sidecarUrl: target.url, privatePortUrls: []}
+    }
+    return {
+        baseUrl: target.url,
+        ...(botId === undefined ? {} : {botId}),
+        ...(target.callId === null ? {} : {callId: target.callId}),
+    }
+}
+
+/** Outcome of one kind on one target, before signing. */
+export interface KindProbeResult {
+    kind: ProofKind
+    verdict: ProofVerdict
+    /** The exchange the record's evidence digest covers. */
+    evidence: ProbeResponse
+    durationMs: number
+}
+
+/**
+ * Evidence of a kind that sent no request (chain-only kinds, or a per-bot kind without a bot): an exchange with no
+ * response at the target URL, so the record's evidence digest still has a defined input.
+ */
+function noExchange(url: string): ProbeResponse {
+    return {
+        request: {method: 'GET', url},
+        finalUrl: url,
+        headers: {},
+        body: new Uint8Array(0),
+        truncated: false,
+        latencyMs: 0,
+    }
+}
+
+/**
+ * Runs one kind: the plan's requests, its follow-ups (capped), then the pure evaluator. Never throws for network
+ * problems, because the fetcher returns them as data.
+ * NOTE: the record covers one exchange, the first request's; the follow-ups and further requests of multi-request
+ * kinds feed the verdict but not the evidence digest.
+ */
+export async function probeKind(fetcher: Fetcher, kind: ProofKind, target: ProbeTarget, facts: ChainFacts): Promise<KindProbeResult> {
+    const startedAt = performance.now()
+    const first = await Promise.all(requestsFor(kind, target).map((request) => fetcher(request)))
+    const followUps = followUpRequestsFor(kind, target, first).slice(0, MAX_FOLLOW_UP_REQUESTS)
+    const later = await Promise.all(followUps.map((request) => fetcher(request)))
+    const responses = [...first, ...later]
+    const verdict = evaluate(kind, responses, facts)
+    const durationMs = Math.round(performance.now() - startedAt)
+    const evidence = responses[0] ?? noExchange(target.baseUrl)
+    return {kind, verdict, evidence: {...evidence, latencyMs: durationMs}, durationMs}
+}
+
+/** Builds and signs the record of one kind's result. */
+export async function signKindResult(
+    result: KindProbeResult,
+    target: DerivedTarget,
+    observedAt: Date,
+    chainHead: bigint,
+    account: LocalAccount,
+): Promise<SignedProofRecord> {
+    const fields = buildProofRecordFields({
+        response: result.evidence,
+        verdict: result.verdict,
+        operator: target.operator,
+        blueprintId: target.blueprintId,
+        serviceId: target.serviceId,
+        kind: result.kind,
+        observedAt,
+        chainHead,
+    })
+    return signRecord(fields, account)
+}

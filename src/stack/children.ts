@@ -1,0 +1,73 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import path from 'node:path'
+
+/** Project root: lib/stack/children.js and src/stack/children.ts both sit two levels below it. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..')
+
+export function binPath(name: string): string {
+    return path.join(PROJECT_ROOT, 'node_modules', '.bin', name)
+}
+
+export interface RunResult {
+    code: number | null
+    signal: NodeJS.Signals | null
+    stdout: string
+    stderr: string
+}
+
+const OUTPUT_KEEP_CHARS = 200_000
+
+/** Run a command to completion, keeping the tail of its output. Rejects only when it cannot be started. */
+export function runToEnd(command: string, args: string[], env: Record<string, string>, timeoutMs: number): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(command, args, {cwd: PROJECT_ROOT, env: {...process.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+        let stdout = ''
+        let stderr = ''
+        child.stdout.on('data', (b: Buffer) => (stdout = (stdout + b.toString()).slice(-OUTPUT_KEEP_CHARS)))
+        child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-OUTPUT_KEEP_CHARS)))
+        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+        child.on('error', (err) => {
+            clearTimeout(timer)
+            reject(err)
+        })
+        child.on('exit', (code, signal) => {
+            clearTimeout(timer)
+            resolve({code, signal, stdout, stderr})
+        })
+    })
+}
+
+/** Apply the migrations in db/migrations to the database named by the DB_* variables. */
+export async function applyMigrations(dbEnv: Record<string, string>): Promise<void> {
+    const result = await runToEnd(binPath('squid-typeorm-migration'), ['apply'], dbEnv, 120_000)
+    if (result.code !== 0) throw new Error(`migrations failed (exit ${result.code}):\n${result.stderr || result.stdout}`)
+}
+
+/** Start a long-running child in its own process group, so stopping it also stops what it started. */
+export function startChild(command: string, args: string[], env: Record<string, string>, label: string): ChildProcess {
+    const child = spawn(command, args, {
+        cwd: PROJECT_ROOT,
+        env: {...process.env, ...env},
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+    })
+    child.on('error', (err) => process.stderr.write(`${label}: ${err.message}\n`))
+    return child
+}
+
+/** Stop a child started with startChild: SIGTERM to its group, SIGKILL after the grace period. */
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    const signal = (sig: NodeJS.Signals) => {
+        try {
+            process.kill(-child.pid!, sig)
+        } catch {
+            // Already gone.
+        }
+    }
+    signal('SIGTERM')
+    const timer = setTimeout(() => signal('SIGKILL'), graceMs)
+    await exited
+    clearTimeout(timer)
+}
