@@ -1,7 +1,7 @@
 import {TypeormDatabase} from '@subsquid/typeorm-store'
 import {createLogger} from '@subsquid/logger'
 import {Counter, type Registry} from 'prom-client'
-import {loadNetworkConfig, ConfigError, redactUrlForLog} from './config'
+import {loadNetworkConfig, ConfigError, redactUrlForLog, PROCESSOR_STATE_SCHEMA} from './config'
 import {createProcessor, familiesByAddress} from './chain/processor'
 import {handleBatch} from './chain/batch'
 
@@ -24,7 +24,8 @@ function main(): void {
     const metrics = registerMetrics(processor)
     log.info({network: config.name, chain_id: config.chainId, rpc: redactUrlForLog(config.rpcUrl), to_block: toBlock}, 'starting processor')
 
-    const db = new TypeormDatabase({supportHotBlocks: true, stateSchema: `squid_processor_${config.name.replace(/[^a-z0-9]/gi, '_')}`})
+    // One network per database: the default state schema is the one squid-graphql-server reads for squidStatus.
+    const db = new TypeormDatabase({supportHotBlocks: true, stateSchema: PROCESSOR_STATE_SCHEMA})
     processor.run(db, async (ctx) => {
         const batch = await handleBatch(ctx.store, config!, families, ctx.blocks)
         metrics?.handled.inc(batch.counters.handled)

@@ -1,0 +1,49 @@
+import type {OperatorBehaviour, SimulatedOperatorSpec, SimulatedProduct} from '../devnet/operators'
+import {REGISTRATIONS} from '../devnet/scenario'
+import {DEVNET_BLUEPRINTS, productFamily, type Product} from '../config'
+
+/**
+ * Behaviour of each of the twelve devnet operators in the demo: a mix of healthy, degraded, down, lying and leaking
+ * operators, so the gap API has something to show. Index = operator index in the scenario.
+ */
+export const DEMO_BEHAVIOURS: OperatorBehaviour[] = [
+    'token-leak', // sandbox operator 0: its sandbox_create output publishes the sidecar token on chain
+    'healthy',
+    'down',
+    'healthy',
+    'guarded',
+    'placeholder-tee',
+    'healthy',
+    'live-no-trades',
+    'degraded',
+    'healthy',
+    'crossed-book',
+    'slow',
+]
+
+const SIMULATED: Record<string, SimulatedProduct> = {sandbox: 'sandbox', trading: 'trading', surplus: 'surplus'}
+
+/** The product of the first blueprint an operator registers for in the scenario. */
+export function operatorProduct(index: number): SimulatedProduct {
+    for (const [blueprint, operators] of Object.entries(REGISTRATIONS)) {
+        if (operators.includes(index)) {
+            const product = DEVNET_BLUEPRINTS[blueprint as keyof typeof DEVNET_BLUEPRINTS] as Product
+            return SIMULATED[productFamily(product)]
+        }
+    }
+    return 'sandbox'
+}
+
+/** Specs of the simulated operators, one per scenario operator. */
+export function demoFleetSpecs(): SimulatedOperatorSpec[] {
+    return DEMO_BEHAVIOURS.map((behaviour, index) => {
+        const product = operatorProduct(index)
+        return {
+            product,
+            behaviour,
+            name: `operator-${index}`,
+            slowDelayMs: 20_000,
+            ...(product === 'surplus' ? {surplus: {clobGroup: 'demo'}} : {}),
+        }
+    })
+}

@@ -1,0 +1,283 @@
+import {mkdirSync} from 'node:fs'
+import path from 'node:path'
+import {parseArgs} from 'node:util'
+import type {ChildProcess} from 'node:child_process'
+import pg from 'pg'
+import {createPublicClient, http} from 'viem'
+import {ConfigError, loadNetworkConfig, PROCESSOR_STATE_SCHEMA, redactUrlForLog, type NetworkConfig} from '../config'
+import {startEmbeddedPostgres, assertPortFree, type EmbeddedDatabase} from '../db/embedded'
+import {applyMigrations, binPath, PROJECT_ROOT, startChild, stopChild} from '../stack/children'
+
+/** Port of the GraphQL API; GraphiQL is served on the same port. */
+export const DEFAULT_GQL_PORT = 4350
+/** Port of the embedded PostgreSQL. */
+export const DEFAULT_EMBEDDED_PG_PORT = 5433
+const READY_TIMEOUT_MS = 180_000
+const POLL_INTERVAL_MS = 500
+
+const HELP = `Usage: proofgap start [--network NAME|FILE.json] [--gql-port N] [--pg-port N]
+
+Starts the whole stack: PostgreSQL, migrations, the processor, the prober and the GraphQL API.
+With --network devnet (the default) it also starts a local anvil chain with the demo scenario and
+simulated operator endpoints on 127.0.0.1. Other networks need RPC_URL; DB_URL or DB_HOST/DB_PORT/
+DB_NAME/DB_USER/DB_PASS select an external PostgreSQL instead of the embedded one.
+
+Options:
+  --network NAME    devnet, base-sepolia, base-sepolia-pre-redeploy, tempo, or a network file (.json)
+  --gql-port N      GraphQL port (default ${DEFAULT_GQL_PORT})
+  --pg-port N       embedded PostgreSQL port (default ${DEFAULT_EMBEDDED_PG_PORT})
+  --data-dir DIR    folder of the embedded PostgreSQL data (default .data/postgres)
+`
+
+interface Stack {
+    children: {label: string; child: ChildProcess}[]
+    cleanups: (() => Promise<void>)[]
+}
+
+/** Print progress for people on stderr; the final summary goes to stdout. */
+function progress(message: string): void {
+    process.stderr.write(`proofgap: ${message}\n`)
+}
+
+export async function runStart(argv: string[]): Promise<number> {
+    let args
+    try {
+        args = parseArgs({
+            args: argv,
+            options: {
+                network: {type: 'string'},
+                'gql-port': {type: 'string'},
+                'pg-port': {type: 'string'},
+                'data-dir': {type: 'string'},
+                help: {type: 'boolean', short: 'h'},
+            },
+            strict: true,
+        })
+    } catch (err) {
+        process.stderr.write(`proofgap start: ${(err as Error).message}\n\n${HELP}`)
+        return 2
+    }
+    if (args.values.help) {
+        process.stdout.write(HELP)
+        return 0
+    }
+    const network = args.values.network ?? process.env.NETWORK ?? 'devnet'
+    const gqlPort = parsePort('--gql-port', args.values['gql-port'] ?? process.env.GQL_PORT, DEFAULT_GQL_PORT)
+    const pgPort = parsePort('--pg-port', args.values['pg-port'], DEFAULT_EMBEDDED_PG_PORT)
+    if (gqlPort === undefined || pgPort === undefined) return 2
+    const devnet = network === 'devnet'
+
+    const stack: Stack = {children: [], cleanups: []}
+    let stopping = false
+    const stop = async (code: number) => {
+        if (stopping) return
+        stopping = true
+        progress('stopping…')
+        for (const {child} of [...stack.children].reverse()) await stopChild(child)
+        for (const cleanup of [...stack.cleanups].reverse()) await cleanup().catch((err) => progress(`cleanup failed: ${String(err)}`))
+        progress('stopped')
+        process.exit(code)
+    }
+    process.on('SIGINT', () => void stop(0))
+    process.on('SIGTERM', () => void stop(0))
+
+    try {
+        await assertPortFree(gqlPort, 'GraphQL API (--gql-port)')
+
+        // 1. Database: external when DB_URL / DB_HOST is set, else embedded under .data/.
+        let dbEnv: Record<string, string>
+        if (process.env.DB_URL || process.env.DB_HOST) {
+            dbEnv = externalDbEnv()
+            progress(`using external PostgreSQL at ${dbEnv.DB_HOST}:${dbEnv.DB_PORT}/${dbEnv.DB_NAME}`)
+        } else {
+            const dataDir = path.resolve(args.values['data-dir'] ?? path.join(PROJECT_ROOT, '.data', 'postgres'))
+            mkdirSync(path.dirname(dataDir), {recursive: true})
+            progress(`starting embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${dataDir})`)
+            const db = await startEmbeddedPostgres({dataDir, port: pgPort, database: devnet ? 'proofgap_devnet' : `proofgap_${network.replace(/\W/g, '_')}`})
+            stack.cleanups.push(() => db.stop())
+            if (devnet) await resetDatabase(db)
+            dbEnv = db.env
+        }
+        progress('applying migrations')
+        await applyMigrations(dbEnv)
+
+        // 2. Chain: a fresh anvil devnet with the demo scenario and simulated operators, or the configured RPC.
+        const chainEnv: Record<string, string> = {NETWORK: network}
+        if (devnet) {
+            const rpcUrl = await startDemoChain(stack)
+            chainEnv.RPC_URL = rpcUrl
+        }
+        const config = loadNetworkConfig({network, env: {...process.env, ...chainEnv}})
+        progress(`network ${config.name} (chain id ${config.chainId}) via ${redactUrlForLog(config.rpcUrl)}`)
+
+        // 3. The three services, each its own process so each can also run alone.
+        const env: Record<string, string> = {
+            ...dbEnv,
+            ...chainEnv,
+            GQL_PORT: String(gqlPort),
+            PROBER_DEV_MODE: devnet ? '1' : (process.env.PROBER_DEV_MODE ?? ''),
+        }
+        if (devnet) {
+            env.PROBE_INTERVAL_MS = process.env.PROBE_INTERVAL_MS ?? '30000'
+            env.PROBE_JITTER_MS = process.env.PROBE_JITTER_MS ?? '5000'
+        }
+        spawnService(stack, 'processor', process.execPath, [path.join(PROJECT_ROOT, 'lib', 'main.js')], env)
+        spawnService(stack, 'prober', process.execPath, [path.join(PROJECT_ROOT, 'lib', 'cli', 'prober.js')], env)
+        spawnService(stack, 'api', binPath('squid-graphql-server'), ['--max-root-fields', '20'], env)
+
+        await waitForReady(config, dbEnv, gqlPort)
+        printReady(gqlPort)
+        return await new Promise<number>(() => undefined)
+    } catch (err) {
+        if (err instanceof ConfigError) process.stderr.write(`proofgap start: ${err.message}\n`)
+        else process.stderr.write(`proofgap start: ${(err as Error).message}\n`)
+        await stop(1)
+        return 1
+    }
+}
+
+function parsePort(option: string, text: string | undefined, fallback: number): number | undefined {
+    if (text === undefined) return fallback
+    const port = Number(text)
+    if (!/^\d+$/.test(text) || port < 1 || port > 65_535) {
+        process.stderr.write(`proofgap start: ${option} expects a TCP port from 1 to 65535, received "${text}"\n`)
+        return undefined
+    }
+    return port
+}
+
+function externalDbEnv(): Record<string, string> {
+    const env = process.env
+    if (env.DB_URL) {
+        const url = new URL(env.DB_URL)
+        return {
+            DB_HOST: url.hostname,
+            DB_PORT: url.port || '5432',
+            DB_NAME: url.pathname.replace(/^\//, '') || 'postgres',
+            DB_USER: decodeURIComponent(url.username || 'postgres'),
+            DB_PASS: decodeURIComponent(url.password),
+        }
+    }
+    return {
+        DB_HOST: env.DB_HOST!,
+        DB_PORT: env.DB_PORT ?? '5432',
+        DB_NAME: env.DB_NAME ?? 'postgres',
+        DB_USER: env.DB_USER ?? 'postgres',
+        DB_PASS: env.DB_PASS ?? '',
+    }
+}
+
+/**
+ * The devnet is a new chain at every start (same heights, new block hashes), so its index must start empty too:
+ * drop and recreate the devnet database.
+ */
+async function resetDatabase(db: EmbeddedDatabase): Promise<void> {
+    const admin = new pg.Client({host: db.host, port: db.port, user: db.user, password: db.password, database: 'postgres'})
+    await admin.connect()
+    try {
+        await admin.query(`DROP DATABASE IF EXISTS "${db.database}" WITH (FORCE)`)
+        await admin.query(`CREATE DATABASE "${db.database}"`)
+    } finally {
+        await admin.end()
+    }
+}
+
+async function startDemoChain(stack: Stack): Promise<string> {
+    // Loaded here so production starts never load the devnet code.
+    const {startAnvil} = await import('../devnet/anvil')
+    const {startOperatorFleet} = await import('../devnet/operators')
+    const {buildScenario, runScenario} = await import('../devnet/scenario')
+    const {demoFleetSpecs} = await import('./demo')
+
+    progress('starting anvil and simulated operators on 127.0.0.1')
+    const anvil = await startAnvil()
+    stack.cleanups.push(() => anvil.stop())
+    const fleet = await startOperatorFleet(demoFleetSpecs())
+    stack.cleanups.push(() => fleet.close())
+    const urls = fleet.operators.map((operator) => operator.url)
+    const scenario = buildScenario({
+        operatorUrls: (index) => urls[index] ?? urls[1],
+        sidecarUrls: (index) => fleet.operators[index]?.sidecarUrl ?? urls[0],
+    })
+    progress(`playing the demo scenario (${scenario.steps.length} blocks)`)
+    await runScenario(anvil.rpcUrl, scenario)
+    return anvil.rpcUrl
+}
+
+function spawnService(stack: Stack, label: string, command: string, args: string[], env: Record<string, string>): void {
+    const child = startChild(command, args, env, label)
+    const prefix = (chunk: Buffer) =>
+        chunk
+            .toString()
+            .split('\n')
+            .filter((line) => line.trim() !== '')
+            .map((line) => `[${label}] ${line}\n`)
+            .join('')
+    child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
+    child.on('exit', (code, signal) => {
+        if (code !== 0 && signal === null) progress(`${label} exited with code ${code}`)
+    })
+    stack.children.push({label, child})
+}
+
+/** Ready = the processor has indexed up to the chain head seen at start and the API answers a query. */
+async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>, gqlPort: number): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    const head = Number(await createPublicClient({transport: http(config.rpcUrl)}).getBlockNumber())
+    const client = new pg.Client({host: dbEnv.DB_HOST, port: Number(dbEnv.DB_PORT), database: dbEnv.DB_NAME, user: dbEnv.DB_USER, password: dbEnv.DB_PASS})
+    await client.connect()
+    const schema = PROCESSOR_STATE_SCHEMA
+    try {
+        let indexed = -1
+        while (Date.now() < deadline) {
+            indexed = await client
+                .query(`SELECT height FROM "${schema}".status WHERE id = 0`)
+                .then((r) => (r.rows[0] ? Number(r.rows[0].height) : -1))
+                .catch(() => -1)
+            if (indexed >= head && (await apiAnswers(gqlPort))) {
+                progress(`indexed to block ${indexed}`)
+                return
+            }
+            await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS))
+        }
+        throw new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s: indexed block ${indexed} of ${head}; see the [processor] and [api] lines above`)
+    } finally {
+        await client.end()
+    }
+}
+
+async function apiAnswers(port: number): Promise<boolean> {
+    try {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+            method: 'POST',
+            headers: {'content-type': 'application/json'},
+            body: JSON.stringify({query: '{ squidStatus { height } }'}),
+        })
+        return response.ok
+    } catch {
+        return false
+    }
+}
+
+function printReady(port: number): void {
+    const url = `http://127.0.0.1:${port}/graphql`
+    process.stdout.write(`
+proofgap is ready.
+
+GraphiQL: ${url}
+
+Example queries (paste into GraphiQL, or POST them as {"query": "..."}):
+
+  # Operators with their registrations and advertised endpoints
+  { operators(limit: 5, orderBy: id_ASC) { id stake registrations { blueprint { id product } status rpcAddress } } }
+
+  # Services, their members and heartbeat settings
+  { services(orderBy: id_ASC) { id blueprint { id product } status confidentiality heartbeatInterval memberships { operator { id } active closeReason } } }
+
+  # Signed proof records of the prober, newest first
+  { proofRecords(limit: 10, orderBy: observedAt_DESC) { operator kind outcome reason observed latencyMs evidenceDigest signer } }
+
+Stop with Ctrl-C: every process started here stops with it.
+`)
+}

@@ -1,0 +1,159 @@
+import type {ProofOutcome} from '../proofs/types'
+import {asDate, asInt, asNullableDate, asNullableText, asText, type SqlRunner} from './sql'
+import type {GapFacts, HeartbeatFact, MembershipFact, ProofSummary, RegistrationFact} from './types'
+
+/** Narrows what facts are read; every field is optional and bound as a parameter, never spliced into SQL. */
+export interface FactFilter {
+    operator?: string
+    blueprintId?: string
+    serviceId?: string
+    product?: string
+}
+
+const REGISTRATIONS_SQL = `
+SELECT r.operator_id AS operator, r.blueprint_id AS blueprint_id, b.product AS product,
+       CASE WHEN r.registered_at IS NOT NULL AND r.registered_at <= $4
+                 AND (r.unregistered_at IS NULL OR r.unregistered_at > $4 OR r.unregistered_at < r.registered_at)
+            THEN 'ACTIVE' ELSE r.status END AS status
+FROM registration r JOIN blueprint b ON b.id = r.blueprint_id
+WHERE ($1::text IS NULL OR r.operator_id = $1)
+  AND ($2::text IS NULL OR r.blueprint_id = $2)
+  AND ($3::text IS NULL OR b.product = $3)
+ORDER BY r.operator_id, r.blueprint_id`
+
+const MEMBERSHIPS_SQL = `
+SELECT DISTINCT ON (s.id, m.operator_id)
+       m.operator_id AS operator, s.id AS service_id, s.blueprint_id AS blueprint_id, b.product AS product,
+       s.confidentiality AS confidentiality, s.heartbeat_interval::text AS heartbeat_interval,
+       s.heartbeat_max_missed AS heartbeat_max_missed,
+       (m.joined_at <= $5 AND (m.left_at IS NULL OR m.left_at > $5)
+        AND s.activated_at <= $5 AND (s.terminated_at IS NULL OR s.terminated_at > $5)) AS active
+FROM service_membership m
+JOIN service s ON s.id = m.service_id
+JOIN blueprint b ON b.id = s.blueprint_id
+WHERE m.joined_at <= $5
+  AND ($1::text IS NULL OR m.operator_id = $1)
+  AND ($2::text IS NULL OR s.blueprint_id = $2)
+  AND ($3::text IS NULL OR b.product = $3)
+  AND ($4::text IS NULL OR s.id = $4)
+ORDER BY s.id, m.operator_id, active DESC, m.joined_at DESC`
+
+const HEARTBEATS_SQL = `
+SELECT DISTINCT ON (h.service_id, h.operator_id)
+       h.service_id AS service_id, h.operator_id AS operator, h.timestamp AS at, h.status_code AS status_code,
+       h.block_number AS block_number
+FROM heartbeat h
+WHERE h.operator_id = ANY($1::text[]) AND h.timestamp <= $2
+ORDER BY h.service_id, h.operator_id, h.timestamp DESC, h.id DESC`
+
+const JOB_RESULTS_SQL = `
+SELECT r.service_id AS service_id, r.operator_id AS operator, count(*)::int AS result_count
+FROM job_result r
+WHERE r.operator_id = ANY($1::text[]) AND r.timestamp <= $2
+GROUP BY r.service_id, r.operator_id`
+
+const LIVE_TRADING_SQL = `
+SELECT service_id, kind FROM (
+  SELECT DISTINCT ON (e.service_id) e.service_id::text AS service_id, e.kind AS kind
+  FROM product_event e
+  WHERE e.kind IN ('TradingStarted', 'TradingStopped') AND e.service_id IS NOT NULL AND e.timestamp <= $1
+  ORDER BY e.service_id, e.block_number DESC, e.id DESC
+) latest WHERE kind = 'TradingStarted'`
+
+const REDEMPTIONS_SQL = `
+SELECT id, issuer, status, deadline::text AS deadline, requested_at, settled_at, defaulted_at
+FROM redemption
+WHERE issuer = ANY($1::text[]) AND requested_at <= $2
+ORDER BY id`
+
+const PROOF_SUMMARIES_SQL = `
+SELECT DISTINCT ON (p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome)
+       p.id, p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.reason, p.observed_at
+FROM proof_record p
+WHERE p.operator = ANY($1::text[]) AND p.observed_at <= $2
+ORDER BY p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.observed_at DESC, p.id DESC`
+
+/**
+ * Reads every fact the gap computation needs at instant `at`, in seven statements whatever the number of operators.
+ * Operators are those with a registration or membership that matches the filter.
+ */
+export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date): Promise<GapFacts> {
+    const operatorParam = filter.operator?.toLowerCase() ?? null
+    const blueprintParam = filter.blueprintId ?? null
+    const productParam = filter.product ?? null
+    const serviceParam = filter.serviceId ?? null
+
+    // A service filter narrows registrations to the service's blueprint through the memberships read below.
+    const registrationRows = serviceParam === null ? await sql(REGISTRATIONS_SQL, [operatorParam, blueprintParam, productParam, at]) : []
+    const membershipRows = await sql(MEMBERSHIPS_SQL, [operatorParam, blueprintParam, productParam, serviceParam, at])
+
+    const registrations: RegistrationFact[] = registrationRows.map((row) => ({
+        operator: asText(row.operator),
+        blueprintId: asText(row.blueprint_id),
+        product: asNullableText(row.product),
+        status: asText(row.status),
+    }))
+    const memberships: MembershipFact[] = membershipRows.map((row) => ({
+        operator: asText(row.operator),
+        serviceId: asText(row.service_id),
+        blueprintId: asText(row.blueprint_id),
+        product: asNullableText(row.product),
+        confidentiality: asInt(row.confidentiality),
+        active: row.active === true,
+        heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
+        heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
+    }))
+
+    const operators = [...new Set([...registrations.map((r) => r.operator), ...memberships.map((m) => m.operator)])].sort()
+    if (operators.length === 0) {
+        return {registrations, memberships, heartbeats: [], jobResults: [], liveTradingServices: [], redemptions: [], proofs: []}
+    }
+
+    const [heartbeatRows, jobRows, tradingRows, redemptionRows, proofRows] = await Promise.all([
+        sql(HEARTBEATS_SQL, [operators, at]),
+        sql(JOB_RESULTS_SQL, [operators, at]),
+        sql(LIVE_TRADING_SQL, [at]),
+        sql(REDEMPTIONS_SQL, [operators, at]),
+        sql(PROOF_SUMMARIES_SQL, [operators, at]),
+    ])
+
+    const heartbeats: HeartbeatFact[] = heartbeatRows.map((row) => ({
+        operator: asText(row.operator),
+        serviceId: asText(row.service_id),
+        at: asDate(row.at),
+        statusCode: asInt(row.status_code),
+        blockNumber: asInt(row.block_number),
+    }))
+    const proofs: ProofSummary[] = proofRows.map((row) => ({
+        id: asText(row.id),
+        operator: asText(row.operator),
+        blueprintId: asText(row.blueprint_id),
+        serviceId: asNullableText(row.service_id),
+        kind: asText(row.kind),
+        outcome: asText(row.outcome) as ProofOutcome,
+        reason: asText(row.reason),
+        observedAt: asDate(row.observed_at),
+    }))
+
+    return {
+        registrations,
+        memberships,
+        heartbeats,
+        jobResults: jobRows.map((row) => ({
+            operator: asText(row.operator),
+            serviceId: asText(row.service_id),
+            resultCount: asInt(row.result_count),
+        })),
+        liveTradingServices: tradingRows.map((row) => asText(row.service_id)),
+        redemptions: redemptionRows.map((row) => ({
+            id: asText(row.id),
+            issuer: asText(row.issuer),
+            status: asText(row.status),
+            deadline: BigInt(asText(row.deadline)),
+            requestedAt: asDate(row.requested_at),
+            settledAt: asNullableDate(row.settled_at),
+            defaultedAt: asNullableDate(row.defaulted_at),
+        })),
+        proofs,
+    }
+}

@@ -1,0 +1,61 @@
+/** A half-open interval of time [from, to) with a label for people. */
+export interface Period {
+    from: Date
+    to: Date
+    label: string
+}
+
+export class PeriodError extends Error {
+    override name = 'PeriodError'
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+const ISO_WEEK = /^(\d{4})-W(\d{2})$/
+
+/** Returns the Monday 00:00 UTC that starts ISO week 1 of `year` (the week that contains 4 January). */
+function isoWeekOneMonday(year: number): number {
+    const january4 = Date.UTC(year, 0, 4)
+    const weekday = (new Date(january4).getUTCDay() + 6) % 7
+    return january4 - weekday * DAY_MS
+}
+
+/** Returns the ISO week label (YYYY-Www) of the week that contains `date`. */
+export function isoWeekLabel(date: Date): string {
+    const dayStart = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate())
+    // The ISO year of a day is the calendar year of the Thursday of its week.
+    const thursday = dayStart + (3 - ((new Date(dayStart).getUTCDay() + 6) % 7)) * DAY_MS
+    const year = new Date(thursday).getUTCFullYear()
+    const week = Math.floor((thursday - isoWeekOneMonday(year)) / (7 * DAY_MS)) + 1
+    return `${year}-W${String(week).padStart(2, '0')}`
+}
+
+/** Parses an ISO week such as `2026-W49` into the period from its Monday 00:00 UTC to the next Monday. */
+export function parseIsoWeek(text: string): Period {
+    const match = ISO_WEEK.exec(text)
+    if (match === null) throw new PeriodError(`week ${JSON.stringify(text)} is invalid: expected an ISO week such as 2026-W49`)
+    const year = Number(match[1])
+    const week = Number(match[2])
+    const from = isoWeekOneMonday(year) + (week - 1) * 7 * DAY_MS
+    if (week < 1 || isoWeekLabel(new Date(from)) !== text) {
+        throw new PeriodError(`week ${JSON.stringify(text)} does not exist: ${year} has weeks 01 to ${isoWeekLabel(new Date(isoWeekOneMonday(year + 1) - DAY_MS)).slice(6)}`)
+    }
+    return {from: new Date(from), to: new Date(from + 7 * DAY_MS), label: text}
+}
+
+/** Parses an explicit period; `to` must be after `from`. */
+export function parsePeriod(fromText: string, toText: string): Period {
+    const from = new Date(fromText)
+    const to = new Date(toText)
+    if (Number.isNaN(from.getTime())) throw new PeriodError(`from ${JSON.stringify(fromText)} is not an ISO 8601 time`)
+    if (Number.isNaN(to.getTime())) throw new PeriodError(`to ${JSON.stringify(toText)} is not an ISO 8601 time`)
+    if (to.getTime() <= from.getTime()) throw new PeriodError(`to ${toText} must be after from ${fromText}`)
+    return {from, to, label: `${from.toISOString()}/${to.toISOString()}`}
+}
+
+/** Returns the period of the same length that ends where `period` starts. */
+export function previousPeriod(period: Period): Period {
+    const length = period.to.getTime() - period.from.getTime()
+    const from = new Date(period.from.getTime() - length)
+    const label = ISO_WEEK.test(period.label) && length === 7 * DAY_MS ? isoWeekLabel(from) : `${from.toISOString()}/${period.from.toISOString()}`
+    return {from, to: period.from, label}
+}

@@ -1,0 +1,171 @@
+import type {ProofOutcome} from '../proofs/types'
+import type {GapConfig} from './config'
+import {loadGapFacts} from './load'
+import {previousPeriod, type Period} from './period'
+import {buildScorecard, type Scorecard, type ScorecardInputs} from './scorecard'
+import {asDate, asInt, asNullableDate, asText, type SqlRunner} from './sql'
+import type {GapFacts} from './types'
+
+export interface ScorecardSubject {
+    operator?: string
+    blueprintId?: string
+}
+
+const BLUEPRINT_OPERATORS_SQL = `
+SELECT operator_id AS operator FROM registration WHERE blueprint_id = $1
+UNION
+SELECT m.operator_id FROM service_membership m JOIN service s ON s.id = m.service_id WHERE s.blueprint_id = $1
+ORDER BY 1`
+
+const MEMBERSHIPS_SQL = `
+SELECT m.operator_id AS operator, s.id AS service_id, s.blueprint_id, m.joined_at, m.left_at, s.activated_at,
+       s.terminated_at, s.heartbeat_interval::text AS heartbeat_interval, s.heartbeat_max_missed
+FROM service_membership m JOIN service s ON s.id = m.service_id
+WHERE m.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
+  AND m.joined_at < $4 AND (m.left_at IS NULL OR m.left_at > $3)
+ORDER BY m.operator_id, s.id, m.joined_at`
+
+// A heartbeat earlier than from − interval × max missed cannot cover any part of the period.
+const HEARTBEATS_SQL = `
+SELECT h.operator_id AS operator, h.service_id, h.timestamp AS at, h.status_code
+FROM heartbeat h JOIN service s ON s.id = h.service_id
+WHERE h.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
+  AND h.timestamp < $4
+  AND h.timestamp >= $3::timestamptz - (s.heartbeat_interval * s.heartbeat_max_missed)::double precision * interval '1 second'
+ORDER BY h.operator_id, h.service_id, h.timestamp, h.id`
+
+const PROBES_SQL = `
+SELECT operator, kind, outcome, latency_ms, observed_at
+FROM proof_record
+WHERE operator = ANY($1::text[]) AND ($2::text IS NULL OR blueprint_id = $2) AND observed_at >= $3 AND observed_at < $4
+ORDER BY operator, observed_at, id`
+
+// Calls made while the operator was a member; the first result of that operator before the period end.
+const JOBS_SQL = `
+SELECT DISTINCT ON (m.operator_id, c.id)
+       m.operator_id AS operator, c.service_id, c.call_id::text AS call_id, first_result.latency_seconds
+FROM job_call c
+JOIN service s ON s.id = c.service_id
+JOIN service_membership m ON m.service_id = c.service_id AND m.joined_at <= c.timestamp
+     AND (m.left_at IS NULL OR m.left_at > c.timestamp)
+LEFT JOIN LATERAL (
+  SELECT r.latency_seconds FROM job_result r
+  WHERE r.call_id = c.id AND r.operator_id = m.operator_id AND r.timestamp < $4
+  ORDER BY r.timestamp, r.id LIMIT 1
+) first_result ON true
+WHERE m.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
+  AND c.timestamp >= $3 AND c.timestamp < $4
+ORDER BY m.operator_id, c.id`
+
+const SLASHES_SQL = `
+SELECT operator_id AS operator,
+       count(*) FILTER (WHERE proposed_at >= $3 AND proposed_at < $4)::int AS proposed,
+       count(*) FILTER (WHERE executed_at >= $3 AND executed_at < $4)::int AS executed
+FROM slash
+WHERE operator_id = ANY($1::text[])
+  AND ($2::text IS NULL OR service_id::text IN (SELECT id FROM service WHERE blueprint_id = $2))
+GROUP BY operator_id`
+
+function factsOfOperator(facts: GapFacts, operator: string): GapFacts {
+    return {
+        registrations: facts.registrations.filter((row) => row.operator === operator),
+        memberships: facts.memberships.filter((row) => row.operator === operator),
+        heartbeats: facts.heartbeats.filter((row) => row.operator === operator),
+        jobResults: facts.jobResults.filter((row) => row.operator === operator),
+        liveTradingServices: facts.liveTradingServices,
+        redemptions: facts.redemptions.filter((row) => row.issuer === operator),
+        proofs: facts.proofs.filter((row) => row.operator === operator),
+    }
+}
+
+/** Reads the rows of one period for every operator of the subject, in seven statements. */
+export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubject, period: Period): Promise<ScorecardInputs[]> {
+    const blueprint = subject.blueprintId ?? null
+    const operators =
+        subject.operator !== undefined
+            ? [subject.operator.toLowerCase()]
+            : (await sql(BLUEPRINT_OPERATORS_SQL, [blueprint])).map((row) => asText(row.operator))
+    if (operators.length === 0) return []
+
+    const params = [operators, blueprint, period.from, period.to]
+    const [memberships, heartbeats, probes, jobs, slashes] = await Promise.all([
+        sql(MEMBERSHIPS_SQL, params),
+        sql(HEARTBEATS_SQL, params),
+        sql(PROBES_SQL, params),
+        sql(JOBS_SQL, params),
+        sql(SLASHES_SQL, params),
+    ])
+    const gapFacts = await loadGapFacts(sql, {operator: subject.operator, blueprintId: subject.blueprintId}, period.to)
+
+    return operators.map((operator) => {
+        const slashRow = slashes.find((row) => row.operator === operator)
+        return {
+            operator,
+            blueprintId: blueprint,
+            period,
+            memberships: memberships
+                .filter((row) => row.operator === operator)
+                .map((row) => ({
+                    serviceId: asText(row.service_id),
+                    blueprintId: asText(row.blueprint_id),
+                    joinedAt: asDate(row.joined_at),
+                    leftAt: asNullableDate(row.left_at),
+                    activatedAt: asDate(row.activated_at),
+                    terminatedAt: asNullableDate(row.terminated_at),
+                    heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
+                    heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
+                })),
+            heartbeats: heartbeats
+                .filter((row) => row.operator === operator)
+                .map((row) => ({serviceId: asText(row.service_id), at: asDate(row.at), statusCode: asInt(row.status_code)})),
+            probes: probes
+                .filter((row) => row.operator === operator)
+                .map((row) => ({
+                    kind: asText(row.kind),
+                    outcome: asText(row.outcome) as ProofOutcome,
+                    latencyMs: row.latency_ms === null ? null : asInt(row.latency_ms),
+                    observedAt: asDate(row.observed_at),
+                })),
+            jobs: jobs
+                .filter((row) => row.operator === operator)
+                .map((row) => ({
+                    serviceId: asText(row.service_id),
+                    callId: asText(row.call_id),
+                    resultLatencySeconds: row.latency_seconds === null ? null : asInt(row.latency_seconds),
+                })),
+            slashesProposed: slashRow === undefined ? 0 : asInt(slashRow.proposed),
+            slashesExecuted: slashRow === undefined ? 0 : asInt(slashRow.executed),
+            gapFacts: factsOfOperator(gapFacts, operator),
+        }
+    })
+}
+
+/** Computes the scorecards of the subject for `period`, each compared with the period before it. */
+export async function loadScorecards(
+    sql: SqlRunner,
+    subject: ScorecardSubject,
+    period: Period,
+    config: GapConfig,
+): Promise<Scorecard[]> {
+    if (subject.operator === undefined && subject.blueprintId === undefined) {
+        throw new Error('a scorecard needs an operator or a blueprint: pass operator, blueprint or both')
+    }
+    const before = previousPeriod(period)
+    const [current, previous] = await Promise.all([
+        loadScorecardInputs(sql, subject, period),
+        loadScorecardInputs(sql, subject, before),
+    ])
+    return current.map((inputs) => {
+        const earlier = previous.find((row) => row.operator === inputs.operator) ?? {
+            ...inputs,
+            period: before,
+            memberships: [],
+            heartbeats: [],
+            probes: [],
+            jobs: [],
+            slashesProposed: 0,
+            slashesExecuted: 0,
+        }
+        return buildScorecard(inputs, earlier, config)
+    })
+}

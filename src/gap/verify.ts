@@ -1,0 +1,158 @@
+import {type Hex, createPublicClient, http} from 'viem'
+import {recordDigest, verifyRecord, type ProofRecordFields} from '../proofs/record'
+import {canonicalJson, type CanonicalValue} from './canonical-json'
+import {EVIDENCE_BUNDLE_ENCODING, RECORD_TYPES, type EvidenceEntry} from './evidence'
+import {merkleLeaf, merkleRoot} from './merkle'
+
+export interface BundleVerification {
+    valid: boolean
+    root: string | null
+    recordCount: number
+    /** One line per problem, each naming the record (`#index type:id`) or the bundle. */
+    problems: string[]
+    /** Chain facts rechecked against an RPC node; zero without an RPC URL. */
+    chainFactsChecked: number
+}
+
+function label(index: number, entry: unknown): string {
+    const record = (entry as {record?: {type?: unknown; id?: unknown}} | null)?.record
+    return `record #${index} ${String(record?.type ?? '?')}:${String(record?.id ?? '?')}`
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/**
+ * Checks a bundle offline: the file parses, every leaf equals the hash of its record, every proof record's digest
+ * and signature are valid for its named signer, and the root equals the Merkle root of the recomputed leaves.
+ */
+export async function verifyBundleText(text: string): Promise<BundleVerification> {
+    const problems: string[] = []
+    let parsed: unknown
+    try {
+        parsed = JSON.parse(text)
+    } catch (error) {
+        const message = error instanceof Error ? error.message : String(error)
+        return {valid: false, root: null, recordCount: 0, problems: [`bundle is not valid JSON: ${message}`], chainFactsChecked: 0}
+    }
+    if (!isObject(parsed) || !Array.isArray(parsed.records)) {
+        return {valid: false, root: null, recordCount: 0, problems: ['bundle has no records array'], chainFactsChecked: 0}
+    }
+    if (parsed.encoding !== EVIDENCE_BUNDLE_ENCODING) {
+        problems.push(`bundle encoding is ${JSON.stringify(parsed.encoding)}, expected ${EVIDENCE_BUNDLE_ENCODING}`)
+    }
+    const entries = parsed.records as unknown[]
+    const leaves: Hex[] = []
+
+    for (const [index, entry] of entries.entries()) {
+        const name = label(index, entry)
+        if (!isObject(entry) || !isObject(entry.record)) {
+            problems.push(`${name}: entry must be an object with leaf and record`)
+            continue
+        }
+        const record = entry.record
+        if (!(RECORD_TYPES as readonly string[]).includes(String(record.type)) || typeof record.id !== 'string') {
+            problems.push(`${name}: record type or id is invalid`)
+        }
+        let leaf: Hex
+        try {
+            leaf = merkleLeaf(canonicalJson(record as CanonicalValue))
+        } catch (error) {
+            problems.push(`${name}: record cannot be encoded: ${error instanceof Error ? error.message : String(error)}`)
+            continue
+        }
+        leaves.push(leaf)
+        if (entry.leaf !== leaf) {
+            problems.push(`${name}: leaf mismatch, stored ${String(entry.leaf)} but the record hashes to ${leaf}; the record or its leaf was changed`)
+        }
+        if (record.type === 'proof') problems.push(...(await checkProofRecord(name, record)))
+    }
+
+    if (leaves.length === entries.length && leaves.length > 0) {
+        const computed = merkleRoot(leaves)
+        if (parsed.root !== computed) {
+            problems.push(`bundle root mismatch: stored ${String(parsed.root)}, records give ${computed}`)
+        }
+    }
+    return {
+        valid: problems.length === 0,
+        root: typeof parsed.root === 'string' ? parsed.root : null,
+        recordCount: entries.length,
+        problems,
+        chainFactsChecked: 0,
+    }
+}
+
+async function checkProofRecord(name: string, record: Record<string, unknown>): Promise<string[]> {
+    const problems: string[] = []
+    const fields = record.fields as ProofRecordFields
+    const signature = record.signature as Hex
+    const signer = typeof record.signer === 'string' ? record.signer : undefined
+    if (signer === undefined) return [`${name}: proof record names no signer`]
+    try {
+        const digest = recordDigest(fields)
+        if (digest !== record.recordDigest) {
+            problems.push(`${name}: record digest mismatch, stored ${String(record.recordDigest)} but the fields hash to ${digest}`)
+        }
+    } catch (error) {
+        problems.push(`${name}: proof fields are invalid: ${error instanceof Error ? error.message : String(error)}`)
+        return problems
+    }
+    const verification = await verifyRecord(fields, signature, signer)
+    if (!verification.valid) problems.push(`${name}: signature check failed (${verification.reason}): ${verification.detail}`)
+    return problems
+}
+
+/**
+ * Rechecks every chain fact that has a log position against an RPC node: the block exists with a hash starting with
+ * the recorded prefix, and a log at the recorded index exists in that block with the recorded transaction hash.
+ * Facts without a log index (slashes) are checked by their transaction's block only.
+ */
+export async function recheckChainFacts(text: string, rpcUrl: string): Promise<{checked: number; problems: string[]}> {
+    const parsed = JSON.parse(text) as {records: EvidenceEntry[]}
+    const client = createPublicClient({transport: http(rpcUrl, {retryCount: 1, timeout: 15_000})})
+    const problems: string[] = []
+    let checked = 0
+    for (const [index, entry] of parsed.records.entries()) {
+        const record = entry.record
+        if (record.type !== 'chain' || typeof record.blockNumber !== 'number') continue
+        const name = label(index, entry)
+        const blockNumber = BigInt(record.blockNumber)
+        checked += 1
+        try {
+            const block = await client.getBlock({blockNumber})
+            if (typeof record.blockHashPrefix === 'string' && !block.hash.startsWith(record.blockHashPrefix)) {
+                problems.push(`${name}: block ${blockNumber} has hash ${block.hash}, not starting with ${record.blockHashPrefix}`)
+                continue
+            }
+            if (typeof record.logIndex !== 'number') {
+                const inBlock = (block.transactions as string[]).map((hash) => hash.toLowerCase())
+                if (!inBlock.includes(String(record.txHash).toLowerCase())) {
+                    problems.push(`${name}: transaction ${String(record.txHash)} is not in block ${blockNumber}`)
+                }
+                continue
+            }
+            const logs = await client.getLogs({blockHash: block.hash})
+            const log = logs.find((candidate) => candidate.logIndex === record.logIndex)
+            if (log === undefined) {
+                problems.push(`${name}: block ${blockNumber} (${block.hash}) has no log at index ${record.logIndex}`)
+            } else if (log.transactionHash?.toLowerCase() !== String(record.txHash).toLowerCase()) {
+                problems.push(`${name}: log ${record.logIndex} of block ${blockNumber} is in transaction ${log.transactionHash}, not ${String(record.txHash)}`)
+            }
+        } catch (error) {
+            const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
+            problems.push(`${name}: RPC recheck failed: ${message}`)
+        }
+    }
+    return {checked, problems}
+}
+
+/** Verifies a bundle offline and, when `rpcUrl` is given, rechecks its chain facts against that node. */
+export async function verifyBundle(text: string, rpcUrl?: string): Promise<BundleVerification> {
+    const result = await verifyBundleText(text)
+    if (rpcUrl === undefined || result.recordCount === 0) return result
+    const recheck = await recheckChainFacts(text, rpcUrl)
+    const problems = [...result.problems, ...recheck.problems]
+    return {...result, valid: problems.length === 0, problems, chainFactsChecked: recheck.checked}
+}

@@ -1,0 +1,5 @@
+export * from './settings'
+export * from './rounds'
+export * from './probe'
+export * from './store'
+export * from './worker'

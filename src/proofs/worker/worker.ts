@@ -1,0 +1,194 @@
+import type {Pool} from 'pg'
+// pg-boss: a PostgreSQL-backed queue, so the prober needs no second datastore. Workers fetch with
+// SELECT … FOR UPDATE SKIP LOCKED (one job goes to one worker), an expired active job is retried by another worker,
+// and a caller-chosen job id drops a second insert of the same (round, target). graphile-worker would fit as well.
+import PgBoss from 'pg-boss'
+import type {LocalAccount} from 'viem'
+import type {NetworkConfig} from '../../config/types'
+import {readChainFacts, factsKey} from '../facts-sql'
+import type {ProberMetrics} from '../metrics'
+import {deriveProbeTargets, kindsForTarget, syncProbeTargets, type DerivedTarget} from '../targets'
+import {discoverBotId, type Fetcher, planTarget, probeKind, signKindResult} from './probe'
+import {jitterMsFor, probeJobId, probeSingletonKey, proofRecordId, type Round, roundAt} from './rounds'
+import type {ProberSettings} from './settings'
+import {insertProofRecords, markTargetsProbed, readChainHead, type StoredProof} from './store'
+
+export const PROBE_QUEUE = 'proofgap-probe'
+
+/** Advisory lock id that serializes round scheduling across workers ("proofgap" in ASCII, truncated). */
+const SCHEDULE_LOCK_ID = 0x70726f6f6667
+
+/** Longest pause of the scheduler loop, so a new round is noticed promptly even with long intervals. */
+const MAX_SCHEDULER_TICK_MS = 5_000
+
+/** pino-like structured logger. */
+export interface ProberLogger {
+    info(attributes: object, message: string): void
+    warn(attributes: object, message: string): void
+    error(attributes: object, message: string): void
+}
+
+/** Data of one probe job: the target as derived when the round was scheduled. */
+export interface ProbeJobData {
+    roundId: string
+    /** Planned start, ISO 8601, for the queue-lag metric. */
+    plannedAt: string
+    target: DerivedTarget
+}
+
+export interface ProberWorkerOptions {
+    pool: Pool
+    /** PostgreSQL URL for pg-boss (it opens its own connections). */
+    connectionString: string
+    config: NetworkConfig
+    settings: ProberSettings
+    account: LocalAccount
+    fetcher: Fetcher
+    logger: ProberLogger
+    metrics: ProberMetrics
+    /** Clock, for tests. Default `() => new Date()`. */
+    now?: () => Date
+}
+
+export interface ProberWorker {
+    /** Schedules the current round now (idempotent across workers); returns the round and its job count. */
+    scheduleRound(): Promise<{round: Round; jobs: number}>
+    stop(): Promise<void>
+}
+
+/** Starts the queue, the scheduler loop and `settings.concurrency` job slots. */
+export async function startProberWorker(options: ProberWorkerOptions): Promise<ProberWorker> {
+    const {pool, settings, logger, metrics} = options
+    const now = options.now ?? (() => new Date())
+
+    const boss = new PgBoss({
+        connectionString: options.connectionString,
+        schema: 'pgboss',
+        maintenanceIntervalSeconds: settings.maintenanceIntervalSeconds,
+        monitorStateIntervalSeconds: Math.max(settings.maintenanceIntervalSeconds, 1),
+        max: 4,
+    })
+    boss.on('error', (error: Error) => logger.error({err_name: error.name, err: error.message}, 'pg-boss reported an error; continuing'))
+    await boss.start()
+    await boss.createQueue(PROBE_QUEUE, {
+        name: PROBE_QUEUE,
+        policy: 'standard',
+        expireInSeconds: settings.jobExpireSeconds,
+        retryLimit: settings.retryLimit,
+        retryDelay: settings.retryDelaySeconds,
+        retentionMinutes: 24 * 60,
+    })
+
+    let lastScheduledRound: string | null = null
+
+    async function scheduleRound(): Promise<{round: Round; jobs: number}> {
+        const round = roundAt(now(), settings.intervalMs)
+        const client = await pool.connect()
+        let targets: DerivedTarget[]
+        try {
+            await client.query('BEGIN')
+            // One scheduler at a time: concurrent upserts of the same targets would only wait on each other's rows.
+            await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEDULE_LOCK_ID])
+            targets = await deriveProbeTargets(client, options.config.blueprints)
+            const refresh = await syncProbeTargets(client, targets, now())
+            await client.query('COMMIT')
+            logger.info({round: round.id, targets: refresh.active, deactivated: refresh.deactivated}, 'probe targets refreshed')
+        } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined)
+            throw error
+        } finally {
+            client.release()
+        }
+
+        const jobs = targets.map((target) => {
+            const plannedAt = new Date(round.startsAt.getTime() + jitterMsFor(target.id, round.id, settings.jitterMs))
+            const data: ProbeJobData = {roundId: round.id, plannedAt: plannedAt.toISOString(), target}
+            return {
+                id: probeJobId(round.id, target.id),
+                name: PROBE_QUEUE,
+                data,
+                startAfter: plannedAt.toISOString(),
+                singletonKey: probeSingletonKey(round.id, target.id),
+            }
+        })
+        // The queue drops a job whose id it already holds, so every worker may schedule the same round.
+        if (jobs.length > 0) await boss.insert(jobs)
+        lastScheduledRound = round.id
+        return {round, jobs: jobs.length}
+    }
+
+    async function handleJobs(jobs: PgBoss.Job<ProbeJobData>[]): Promise<void> {
+        const takenAt = now()
+        const head = await readChainHead(pool, options.config.name)
+        const keys = jobs.map((job) => ({serviceId: job.data.target.serviceId, operator: job.data.target.operator}))
+        const facts = await readChainFacts(pool, keys, settings, takenAt)
+
+        const stored: StoredProof[] = []
+        const probed: string[] = []
+        await Promise.all(
+            jobs.map(async (job) => {
+                const {target, roundId} = job.data
+                metrics.queueLag.set(Math.max(0, (takenAt.getTime() - Date.parse(job.data.plannedAt)) / 1000))
+                try {
+                    const targetFacts = facts.get(factsKey(target.serviceId, target.operator))
+                    if (targetFacts === undefined) throw new Error(`no chain facts were read for target ${target.id}`)
+                    const kinds = kindsForTarget(target.source, target.product)
+                    const botId = kinds.some((kind) => kind.startsWith('TRADING_')) ? await discoverBotId(options.fetcher, target) : undefined
+                    const plan = planTarget(target, botId)
+                    for (const kind of kinds) {
+                        const result = await probeKind(options.fetcher, kind, plan, targetFacts)
+                        const record = await signKindResult(result, target, now(), head, options.account)
+                        stored.push({id: proofRecordId(roundId, target.id, kind), targetId: target.id, roundId, record})
+                        metrics.probeLatency.observe({kind}, result.durationMs / 1000)
+                    }
+                    probed.push(target.id)
+                } catch (error) {
+                    // Only a bug or a database failure lands here (probes return network problems as data); the
+                    // queue retries the job, and the records of this target are not stored half-way.
+                    metrics.jobFailures.inc()
+                    logger.error(
+                        {round: roundId, target: target.id, operator: target.operator, err_name: error instanceof Error ? error.name : 'unknown'},
+                        'probe job failed; the queue will retry it',
+                    )
+                    await boss.fail(PROBE_QUEUE, job.id, {message: error instanceof Error ? error.name : 'unknown error'})
+                }
+            }),
+        )
+
+        const inserted = await insertProofRecords(pool, stored)
+        await markTargetsProbed(pool, probed, now())
+        for (const proof of stored) metrics.probes.inc({kind: proof.record.fields.kind, outcome: proof.record.fields.outcome})
+        logger.info({jobs: jobs.length, records: stored.length, inserted, head: head.toString()}, 'probe jobs done')
+    }
+
+    await boss.work<ProbeJobData>(
+        PROBE_QUEUE,
+        {batchSize: settings.concurrency, pollingIntervalSeconds: settings.pollIntervalMs / 1000},
+        handleJobs,
+    )
+
+    let stopped = false
+    let timer: NodeJS.Timeout | undefined
+    const tick = async (): Promise<void> => {
+        if (stopped) return
+        try {
+            if (roundAt(now(), settings.intervalMs).id !== lastScheduledRound) {
+                const {round, jobs} = await scheduleRound()
+                logger.info({round: round.id, jobs}, 'round scheduled')
+            }
+        } catch (error) {
+            logger.error({err_name: error instanceof Error ? error.name : 'unknown', err: error instanceof Error ? error.message : String(error)}, 'scheduling a round failed; retrying on the next tick')
+        }
+        if (!stopped) timer = setTimeout(() => void tick(), Math.min(settings.intervalMs, MAX_SCHEDULER_TICK_MS))
+    }
+    await tick()
+
+    return {
+        scheduleRound,
+        async stop() {
+            stopped = true
+            clearTimeout(timer)
+            await boss.stop({graceful: true, wait: true, timeout: 10_000})
+        },
+    }
+}

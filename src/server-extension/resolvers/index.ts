@@ -1,0 +1,209 @@
+import 'reflect-metadata'
+import {GraphQLError} from 'graphql'
+import {Arg, Int, Query, Resolver} from 'type-graphql'
+import type {EntityManager} from 'typeorm'
+import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
+import {gapConfigFromEnv} from '../../gap/config'
+import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
+import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
+import {GapQueryError, operatorSummary, queryGaps} from '../../gap/query'
+import type {Scorecard} from '../../gap/scorecard'
+import {loadScorecards} from '../../gap/scorecard-load'
+import type {SqlRunner} from '../../gap/sql'
+import type {GapRow} from '../../gap/types'
+import {
+    EvidenceBundleObject,
+    GapPageObject,
+    GapRowObject,
+    OperatorSummaryObject,
+    ScorecardObject,
+} from './types'
+
+/** Longest period a scorecard or evidence query may span, so one request cannot read the whole history. */
+export const MAX_QUERY_PERIOD_DAYS = 92
+
+function runnerOf(tx: () => Promise<EntityManager>): SqlRunner {
+    return async (sql, params) => {
+        const manager = await tx()
+        return manager.query(sql, params)
+    }
+}
+
+/** Turns a validation error into a GraphQL error whose message the client sees. */
+async function clientErrors<T>(work: () => Promise<T>): Promise<T> {
+    try {
+        return await work()
+    } catch (error) {
+        if (error instanceof GapQueryError || error instanceof PeriodError || (error instanceof Error && error.name === 'EvidenceError')) {
+            throw new GraphQLError(error.message, undefined, undefined, undefined, undefined, undefined, {code: 'BAD_USER_INPUT'})
+        }
+        throw error
+    }
+}
+
+function parseInstant(name: string, text: string | undefined): Date | undefined {
+    if (text === undefined || text === null) return undefined
+    const date = new Date(text)
+    if (Number.isNaN(date.getTime())) throw new GapQueryError(`${name} ${JSON.stringify(text)} is not an ISO 8601 time`)
+    return date
+}
+
+function checkPeriodLength(period: Period): Period {
+    const days = (period.to.getTime() - period.from.getTime()) / 86_400_000
+    if (days > MAX_QUERY_PERIOD_DAYS) {
+        throw new PeriodError(`period of ${days} days is too long: query at most ${MAX_QUERY_PERIOD_DAYS} days at a time`)
+    }
+    return period
+}
+
+function gapObject(row: GapRow): GapRowObject {
+    return Object.assign(new GapRowObject(), row)
+}
+
+function scorecardObject(card: Scorecard): ScorecardObject {
+    return Object.assign(new ScorecardObject(), {
+        operator: card.operator,
+        blueprintId: card.blueprintId,
+        methodologyVersion: card.methodologyVersion,
+        periodFrom: card.period.from,
+        periodTo: card.period.to,
+        periodLabel: card.period.label,
+        heartbeatUptime: card.heartbeatUptime.ratio,
+        probeUptime: card.probeUptime.ratio,
+        probeLatencyP50Ms: card.probeLatencyMs.p50,
+        probeLatencyP95Ms: card.probeLatencyMs.p95,
+        probeLatencyP99Ms: card.probeLatencyMs.p99,
+        jobsSubmitted: card.jobs.submitted,
+        jobsCompleted: card.jobs.completed,
+        completionRate: card.jobs.completionRate,
+        medianResultLatencySeconds: card.jobs.medianResultLatencySeconds,
+        claims: card.proofCoverage.claims,
+        claimsProven: card.proofCoverage.proven,
+        proofCoverage: card.proofCoverage.ratio,
+        contradictions: card.contradictions.count,
+        failingKinds: card.failingKinds,
+        slashesProposed: card.slashes.proposed,
+        slashesExecuted: card.slashes.executed,
+        json: canonicalJson(card as unknown as CanonicalValue),
+    })
+}
+
+@Resolver()
+export class GapResolver {
+    constructor(private readonly tx: () => Promise<EntityManager>) {}
+
+    @Query(() => GapPageObject, {description: 'Gap rows computed at `at` (default now); limit 1 to 1000.'})
+    async gaps(
+        @Arg('operator', () => String, {nullable: true}) operator?: string,
+        @Arg('blueprint', () => String, {nullable: true}) blueprint?: string,
+        @Arg('product', () => String, {nullable: true}) product?: string,
+        @Arg('service', () => String, {nullable: true}) service?: string,
+        @Arg('kind', () => String, {nullable: true}) kind?: string,
+        @Arg('status', () => String, {nullable: true}) status?: string,
+        @Arg('at', () => String, {nullable: true}) at?: string,
+        @Arg('limit', () => Int, {nullable: true}) limit?: number,
+        @Arg('offset', () => Int, {nullable: true}) offset?: number,
+        @Arg('orderBy', () => String, {nullable: true}) orderBy?: string,
+    ): Promise<GapPageObject> {
+        return clientErrors(async () => {
+            const page = await queryGaps(
+                runnerOf(this.tx),
+                {
+                    operator: operator ?? undefined,
+                    blueprintId: blueprint ?? undefined,
+                    product: product ?? undefined,
+                    serviceId: service ?? undefined,
+                    kind: kind ?? undefined,
+                    status: status ?? undefined,
+                    at: parseInstant('at', at ?? undefined),
+                    limit: limit ?? undefined,
+                    offset: offset ?? undefined,
+                    orderBy: orderBy ?? undefined,
+                },
+                gapConfigFromEnv(),
+            )
+            return Object.assign(new GapPageObject(), {at: page.at, totalCount: page.totalCount, gaps: page.gaps.map(gapObject)})
+        })
+    }
+
+    @Query(() => OperatorSummaryObject, {description: 'Claims, proof counts, gap counts and liveness of one operator.'})
+    async operatorSummary(
+        @Arg('operator', () => String) operator: string,
+        @Arg('at', () => String, {nullable: true}) at?: string,
+    ): Promise<OperatorSummaryObject> {
+        return clientErrors(async () => {
+            const instant = parseInstant('at', at ?? undefined) ?? new Date()
+            const summary = await operatorSummary(runnerOf(this.tx), operator, instant, gapConfigFromEnv())
+            return Object.assign(new OperatorSummaryObject(), {
+                operator: summary.operator,
+                at: summary.at,
+                claims: summary.claims,
+                claimsProven: summary.claimsProven,
+                gapCounts: Object.entries(summary.gapCounts).map(([status, count]) => ({status, count})),
+                proofCounts: Object.entries(summary.proofCounts).map(([status, count]) => ({status, count})),
+                liveness: summary.liveness.map((state) => ({
+                    ...state,
+                    heartbeatIntervalSeconds: state.heartbeatIntervalSeconds.toString(),
+                })),
+                gaps: summary.gaps.map(gapObject),
+            })
+        })
+    }
+
+    @Query(() => [ScorecardObject], {description: 'Scorecards over an ISO week (`week`) or a period (`from`, `to`).'})
+    async scorecard(
+        @Arg('operator', () => String, {nullable: true}) operator?: string,
+        @Arg('blueprint', () => String, {nullable: true}) blueprint?: string,
+        @Arg('week', () => String, {nullable: true}) week?: string,
+        @Arg('from', () => String, {nullable: true}) from?: string,
+        @Arg('to', () => String, {nullable: true}) to?: string,
+    ): Promise<ScorecardObject[]> {
+        return clientErrors(async () => {
+            if (operator == null && blueprint == null) throw new GapQueryError('scorecard needs operator, blueprint or both')
+            if (operator != null && !/^0x[0-9a-fA-F]{40}$/.test(operator)) {
+                throw new GapQueryError(`operator ${JSON.stringify(operator)} is invalid: expected a 0x address of 40 hex digits`)
+            }
+            if (blueprint != null && !/^\d{1,20}$/.test(blueprint)) {
+                throw new GapQueryError(`blueprint ${JSON.stringify(blueprint)} is invalid: expected a decimal id`)
+            }
+            let period: Period
+            if (week != null) period = parseIsoWeek(week)
+            else if (from != null && to != null) period = parsePeriod(from, to)
+            else throw new GapQueryError('scorecard needs week (such as 2026-W49) or both from and to')
+            const cards = await loadScorecards(
+                runnerOf(this.tx),
+                {operator: operator ?? undefined, blueprintId: blueprint ?? undefined},
+                checkPeriodLength(period),
+                gapConfigFromEnv(),
+            )
+            return cards.map(scorecardObject)
+        })
+    }
+
+    @Query(() => EvidenceBundleObject, {description: 'Dispute evidence of one operator in one service over [from, to).'})
+    async evidenceBundle(
+        @Arg('service', () => String) service: string,
+        @Arg('operator', () => String) operator: string,
+        @Arg('from', () => String) from: string,
+        @Arg('to', () => String) to: string,
+    ): Promise<EvidenceBundleObject> {
+        return clientErrors(async () => {
+            const period = checkPeriodLength(parsePeriod(from, to))
+            const sql = runnerOf(this.tx)
+            const bundle = await buildEvidenceBundle(sql, {serviceId: service, operator, from: period.from, to: period.to}, gapConfigFromEnv())
+            const slashes = await findSlashesByEvidence(sql, bundle.root)
+            return Object.assign(new EvidenceBundleObject(), {
+                root: bundle.root,
+                recordCount: bundle.records.length,
+                bundle: serializeBundle(bundle),
+                linkedSlashes: slashes.map((row) => ({
+                    slashId: String(row.slash_id),
+                    serviceId: String(row.service_id),
+                    operator: String(row.operator),
+                    status: String(row.status),
+                    proposedTx: String(row.proposed_tx),
+                })),
+            })
+        })
+    }
+}

@@ -1,0 +1,118 @@
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
+import {mkdtempSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {freePort} from '../src/db/embedded'
+import {PROJECT_ROOT} from '../src/stack/children'
+
+const READY_TIMEOUT_MS = 150_000
+
+let child: ChildProcess
+let stdout = ''
+let stderr = ''
+let gqlPort: number
+let dataDir: string
+
+/** Every descendant process id of `root`, from the ps process table. */
+function descendants(root: number): number[] {
+    const table = execFileSync('ps', ['-eo', 'pid=,ppid='], {encoding: 'utf8'})
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/).map(Number))
+        .filter((pair) => pair.length === 2 && !Number.isNaN(pair[0]))
+    const found: number[] = []
+    const queue = [root]
+    while (queue.length > 0) {
+        const parent = queue.shift()!
+        for (const [pid, ppid] of table) {
+            if (ppid === parent) {
+                found.push(pid)
+                queue.push(pid)
+            }
+        }
+    }
+    return found
+}
+
+function isAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0)
+        return true
+    } catch {
+        return false
+    }
+}
+
+/** Process lines whose command line mentions `needle`. */
+function processesMentioning(needle: string): string[] {
+    const out = execFileSync('ps', ['-eo', 'pid,args'], {encoding: 'utf8'})
+    return out
+        .split('\n')
+        .filter((line) => line.includes(needle) && !line.includes('ps -eo'))
+        .map((line) => line.trim())
+}
+
+async function graphql(query: string): Promise<any> {
+    const response = await fetch(`http://127.0.0.1:${gqlPort}/graphql`, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify({query}),
+    })
+    return response.json()
+}
+
+beforeAll(async () => {
+    gqlPort = await freePort()
+    const pgPort = await freePort()
+    dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-start-')), 'pg')
+    child = spawn(
+        process.execPath,
+        [path.join(PROJECT_ROOT, 'lib', 'cli', 'main.js'), 'start', '--gql-port', String(gqlPort), '--pg-port', String(pgPort), '--data-dir', dataDir],
+        {cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe']},
+    )
+    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
+    child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-100_000)))
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    while (!stdout.includes('proofgap is ready') && child.exitCode === null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250))
+    }
+}, READY_TIMEOUT_MS + 10_000)
+
+afterAll(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL')
+})
+
+describe('npm start on the devnet', () => {
+    it('reaches ready and prints GraphiQL', () => {
+        expect(stdout, stderr.slice(-3000)).toContain('proofgap is ready')
+        expect(stdout).toContain(`http://127.0.0.1:${gqlPort}/graphql`)
+    })
+
+    it('example operator query returns data', async () => {
+        const result = await graphql('{ operators(limit: 5, orderBy: id_ASC) { id stake registrations { blueprint { id product } status rpcAddress } } }')
+        expect(result.errors).toBeUndefined()
+        expect(result.data.operators.length).toBe(5)
+        expect(result.data.operators.some((o: any) => o.registrations.length > 0)).toBe(true)
+    })
+
+    it('example service query returns data', async () => {
+        const result = await graphql('{ services(orderBy: id_ASC) { id blueprint { id product } status memberships { operator { id } active } } }')
+        expect(result.errors).toBeUndefined()
+        expect(result.data.services.length).toBeGreaterThan(0)
+        expect(result.data.services[0].blueprint.product).toBe('sandbox-cloud')
+    })
+
+    it('Ctrl-C leaves no process behind', async () => {
+        const started = descendants(child.pid!)
+        // PostgreSQL, anvil, the processor, the prober and the API at least.
+        expect(started.length).toBeGreaterThanOrEqual(5)
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+        child.kill('SIGINT')
+        const code = await exited
+        expect(code).toBe(0)
+        // The embedded PostgreSQL runs with its data folder on the command line; anvil and the services are children
+        // of the start process: none may outlive it.
+        expect(processesMentioning(dataDir)).toEqual([])
+        expect(started.filter(isAlive)).toEqual([])
+    }, 60_000)
+})
