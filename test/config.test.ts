@@ -25,7 +25,7 @@ function configErrorOf(call: () => unknown): ConfigError {
     throw new Error('expected a ConfigError, but the configuration loaded')
 }
 
-/** A minimal valid network file, changed per case. */
+/** Builds a minimal valid network file and applies the case's change to it. */
 function networkFile(change: (file: NetworkFile) => void = () => undefined): NetworkFile {
     const file: NetworkFile = {
         name: 'my-testnet',

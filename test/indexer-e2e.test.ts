@@ -3,16 +3,9 @@ import {createPublicClient, http} from 'viem'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {buildScenario, runScenario, LEAKED_SIDECAR_TOKEN} from '../src/devnet/scenario'
 import {expectedState, UNCHECKED_COLUMNS, type ExpectedState} from '../src/devnet/expected'
-import {tableRows} from './helpers/db'
+import {diffWithExpected} from './helpers/compare'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
 import type {RunResult} from '../src/stack/children'
-
-/** JSON with sorted keys: jsonb does not keep key order. */
-function canonical(value: unknown): string {
-    return JSON.stringify(value, (_key, v) =>
-        v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
-    )
-}
 
 let anvil: AnvilInstance
 let db: Awaited<ReturnType<typeof startTestDatabase>>
@@ -44,29 +37,7 @@ describe('devnet scenario indexed from block 0 to head', () => {
     })
 
     it('every expected table equals the scenario state', async () => {
-        const mismatches: string[] = []
-        for (const [table, rows] of Object.entries(expected)) {
-            const actual = await tableRows(db.client, table)
-            const expectedIds = Object.keys(rows).sort()
-            const actualIds = [...actual.keys()].sort()
-            const missing = expectedIds.filter((id) => !actual.has(id))
-            const extra = actualIds.filter((id) => !(id in rows))
-            if (missing.length > 0) mismatches.push(`${table}: missing rows ${missing.join(', ')}`)
-            if (extra.length > 0) mismatches.push(`${table}: unexpected rows ${extra.join(', ')}`)
-            for (const [id, row] of Object.entries(rows)) {
-                const got = actual.get(id)
-                if (!got) continue
-                for (const [column, value] of Object.entries(row)) {
-                    if (!(column in got)) {
-                        mismatches.push(`${table}.${column}: no such column`)
-                        continue
-                    }
-                    if (canonical(got[column]) !== canonical(value)) {
-                        mismatches.push(`${table}[${id}].${column}: expected ${JSON.stringify(value)}, got ${JSON.stringify(got[column])}`)
-                    }
-                }
-            }
-        }
+        const mismatches = await diffWithExpected(db.client, expected)
         expect(mismatches).toEqual([])
     })
 

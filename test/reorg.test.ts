@@ -3,7 +3,7 @@ import type {ChildProcess} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createClient, http, type Hex} from 'viem'
 import pg from 'pg'
-import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
+import {DEVNET_ADDRESSES, PROCESSOR_STATE_SCHEMA} from '../src/config'
 import {OPERATORS, ACTORS, word} from '../src/devnet/actors'
 import {startAnvil, DEVNET_GENESIS_TIMESTAMP_S, type AnvilInstance} from '../src/devnet/anvil'
 import {emitLogs, installEmitter, type EmittedLog, type LogToEmit, type RpcRequester} from '../src/devnet/emitter'
@@ -13,9 +13,9 @@ import {dumpChainTables} from './helpers/db'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
 
 /*
- * A chain reorganisation inside the processor's hot range: the processor indexes two unfinalised blocks (a
- * registration and a heartbeat), anvil reverts them and mines a longer, different branch, and the database must then
- * equal a fresh index of the new canonical chain.
+ * A chain reorganisation inside the processor's hot range. The processor indexes two unfinalised blocks (a
+ * registration and a heartbeat), then anvil reverts them and mines a longer, different branch. Afterwards the database
+ * must equal a fresh index of the new canonical chain.
  */
 
 const FINALITY_CONFIRMATIONS = 5
@@ -23,7 +23,6 @@ const BLOCK_TIME_S = 12
 /** The processor polls the head every 5 s (evm-processor 1.27 default), so catching up takes a few polls. */
 const CATCH_UP_TIMEOUT_MS = 60_000
 const POLL_INTERVAL_MS = 250
-const STATE_SCHEMA = 'squid_processor_devnet'
 
 type Database = Awaited<ReturnType<typeof startTestDatabase>>
 
@@ -63,7 +62,7 @@ class Miner {
     }
 }
 
-/** The chain before the reorg point: a blueprint, four operators, one service with two members, and heartbeats. */
+/** Mines the chain before the reorg point: a blueprint, four operators, one service with two members, and heartbeats. */
 async function mineBaseChain(miner: Miner): Promise<void> {
     await miner.block(
         tangle('BlueprintCreated', {
@@ -97,13 +96,13 @@ async function chainHead(client: RpcRequester): Promise<ChainHead> {
     return {height: Number(block.number), hash: block.hash}
 }
 
-/** The highest block the processor has stored: the top hot block, else the finalised status. */
+/** Returns the highest block the processor has stored: the top hot block, else the finalised status. */
 async function indexedHead(client: pg.Client): Promise<ChainHead | undefined> {
-    const exists = await client.query(`SELECT to_regclass('${STATE_SCHEMA}.status') IS NOT NULL AS ok`)
+    const exists = await client.query(`SELECT to_regclass('${PROCESSOR_STATE_SCHEMA}.status') IS NOT NULL AS ok`)
     if (!exists.rows[0].ok) return undefined
-    const hot = await client.query(`SELECT height, hash FROM ${STATE_SCHEMA}.hot_block ORDER BY height DESC LIMIT 1`)
+    const hot = await client.query(`SELECT height, hash FROM ${PROCESSOR_STATE_SCHEMA}.hot_block ORDER BY height DESC LIMIT 1`)
     if (hot.rows.length > 0) return {height: hot.rows[0].height, hash: hot.rows[0].hash}
-    const status = await client.query(`SELECT height, hash FROM ${STATE_SCHEMA}.status WHERE id = 0`)
+    const status = await client.query(`SELECT height, hash FROM ${PROCESSOR_STATE_SCHEMA}.status WHERE id = 0`)
     return status.rows.length > 0 ? {height: status.rows[0].height, hash: status.rows[0].hash} : undefined
 }
 

@@ -1,6 +1,8 @@
 import type {Store} from '@subsquid/typeorm-store'
 import type {NetworkConfig} from '../config'
 import {BatchContext, hexBytes, type DecodedLog, type LogRecord} from './context'
+import type {EntityCache} from './cache'
+import {ChainBlock} from '../model'
 import {decodeLog, type Family} from './decode'
 import {sandboxHashOfOutput} from './outputs'
 import {handleTangle, prefetchTangle} from './handlers/tangle'
@@ -9,7 +11,7 @@ import {handleRestaking, prefetchRestaking} from './handlers/restaking'
 import {handleSandbox, handleSettlement, handleTrading, prefetchProduct} from './handlers/products'
 
 export interface BlockLike {
-    header: {height: number; hash: string; timestamp: number}
+    header: {id: string; height: number; hash: string; timestamp: number}
     logs: {
         id: string
         address: string
@@ -35,6 +37,16 @@ export async function handleBatch(
     const decoded: DecodedLog[] = []
 
     for (const block of blocks) {
+        if (block.logs.length > 0) {
+            ctx.inserts.blocks.push(
+                new ChainBlock({
+                    id: block.header.id,
+                    height: block.header.height,
+                    hash: block.header.hash,
+                    timestamp: new Date(block.header.timestamp),
+                }),
+            )
+        }
         for (const raw of block.logs) {
             const log: LogRecord = {
                 ...raw,
@@ -80,24 +92,27 @@ export async function handleBatch(
                 prefetchProduct(ctx, d, endpointServices)
         }
     }
-    await Promise.all([
-        ctx.blueprints.load(store),
-        ctx.operators.load(store),
-        ctx.registrations.load(store),
-        ctx.requests.load(store),
-        ctx.services.load(store),
-        ctx.jobCalls.load(store),
-        ctx.serviceStates.load(store),
-        ctx.slashes.load(store),
-        ctx.sandboxes.load(store),
-        ctx.vaults.load(store),
-        ctx.signers.load(store),
-        ctx.redemptions.load(store),
-        ctx.books.load(store),
-        ctx.loadActiveMemberships(membershipServices),
-        ctx.loadResponses(requestIds),
-        ctx.loadActiveEndpoints(endpointServices),
-    ])
+    // One query after another: the store runs every batch in one transaction on one connection.
+    for (const cache of [
+        ctx.blueprints,
+        ctx.operators,
+        ctx.registrations,
+        ctx.requests,
+        ctx.services,
+        ctx.jobCalls,
+        ctx.serviceStates,
+        ctx.slashes,
+        ctx.sandboxes,
+        ctx.vaults,
+        ctx.signers,
+        ctx.redemptions,
+        ctx.books,
+    ] as EntityCache<{id: string}>[]) {
+        await cache.load(store)
+    }
+    await ctx.loadActiveMemberships(membershipServices)
+    await ctx.loadResponses(requestIds)
+    await ctx.loadActiveEndpoints(endpointServices)
 
     for (const d of decoded) {
         try {

@@ -58,6 +58,7 @@ export class BatchContext {
 
     /** Append-only rows, inserted after the mutable entities they refer to. */
     readonly inserts = {
+        blocks: [] as m.ChainBlock[],
         sourceUpdates: [] as m.BlueprintSourceUpdate[],
         sourceAcks: [] as m.BlueprintSourceAck[],
         transfers: [] as m.BlueprintTransfer[],
@@ -223,6 +224,7 @@ export class BatchContext {
         await this.books.save(s)
         const i = this.inserts
         for (const rows of [
+            i.blocks,
             i.sourceUpdates,
             i.sourceAcks,
             i.transfers,

@@ -95,7 +95,7 @@ const SANDBOX_SECRET_KEY = /^token$/i
 
 /**
  * Replace every secret-looking field of parsed JSON by its redacted form, collecting what was found.
- * `path` names the field for the finding (e.g. `json.token`).
+ * `path` names the field for the finding, e.g. `token`.
  */
 function redactJson(value: unknown, path: string, secrets: FoundSecret[], sandbox: boolean): unknown {
     if (Array.isArray(value)) return value.map((v, i) => redactJson(v, path === '' ? `[${i}]` : `${path}[${i}]`, secrets, sandbox))

@@ -46,6 +46,7 @@ export function createProcessor(config: NetworkConfig, options: ProcessorOptions
             rateLimit: config.rpcRateLimit,
             capacity: config.rpcCapacity,
             maxBatchCallSize: config.rpcMaxBatchCallSize,
+            requestTimeout: config.rpcRequestTimeoutMs,
         })
         .setFinalityConfirmation(config.finalityConfirmations)
         .setFields({

@@ -11,6 +11,8 @@ export class ConfigError extends Error {
 
 /** Strip credentials, query and fragment from a URL so it can appear in a message or a log line. */
 export function redactUrlForLog(url: string): string {
+    // Text such as `user:pass@host` parses with `user:` as its scheme and the password as its path; show none of it.
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return '<text without a URL scheme such as https://>'
     try {
         const parsed = new URL(url)
         const hadSecrets = parsed.username !== '' || parsed.password !== '' || parsed.search !== ''

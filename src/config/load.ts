@@ -22,6 +22,8 @@ const SINGLE_KEYS = ['tangle', 'operatorStatusRegistry', 'multiAssetDelegation']
 export const DEFAULT_RPC_CAPACITY = 10
 export const DEFAULT_RPC_MAX_BATCH_CALL_SIZE = 100
 export const DEFAULT_FINALITY_CONFIRMATIONS = 10
+/** The processor's RPC request timeout when none is set (the evm-processor 1.27 default). */
+export const DEFAULT_RPC_REQUEST_TIMEOUT_MS = 30_000
 
 export interface LoadNetworkOptions {
     /** Preset name (`devnet`, `base-sepolia`, `base-sepolia-pre-redeploy`, `tempo`) or a path to a JSON file. */
@@ -34,7 +36,7 @@ export interface LoadNetworkOptions {
  * setting, and fill defaults. Throws a ConfigError that lists every problem at once.
  *
  * Environment: NETWORK, RPC_URL, RPC_RATE_LIMIT (requests/s), RPC_CAPACITY, RPC_MAX_BATCH_CALL_SIZE,
- * FINALITY_CONFIRMATIONS (blocks), START_BLOCK (overrides every start block not recorded in the preset),
+ * RPC_REQUEST_TIMEOUT_MS, FINALITY_CONFIRMATIONS (blocks), START_BLOCK (overrides every start block not recorded in the preset),
  * PROBE_ALLOW (comma-separated CIDRs or address classes).
  */
 export function loadNetworkConfig(options: LoadNetworkOptions = {}): NetworkConfig {
@@ -98,6 +100,9 @@ export function validateNetworkFile(
     const rpcMaxBatchCallSize =
         readNumber('RPC_MAX_BATCH_CALL_SIZE', env.RPC_MAX_BATCH_CALL_SIZE, file.rpcMaxBatchCallSize, problems, {min: 1}) ??
         DEFAULT_RPC_MAX_BATCH_CALL_SIZE
+    const rpcRequestTimeoutMs =
+        readNumber('RPC_REQUEST_TIMEOUT_MS', env.RPC_REQUEST_TIMEOUT_MS, file.rpcRequestTimeoutMs, problems, {min: 1}) ??
+        DEFAULT_RPC_REQUEST_TIMEOUT_MS
     const finalityConfirmations =
         readNumber('FINALITY_CONFIRMATIONS', env.FINALITY_CONFIRMATIONS, file.finalityConfirmations, problems, {min: 0}) ??
         DEFAULT_FINALITY_CONFIRMATIONS
@@ -118,6 +123,7 @@ export function validateNetworkFile(
         rpcRateLimit,
         rpcCapacity,
         rpcMaxBatchCallSize,
+        rpcRequestTimeoutMs,
         finalityConfirmations,
         contracts: contracts!,
         blueprints,

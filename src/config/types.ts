@@ -35,6 +35,8 @@ export interface NetworkConfig {
     rpcCapacity: number
     /** Maximum JSON-RPC calls in one HTTP batch. */
     rpcMaxBatchCallSize: number
+    /** Time in ms after which the processor abandons an RPC request and retries it. */
+    rpcRequestTimeoutMs: number
     /** Blocks behind the head that the processor treats as final; hot blocks above that are rolled back on reorgs. */
     finalityConfirmations: number
     contracts: NetworkContracts
@@ -52,6 +54,7 @@ export interface NetworkFile {
     rpcRateLimit?: number
     rpcCapacity?: number
     rpcMaxBatchCallSize?: number
+    rpcRequestTimeoutMs?: number
     finalityConfirmations?: number
     contracts: Partial<NetworkContracts> & Pick<NetworkContracts, 'tangle' | 'operatorStatusRegistry' | 'multiAssetDelegation'>
     blueprints?: Record<string, string>

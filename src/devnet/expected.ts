@@ -145,7 +145,14 @@ export function expectedState(scenario: Scenario, records: EmittedLog[]): Expect
         }
         mapper.apply(entry, context)
     })
-    return mapper.state.toState()
+    const state = mapper.state.toState()
+    // Every block that carries a log gets a chain_block row with its full hash.
+    state.chain_block = {}
+    for (const record of records) {
+        const id = `${String(record.blockNumber).padStart(10, '0')}-${record.blockHash.slice(2, 7)}`
+        state.chain_block[id] = {height: record.blockNumber, hash: record.blockHash.toLowerCase(), timestamp: iso(record.timestamp)}
+    }
+    return state
 }
 
 /** Counts the expected unhandled_log rows by reason. */

@@ -1,16 +1,14 @@
 import type {ProofOutcome} from '../proofs/types'
 import type {GapConfig} from './config'
 import {computeGaps, isClaimProven} from './gaps'
-import {loadGapFacts} from './load'
-import {previousPeriod, type Period} from './period'
-import {asDate, asInt, asNullableDate, asNullableText, asText, type SqlRunner} from './sql'
+import type {Period} from './period'
 import {formatPpm, nearestRankPercentile, ratioPpm} from './stats'
 import type {GapFacts} from './types'
 
 /** Version of the scorecard method in docs/scorecard.md; it changes whenever a number would be computed differently. */
 export const SCORECARD_METHODOLOGY_VERSION = 'proofgap-scorecard/1'
 
-/** Kinds whose outcome says whether the operator's service answers; probe uptime is computed over these. */
+/** Kinds whose outcome shows whether the operator endpoint responds; probe uptime is computed over these. */
 export const AVAILABILITY_KINDS: readonly string[] = ['ENDPOINT_REACHABILITY', 'SANDBOX_ENDPOINT_HEALTH', 'TRADING_BOT_HEALTH']
 
 const DECISIVE: readonly ProofOutcome[] = ['PASS', 'FAIL', 'UNREACHABLE']

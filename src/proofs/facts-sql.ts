@@ -84,9 +84,9 @@ export async function readChainFacts(
 
     const vaults = new Map<string, VaultRow>()
     for (const row of (await db.query<VaultRow>(
-        `SELECT DISTINCT ON (service_id) service_id, id, leverage_cap::text, max_trades_per_hour::text,
+        `SELECT DISTINCT ON (service_id) service_id::text AS service_id, id, leverage_cap::text, max_trades_per_hour::text,
                 max_slippage_bps::text, total_signers::text
-         FROM bot_vault WHERE service_id = ANY($1::text[])
+         FROM bot_vault WHERE service_id = ANY($1::numeric[])
          ORDER BY service_id, created_at_block DESC, id`,
         [serviceIds],
     )).rows) {

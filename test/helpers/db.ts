@@ -23,6 +23,7 @@ export async function tableRows(client: pg.Client, table: string): Promise<Map<s
 
 /** Tables the processor writes (chain side), for whole-database comparisons. */
 export const CHAIN_TABLES = [
+    'chain_block',
     'blueprint',
     'blueprint_source_update',
     'blueprint_source_ack',

@@ -1,3 +1,4 @@
+export * from "./chainBlock.model"
 export * from "./blueprint.model"
 export * from "./blueprintSourceUpdate.model"
 export * from "./blueprintSourceAck.model"

@@ -36,7 +36,7 @@ export async function discoverBotId(fetcher: Fetcher, target: DerivedTarget): Pr
     }
 }
 
-/** The request plan's view of a derived target. */
+/** Builds the request plan's view of a derived target. */
 export function planTarget(target: DerivedTarget, botId: string | undefined): ProbeTarget {
     if (target.source === 'SIDECAR') {
         // A sidecar target is the sidecar itself: the exposure check tries only it, not the trading ports.

@@ -1,3 +1,4 @@
+import {PROCESSOR_STATE_SCHEMA} from '../../config'
 import type {Pool, PoolClient} from 'pg'
 import type {SignedProofRecord} from '../record'
 
@@ -56,9 +57,9 @@ export async function markTargetsProbed(db: Pool | PoolClient, targetIds: string
     await db.query(`UPDATE probe_target SET last_probed_at = $2 WHERE id = ANY($1::text[])`, [targetIds, at])
 }
 
-/** The squid processor's state schema for a network, as the processor names it. */
-export function processorStateSchema(networkName: string): string {
-    return `squid_processor_${networkName.replace(/[^a-z0-9]/gi, '_')}`
+/** The squid processor's state schema. One network per database, so the name does not depend on the network. */
+export function processorStateSchema(_networkName: string): string {
+    return PROCESSOR_STATE_SCHEMA
 }
 
 /**

@@ -18,6 +18,9 @@ export const PROBE_QUEUE = 'proofgap-probe'
 /** Advisory lock id that serializes round scheduling across workers ("proofgap" in ASCII, truncated). */
 const SCHEDULE_LOCK_ID = 0x70726f6f6667
 
+/** Advisory lock id that serializes queue set-up across workers. */
+const SETUP_LOCK_ID = 0x70726f6f6668
+
 /** Longest pause of the scheduler loop, so a new round is noticed promptly even with long intervals. */
 const MAX_SCHEDULER_TICK_MS = 5_000
 
@@ -69,15 +72,23 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
         max: 4,
     })
     boss.on('error', (error: Error) => logger.error({err_name: error.name, err: error.message}, 'pg-boss reported an error; continuing'))
-    await boss.start()
-    await boss.createQueue(PROBE_QUEUE, {
-        name: PROBE_QUEUE,
-        policy: 'standard',
-        expireInSeconds: settings.jobExpireSeconds,
-        retryLimit: settings.retryLimit,
-        retryDelay: settings.retryDelaySeconds,
-        retentionMinutes: 24 * 60,
-    })
+    // Two pg-boss instances creating their schema at the same time deadlock in PostgreSQL, so start-up is serialized.
+    const setupClient = await pool.connect()
+    try {
+        await setupClient.query('SELECT pg_advisory_lock($1)', [SETUP_LOCK_ID])
+        await boss.start()
+        await boss.createQueue(PROBE_QUEUE, {
+            name: PROBE_QUEUE,
+            policy: 'standard',
+            expireInSeconds: settings.jobExpireSeconds,
+            retryLimit: settings.retryLimit,
+            retryDelay: settings.retryDelaySeconds,
+            retentionMinutes: 24 * 60,
+        })
+    } finally {
+        await setupClient.query('SELECT pg_advisory_unlock($1)', [SETUP_LOCK_ID]).catch(() => undefined)
+        setupClient.release()
+    }
 
     let lastScheduledRound: string | null = null
 
@@ -117,7 +128,21 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
         return {round, jobs: jobs.length}
     }
 
+    /** Runs a batch; a database failure fails the whole batch, which the queue retries. */
     async function handleJobs(jobs: PgBoss.Job<ProbeJobData>[]): Promise<void> {
+        try {
+            await probeBatch(jobs)
+        } catch (error) {
+            metrics.jobFailures.inc(jobs.length)
+            logger.error(
+                {jobs: jobs.length, err_name: error instanceof Error ? error.name : 'unknown', err: error instanceof Error ? error.message : String(error)},
+                'probe batch failed; the queue will retry its jobs',
+            )
+            throw error
+        }
+    }
+
+    async function probeBatch(jobs: PgBoss.Job<ProbeJobData>[]): Promise<void> {
         const takenAt = now()
         const head = await readChainHead(pool, options.config.name)
         const keys = jobs.map((job) => ({serviceId: job.data.target.serviceId, operator: job.data.target.operator}))

@@ -19,7 +19,7 @@ import {
     ScorecardObject,
 } from './types'
 
-/** Longest period a scorecard or evidence query may span, so one request cannot read the whole history. */
+/** Maximum period a scorecard or evidence query may span, so one request cannot read the whole history. */
 export const MAX_QUERY_PERIOD_DAYS = 92
 
 function runnerOf(tx: () => Promise<EntityManager>): SqlRunner {
@@ -29,7 +29,7 @@ function runnerOf(tx: () => Promise<EntityManager>): SqlRunner {
     }
 }
 
-/** Turns a validation error into a GraphQL error whose message the client sees. */
+/** Converts a validation error into a GraphQL error whose message reaches the client. */
 async function clientErrors<T>(work: () => Promise<T>): Promise<T> {
     try {
         return await work()

@@ -1,7 +1,9 @@
-module.exports = class Data1796416337902 {
-    name = 'Data1796416337902'
+module.exports = class Data1796417305185 {
+    name = 'Data1796417305185'
 
     async up(db) {
+        await db.query(`CREATE TABLE "chain_block" ("id" character varying NOT NULL, "height" integer NOT NULL, "hash" text NOT NULL, "timestamp" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_5bfe142d4eef9529733bb95e423" PRIMARY KEY ("id"))`)
+        await db.query(`CREATE INDEX "IDX_ce99674360edb92c44b5f7601b" ON "chain_block" ("height") `)
         await db.query(`CREATE TABLE "blueprint_source_update" ("id" character varying NOT NULL, "sources_hash" text NOT NULL, "source_count" integer NOT NULL, "sources" jsonb NOT NULL, "block_number" integer NOT NULL, "timestamp" TIMESTAMP WITH TIME ZONE NOT NULL, "tx_hash" text NOT NULL, "blueprint_id" character varying, CONSTRAINT "PK_d597e19f6055ea3bcf60d451c2a" PRIMARY KEY ("id"))`)
         await db.query(`CREATE INDEX "IDX_d5bb5b794fb787fdbdfa5eb3ba" ON "blueprint_source_update" ("blueprint_id") `)
         await db.query(`CREATE INDEX "IDX_817ad1bf08c7260f9dd7147065" ON "blueprint_source_update" ("sources_hash") `)
@@ -151,6 +153,8 @@ module.exports = class Data1796416337902 {
     }
 
     async down(db) {
+        await db.query(`DROP TABLE "chain_block"`)
+        await db.query(`DROP INDEX "public"."IDX_ce99674360edb92c44b5f7601b"`)
         await db.query(`DROP TABLE "blueprint_source_update"`)
         await db.query(`DROP INDEX "public"."IDX_d5bb5b794fb787fdbdfa5eb3ba"`)
         await db.query(`DROP INDEX "public"."IDX_817ad1bf08c7260f9dd7147065"`)

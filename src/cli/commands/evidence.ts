@@ -1,0 +1,79 @@
+import {readFileSync, writeFileSync} from 'node:fs'
+import {parseArgs} from 'node:util'
+import {gapConfigFromEnv} from '../../gap/config'
+import {buildEvidenceBundle, EvidenceError, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
+import {parsePeriod, PeriodError} from '../../gap/period'
+import {verifyBundle} from '../../gap/verify'
+import {progress, usageError, withDatabase} from './db'
+
+const USAGE = `usage: proofgap evidence --service N --operator 0x… --from ISO-TIME --to ISO-TIME [--out FILE]
+       proofgap evidence verify FILE [--rpc URL]`
+
+/** Builds or verifies a dispute evidence bundle. Returns the process exit code (1 when verification fails). */
+export async function run(argv: string[]): Promise<number> {
+    if (argv[0] === 'verify') return runVerify(argv.slice(1))
+    let values
+    try {
+        values = parseArgs({
+            args: argv,
+            options: {
+                service: {type: 'string'},
+                operator: {type: 'string'},
+                from: {type: 'string'},
+                to: {type: 'string'},
+                out: {type: 'string'},
+            },
+            strict: true,
+        }).values
+    } catch (error) {
+        return usageError(error instanceof Error ? error.message : String(error), USAGE)
+    }
+    const missing = (['service', 'operator', 'from', 'to'] as const).filter((name) => values[name] === undefined)
+    if (missing.length > 0) return usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}`, USAGE)
+
+    try {
+        const period = parsePeriod(values.from as string, values.to as string)
+        progress(`building evidence for service ${values.service} operator ${values.operator}`)
+        const {text, root, count, slashes} = await withDatabase(async (sql) => {
+            const bundle = await buildEvidenceBundle(
+                sql,
+                {serviceId: values.service as string, operator: values.operator as string, from: period.from, to: period.to},
+                gapConfigFromEnv(),
+            )
+            const linked = await findSlashesByEvidence(sql, bundle.root)
+            return {text: serializeBundle(bundle), root: bundle.root, count: bundle.records.length, slashes: linked}
+        })
+        if (values.out !== undefined) writeFileSync(values.out, text)
+        else process.stdout.write(text)
+        progress(`bundle ${root}: ${count} records${values.out === undefined ? '' : `, written to ${values.out}`}`)
+        for (const slash of slashes) progress(`slash ${String(slash.slash_id)} (${String(slash.status)}) cites this bundle as evidence`)
+        return 0
+    } catch (error) {
+        if (error instanceof PeriodError || error instanceof EvidenceError) return usageError(error.message, USAGE)
+        progress(`proofgap evidence failed: ${error instanceof Error ? error.message : String(error)}`)
+        return 1
+    }
+}
+
+async function runVerify(argv: string[]): Promise<number> {
+    let parsed
+    try {
+        parsed = parseArgs({args: argv, options: {rpc: {type: 'string'}}, allowPositionals: true, strict: true})
+    } catch (error) {
+        return usageError(error instanceof Error ? error.message : String(error), USAGE)
+    }
+    const file = parsed.positionals[0]
+    if (file === undefined || parsed.positionals.length > 1) return usageError('evidence verify takes exactly one FILE', USAGE)
+    let text: string
+    try {
+        text = readFileSync(file, 'utf8')
+    } catch (error) {
+        return usageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, USAGE)
+    }
+    if (parsed.values.rpc !== undefined) progress('rechecking chain facts against the RPC node')
+    const result = await verifyBundle(text, parsed.values.rpc)
+    for (const problem of result.problems) process.stdout.write(`FAIL ${problem}\n`)
+    const rpcNote = parsed.values.rpc === undefined ? '' : `, ${result.chainFactsChecked} chain facts rechecked`
+    process.stdout.write(`${result.valid ? 'OK' : 'INVALID'} bundle ${result.root ?? '(no root)'}: ${result.recordCount} records${rpcNote}\n`)
+    return result.valid ? 0 : 1
+}

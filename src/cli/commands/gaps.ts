@@ -1,0 +1,75 @@
+import {parseArgs} from 'node:util'
+import {gapConfigFromEnv} from '../../gap/config'
+import {GapQueryError, queryGaps} from '../../gap/query'
+import {progress, usageError, withDatabase} from './db'
+
+const USAGE = `usage: proofgap gaps [--operator 0x…] [--blueprint N] [--service N] [--product NAME] [--kind KIND]
+                    [--status STATUS] [--at ISO-TIME] [--limit N] [--offset N] [--order-by KEY] [--format table|json]`
+
+/** Prints gap rows computed at --at (default now). Returns the process exit code. */
+export async function run(argv: string[]): Promise<number> {
+    let values
+    try {
+        values = parseArgs({
+            args: argv,
+            options: {
+                operator: {type: 'string'},
+                blueprint: {type: 'string'},
+                service: {type: 'string'},
+                product: {type: 'string'},
+                kind: {type: 'string'},
+                status: {type: 'string'},
+                at: {type: 'string'},
+                limit: {type: 'string'},
+                offset: {type: 'string'},
+                'order-by': {type: 'string'},
+                format: {type: 'string', default: 'table'},
+            },
+            strict: true,
+        }).values
+    } catch (error) {
+        return usageError(error instanceof Error ? error.message : String(error), USAGE)
+    }
+    if (values.format !== 'table' && values.format !== 'json') return usageError(`--format ${values.format} is invalid: use table or json`, USAGE)
+    const at = values.at === undefined ? undefined : new Date(values.at)
+    if (at !== undefined && Number.isNaN(at.getTime())) return usageError(`--at ${values.at} is not an ISO 8601 time`, USAGE)
+    const limit = values.limit === undefined ? undefined : Number(values.limit)
+    const offset = values.offset === undefined ? undefined : Number(values.offset)
+
+    try {
+        progress('computing gaps')
+        const page = await withDatabase((sql) =>
+            queryGaps(
+                sql,
+                {
+                    operator: values.operator,
+                    blueprintId: values.blueprint,
+                    serviceId: values.service,
+                    product: values.product,
+                    kind: values.kind,
+                    status: values.status,
+                    at,
+                    limit,
+                    offset,
+                    orderBy: values['order-by'],
+                },
+                gapConfigFromEnv(),
+            ),
+        )
+        if (values.format === 'json') {
+            process.stdout.write(`${JSON.stringify(page, null, 2)}\n`)
+        } else {
+            process.stdout.write('operator\tblueprint\tservice\tkind\tstatus\treason\tlast_proof_at\n')
+            for (const row of page.gaps) {
+                const cells = [row.operator, row.blueprintId, row.serviceId ?? '-', row.kind, row.status, row.reason, row.lastProofAt?.toISOString() ?? '-']
+                process.stdout.write(`${cells.join('\t')}\n`)
+            }
+        }
+        progress(`${page.gaps.length} of ${page.totalCount} gap rows at ${page.at.toISOString()}`)
+        return 0
+    } catch (error) {
+        if (error instanceof GapQueryError) return usageError(error.message, USAGE)
+        progress(`proofgap gaps failed: ${error instanceof Error ? error.message : String(error)}`)
+        return 1
+    }
+}

@@ -1,0 +1,76 @@
+import {parseArgs} from 'node:util'
+import {gapConfigFromEnv} from '../../gap/config'
+import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
+import {loadScorecards} from '../../gap/scorecard-load'
+import {progress, usageError, withDatabase} from './db'
+import {renderCsv, renderHtml, renderJson, renderMarkdown} from './scorecard-render'
+
+const USAGE = `usage: proofgap scorecard (--week 2026-W49 | --from ISO-TIME --to ISO-TIME) [--blueprint N] [--operator 0x…]
+                         [--format md|json|csv|html]`
+
+const RENDERERS = {md: renderMarkdown, json: renderJson, csv: renderCsv, html: renderHtml} as const
+
+/** Prints scorecards of a blueprint's operators or of one operator. Returns the process exit code. */
+export async function run(argv: string[]): Promise<number> {
+    let values
+    try {
+        values = parseArgs({
+            args: argv,
+            options: {
+                week: {type: 'string'},
+                from: {type: 'string'},
+                to: {type: 'string'},
+                blueprint: {type: 'string'},
+                operator: {type: 'string'},
+                format: {type: 'string', default: 'md'},
+            },
+            strict: true,
+        }).values
+    } catch (error) {
+        return usageError(error instanceof Error ? error.message : String(error), USAGE)
+    }
+    const format = values.format as string
+    if (!Object.prototype.hasOwnProperty.call(RENDERERS, format)) {
+        return usageError(`--format ${format} is invalid: use md, json, csv or html`, USAGE)
+    }
+    if (values.blueprint !== undefined && !/^\d{1,20}$/.test(values.blueprint)) {
+        return usageError(`--blueprint ${values.blueprint} is invalid: expected a decimal blueprint id`, USAGE)
+    }
+    if (values.operator !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.operator)) {
+        return usageError(`--operator ${values.operator} is invalid: expected a 0x address of 40 hex digits`, USAGE)
+    }
+
+    let period: Period
+    try {
+        if (values.week !== undefined) period = parseIsoWeek(values.week)
+        else if (values.from !== undefined && values.to !== undefined) period = parsePeriod(values.from, values.to)
+        else return usageError('pass --week, or both --from and --to', USAGE)
+    } catch (error) {
+        if (error instanceof PeriodError) return usageError(error.message, USAGE)
+        throw error
+    }
+
+    try {
+        progress(`computing scorecards for ${period.label}`)
+        const cards = await withDatabase((sql) => {
+            // Without a blueprint or operator, every blueprint with a registration is scored.
+            if (values.blueprint === undefined && values.operator === undefined) return allBlueprintCards(sql, period)
+            return loadScorecards(sql, {blueprintId: values.blueprint, operator: values.operator}, period, gapConfigFromEnv())
+        })
+        process.stdout.write(RENDERERS[format as keyof typeof RENDERERS](cards))
+        progress(`${cards.length} scorecards`)
+        return 0
+    } catch (error) {
+        progress(`proofgap scorecard failed: ${error instanceof Error ? error.message : String(error)}`)
+        return 1
+    }
+}
+
+async function allBlueprintCards(sql: Parameters<Parameters<typeof withDatabase>[0]>[0], period: Period) {
+    const blueprints = await sql('SELECT DISTINCT blueprint_id FROM registration ORDER BY blueprint_id', [])
+    const cards = []
+    for (const row of blueprints) {
+        cards.push(...(await loadScorecards(sql, {blueprintId: String(row.blueprint_id)}, period, gapConfigFromEnv())))
+    }
+    return cards
+}

@@ -1,0 +1,211 @@
+import {spawn, type ChildProcess} from 'node:child_process'
+import {copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {freePort} from '../src/db/embedded'
+import {MAX_PAGE_LIMIT} from '../src/gap/query'
+import {binPath, PROJECT_ROOT, runToEnd, stopChild} from '../src/stack/children'
+import {startSeededDatabase, type SeededDatabase} from './gap-database'
+import {AT, CONTRADICTED, GOOD, NEVER_PROBED, SERVICE, STALE} from './gap-world'
+
+let world: SeededDatabase
+let server: ChildProcess
+let endpoint: string
+let serverLog = ''
+let apiDir: string | undefined
+
+async function waitForServer(url: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+        if (server.exitCode !== null) throw new Error(`graphql server exited with ${server.exitCode}:\n${serverLog}`)
+        try {
+            const response = await fetch(url, {
+                method: 'POST',
+                headers: {'content-type': 'application/json'},
+                body: JSON.stringify({query: '{ __typename }'}),
+            })
+            if (response.ok) return
+        } catch {
+            // Not listening yet.
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    throw new Error(`graphql server did not answer within ${timeoutMs} ms:\n${serverLog}`)
+}
+
+type GraphqlResult = {data?: any; errors?: Array<{message: string}>}
+
+async function graphql(query: string, variables: Record<string, unknown> = {}): Promise<GraphqlResult> {
+    const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify({query, variables}),
+    })
+    return (await response.json()) as GraphqlResult
+}
+
+beforeAll(async () => {
+    // The server loads <cwd>/lib/server-extension/resolvers. Compiling into a private folder keeps this file from
+    // rewriting the shared lib/, which migrations of test files running in parallel load at the same time.
+    apiDir = mkdtempSync(path.join(os.tmpdir(), 'proofgap-api-'))
+    symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(apiDir as string, 'node_modules'), 'dir')
+    copyFileSync(path.join(PROJECT_ROOT, 'schema.graphql'), path.join(apiDir, 'schema.graphql'))
+    // Type errors in other files do not stop tsc from emitting, so the exit code is not checked.
+    await runToEnd(binPath('tsc'), ['-p', 'tsconfig.json', '--outDir', path.join(apiDir, 'lib')], {}, 150_000)
+    if (!existsSync(path.join(apiDir, 'lib/server-extension/resolvers/index.js'))) {
+        throw new Error('tsc did not emit lib/server-extension/resolvers/index.js')
+    }
+    world = await startSeededDatabase()
+    const port = await freePort()
+    endpoint = `http://127.0.0.1:${port}/graphql`
+    server = spawn(binPath('squid-graphql-server'), [], {
+        cwd: apiDir,
+        env: {...process.env, ...world.db.env, GQL_PORT: String(port)},
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+    })
+    server.stdout?.on('data', (chunk: Buffer) => (serverLog = (serverLog + chunk.toString()).slice(-5000)))
+    server.stderr?.on('data', (chunk: Buffer) => (serverLog = (serverLog + chunk.toString()).slice(-5000)))
+    await waitForServer(endpoint, 60_000)
+})
+
+afterAll(async () => {
+    if (server !== undefined) await stopChild(server)
+    await world?.close()
+    if (apiDir !== undefined) rmSync(apiDir, {recursive: true, force: true})
+})
+
+const GAPS = `query($operator: String, $service: String, $status: String, $at: String, $limit: Int, $orderBy: String) {
+  gaps(operator: $operator, service: $service, status: $status, at: $at, limit: $limit, orderBy: $orderBy) {
+    totalCount gaps { operator blueprintId serviceId kind status reason claims lastProofAt }
+  }
+}`
+
+type Row = {operator: string; serviceId: string | null; kind: string; status: string; reason: string}
+
+async function serviceGaps(operator: string): Promise<Row[]> {
+    const result = await graphql(GAPS, {operator, service: SERVICE, at: AT.toISOString(), limit: 100})
+    expect(result.errors).toBeUndefined()
+    return result.data.gaps.gaps
+}
+
+function statusOf(rows: Row[], kind: string): string | undefined {
+    return rows.find((row) => row.kind === kind)?.status
+}
+
+describe('gaps over GraphQL', () => {
+    it('healthy heartbeat, unreachable endpoint: CONTRADICTED', async () => {
+        const rows = await serviceGaps(CONTRADICTED)
+        const row = rows.find((r) => r.kind === 'ENDPOINT_REACHABILITY')
+        expect(row?.status).toBe('CONTRADICTED')
+        expect(row?.reason).toBe('HEARTBEAT_HEALTHY_ENDPOINT_UNREACHABLE')
+    })
+
+    it('good operator PROVEN on every applicable kind', async () => {
+        const rows = await serviceGaps(GOOD)
+        for (const kind of ['ENDPOINT_REACHABILITY', 'SANDBOX_ENDPOINT_HEALTH', 'SANDBOX_READINESS', 'SANDBOX_SECRET_HANDLING', 'SANDBOX_SIDECAR_CAPABILITIES']) {
+            expect(statusOf(rows, kind), kind).toBe('PROVEN')
+        }
+        const applicable = rows.filter((row) => row.status !== 'NOT_APPLICABLE')
+        expect(applicable.length).toBe(5)
+        expect(applicable.every((row) => row.status === 'PROVEN')).toBe(true)
+        expect(statusOf(rows, 'SANDBOX_TEE_ATTESTATION')).toBe('NOT_APPLICABLE')
+    })
+
+    it('good operator blueprint scope PROVEN', async () => {
+        const result = await graphql(GAPS, {operator: GOOD, at: AT.toISOString(), limit: 100})
+        const blueprintRows: Row[] = result.data.gaps.gaps.filter((row: Row) => row.serviceId === null)
+        const proven = blueprintRows.filter((row) => row.status === 'PROVEN').map((row) => row.kind).sort()
+        expect(proven).toEqual(['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE'])
+    })
+
+    it('never probed operator UNPROVEN', async () => {
+        const rows = await serviceGaps(NEVER_PROBED)
+        expect(statusOf(rows, 'ENDPOINT_REACHABILITY')).toBe('UNPROVEN')
+        expect(rows.find((row) => row.kind === 'SANDBOX_READINESS')?.reason).toBe('NEVER_PROBED')
+    })
+
+    it('old pass is STALE', async () => {
+        const rows = await serviceGaps(STALE)
+        expect(statusOf(rows, 'ENDPOINT_REACHABILITY')).toBe('STALE')
+    })
+
+    it('status filter returns only that status', async () => {
+        const result = await graphql(GAPS, {status: 'CONTRADICTED', at: AT.toISOString()})
+        const operators = result.data.gaps.gaps.map((row: Row) => row.operator)
+        expect(new Set(operators)).toEqual(new Set([CONTRADICTED]))
+        expect(result.data.gaps.totalCount).toBe(2)
+    })
+
+    it('after the liveness deadline, FAILING not CONTRADICTED', async () => {
+        // Last beat at AT − 1 min, live for 3 × 60 s: at AT + 3 min the heartbeat no longer claims health, and
+        // only the registration (blueprint scope) still requires the endpoint to respond.
+        const later = new Date(AT.getTime() + 3 * 60_000).toISOString()
+        const result = await graphql(GAPS, {operator: CONTRADICTED, at: later})
+        const rows: Row[] = result.data.gaps.gaps.filter((r: Row) => r.kind === 'ENDPOINT_REACHABILITY')
+        expect(rows.find((r) => r.serviceId === null)?.status).toBe('FAILING')
+        expect(rows.find((r) => r.serviceId === SERVICE)?.status).toBe('NOT_APPLICABLE')
+    })
+})
+
+describe('gaps arguments', () => {
+    it('limit above the cap rejected', async () => {
+        const result = await graphql(GAPS, {limit: MAX_PAGE_LIMIT + 1})
+        expect(result.data ?? null).toBeNull()
+        expect(result.errors?.[0]?.message).toMatch(/limit 1001 is out of range: pass 1 to 1000/)
+    })
+
+    it('unknown sort key rejected', async () => {
+        const result = await graphql(GAPS, {orderBy: 'operator; DROP TABLE proof_record'})
+        expect(result.errors?.[0]?.message).toMatch(/is not a sort key/)
+        const count = await world.client.query('SELECT count(*)::int AS n FROM proof_record')
+        expect(count.rows[0].n).toBeGreaterThan(0)
+    })
+
+    it('whitelisted sort key orders rows', async () => {
+        const result = await graphql(GAPS, {service: SERVICE, at: AT.toISOString(), orderBy: 'lastProofAt_DESC', limit: 5})
+        const times: Array<string | null> = result.data.gaps.gaps.map((row: {lastProofAt: string | null}) => row.lastProofAt)
+        expect(times.length).toBe(5)
+        const sorted = [...times].sort((a, b) => (b ?? '').localeCompare(a ?? ''))
+        expect(times).toEqual(sorted)
+    })
+
+    it('hostile operator string rejected', async () => {
+        const result = await graphql(GAPS, {operator: "0x' OR '1'='1"})
+        expect(result.errors?.[0]?.message).toMatch(/operator .* is invalid: expected a 0x address/)
+    })
+})
+
+describe('operatorSummary and scorecard over GraphQL', () => {
+    it('summary counts and liveness', async () => {
+        const result = await graphql(
+            `query($op: String!, $at: String) { operatorSummary(operator: $op, at: $at) {
+                claimsProven claims { kind } gapCounts { status count } proofCounts { status count }
+                liveness { serviceId live healthy heartbeatIntervalSeconds deadline } } }`,
+            {op: CONTRADICTED, at: AT.toISOString()},
+        )
+        expect(result.errors).toBeUndefined()
+        const summary = result.data.operatorSummary
+        expect(summary.claims.map((c: {kind: string}) => c.kind).sort()).toEqual(['HEARTBEATING', 'REGISTERED', 'SERVICE_MEMBER'])
+        expect(summary.gapCounts.find((c: {status: string}) => c.status === 'CONTRADICTED').count).toBe(2)
+        expect(summary.proofCounts).toEqual([{status: 'UNREACHABLE', count: 1}])
+        expect(summary.liveness).toEqual([
+            {serviceId: SERVICE, live: true, healthy: true, heartbeatIntervalSeconds: '60', deadline: '2026-01-07T12:02:00.000Z'},
+        ])
+    })
+
+    it('scorecard by week', async () => {
+        const result = await graphql(`{ scorecard(operator: "${GOOD}", week: "2026-W02") {
+            methodologyVersion heartbeatUptime probeLatencyP50Ms jobsSubmitted slashesExecuted } }`)
+        expect(result.errors).toBeUndefined()
+        expect(result.data.scorecard).toEqual([
+            {methodologyVersion: 'proofgap-scorecard/1', heartbeatUptime: '0.000794', probeLatencyP50Ms: 40, jobsSubmitted: 3, slashesExecuted: 1},
+        ])
+    })
+
+    it('generated OpenReader API still served', async () => {
+        const result = await graphql('{ services { id heartbeatInterval } }')
+        expect(result.data.services).toEqual([{id: SERVICE, heartbeatInterval: '60'}])
+    })
+})

@@ -1,0 +1,240 @@
+import type {ChildProcess} from 'node:child_process'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {createPublicClient, http, maxUint256} from 'viem'
+import {OPERATORS} from '../src/devnet/actors'
+import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
+import {buildScenario, runScenario, LEAKED_SIDECAR_TOKEN} from '../src/devnet/scenario'
+import {expectedState, unhandledCountsByReason, type ExpectedRow, type ExpectedState} from '../src/devnet/expected'
+import {freePort} from '../src/db/embedded'
+import {binPath, startChild, stopChild, type RunResult} from '../src/stack/children'
+import {runProcessorTo, startTestDatabase} from './helpers/stack'
+
+/*
+ * The squid GraphQL server over an indexed devnet: values read over HTTP must equal the scenario's expected state,
+ * with every chain number as an exact decimal string.
+ */
+
+const SERVER_START_TIMEOUT_MS = 30_000
+const POLL_INTERVAL_MS = 200
+const QUERY_TIMEOUT_MS = 10_000
+const MAX_ROWS = 1000
+
+let anvil: AnvilInstance
+let db: Awaited<ReturnType<typeof startTestDatabase>>
+let expected: ExpectedState
+let run: RunResult
+let server: ChildProcess | undefined
+let serverOutput = ''
+let endpoint: string
+
+interface GraphqlResponse<T> {
+    data?: T
+    errors?: {message: string}[]
+}
+
+async function query<T>(text: string): Promise<T> {
+    const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: {'content-type': 'application/json'},
+        body: JSON.stringify({query: text}),
+        signal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
+    })
+    const body = (await response.json()) as GraphqlResponse<T>
+    if (response.status !== 200 || body.errors || !body.data) {
+        throw new Error(`GraphQL query failed (HTTP ${response.status}): ${JSON.stringify(body.errors ?? body)}\nquery: ${text}`)
+    }
+    return body.data
+}
+
+/** Waits until the server returns data for a trivial query, failing with its output when it exits or times out. */
+async function waitForServer(child: ChildProcess): Promise<void> {
+    const deadline = Date.now() + SERVER_START_TIMEOUT_MS
+    let lastError = ''
+    while (Date.now() < deadline) {
+        if (child.exitCode !== null || child.signalCode !== null) {
+            throw new Error(`squid-graphql-server exited (code ${child.exitCode}, signal ${child.signalCode}) before answering:\n${serverOutput}`)
+        }
+        try {
+            await query<unknown>('{ __typename }')
+            return
+        } catch (err) {
+            lastError = (err as Error).message
+        }
+        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS))
+    }
+    throw new Error(`squid-graphql-server timed out: no answer within ${SERVER_START_TIMEOUT_MS} ms (${lastError}). Output:\n${serverOutput}`)
+}
+
+beforeAll(async () => {
+    ;[anvil, db] = await Promise.all([startAnvil(), startTestDatabase()])
+    const scenario = buildScenario()
+    const records = await runScenario(anvil.rpcUrl, scenario)
+    expected = expectedState(scenario, records)
+    const head = Number(await createPublicClient({transport: http(anvil.rpcUrl)}).getBlockNumber())
+    run = await runProcessorTo(anvil.rpcUrl, db.env, head)
+    if (run.code !== 0) throw new Error(`processor failed (exit ${run.code}):\n${run.stderr.slice(-4000)}`)
+
+    const port = await freePort()
+    endpoint = `http://127.0.0.1:${port}/graphql`
+    server = startChild(binPath('squid-graphql-server'), [], {...db.env, GQL_PORT: String(port)}, 'squid-graphql-server')
+    const keep = (chunk: Buffer) => {
+        serverOutput = (serverOutput + chunk.toString('utf8')).slice(-20_000)
+    }
+    server.stdout?.on('data', keep)
+    server.stderr?.on('data', keep)
+    await waitForServer(server)
+})
+
+afterAll(async () => {
+    if (server) await stopChild(server)
+    await Promise.all([anvil?.stop(), db?.stop()])
+})
+
+function compareIds(a: string, b: string): number {
+    if (a === b) return 0
+    return a < b ? -1 : 1
+}
+
+function expectedRows(table: string): [string, ExpectedRow][] {
+    return Object.entries(expected[table] ?? {}).sort(([a], [b]) => compareIds(a, b))
+}
+
+/** Sorts rows by id in code unit order, the same order `expectedRows` uses, whatever the server's collation. */
+function byId<T extends {id: string}>(rows: T[]): T[] {
+    return [...rows].sort((a, b) => compareIds(a.id, b.id))
+}
+
+describe('GraphQL server over the indexed devnet', () => {
+    it('operators with registrations', async () => {
+        const data = await query<{
+            operators: {
+                id: string
+                stake: string
+                restakingStatus: string
+                registrations: {id: string; status: string; rpcAddress: string | null; rpcAddressRaw: string | null; rpcAddressValidUtf8: boolean | null}[]
+            }[]
+        }>(`{
+            operators(orderBy: id_ASC, limit: ${MAX_ROWS}) {
+                id stake restakingStatus
+                registrations(orderBy: id_ASC) { id status rpcAddress rpcAddressRaw rpcAddressValidUtf8 }
+            }
+        }`)
+        const operators = byId(data.operators)
+        expect(operators.map((o) => o.id)).toEqual(expectedRows('operator').map(([id]) => id))
+
+        const mismatches: string[] = []
+        for (const operator of operators) {
+            const want = expected.operator[operator.id]
+            // The expectation leaves stake out for an operator that left the restaking layer.
+            if ('stake' in want && operator.stake !== want.stake) mismatches.push(`${operator.id}.stake: ${operator.stake} != ${want.stake}`)
+            if (operator.restakingStatus !== want.restaking_status) mismatches.push(`${operator.id}.restakingStatus: ${operator.restakingStatus}`)
+            const wantRegistrations = expectedRows('registration').filter(([, row]) => row.operator_id === operator.id)
+            expect(byId(operator.registrations).map((r) => r.id)).toEqual(wantRegistrations.map(([id]) => id))
+            for (const registration of operator.registrations) {
+                const row = expected.registration[registration.id]
+                const got = {
+                    status: registration.status,
+                    rpc_address: registration.rpcAddress,
+                    rpc_address_raw: registration.rpcAddressRaw,
+                    rpc_address_valid_utf8: registration.rpcAddressValidUtf8,
+                }
+                const want = {
+                    status: row.status,
+                    rpc_address: row.rpc_address,
+                    rpc_address_raw: row.rpc_address_raw,
+                    rpc_address_valid_utf8: row.rpc_address_valid_utf8,
+                }
+                if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(`${registration.id}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`)
+            }
+        }
+        expect(mismatches).toEqual([])
+    })
+
+    it('hostile rpcAddress forms served', async () => {
+        const nul = await query<{registrations: {rpcAddress: string; rpcAddressValidUtf8: boolean}[]}>(
+            `{ registrations(where: {operator: {id_eq: "${OPERATORS[11].toLowerCase()}"}}) { rpcAddress rpcAddressValidUtf8 } }`,
+        )
+        expect(nul.registrations).toHaveLength(1)
+        expect(nul.registrations[0].rpcAddress).toContain('\u2400\u2400injected')
+        const invalid = await query<{registrations: {rpcAddress: string; rpcAddressValidUtf8: boolean}[]}>(
+            `{ registrations(where: {operator: {id_eq: "${OPERATORS[10].toLowerCase()}"}}) { rpcAddress rpcAddressValidUtf8 } }`,
+        )
+        expect(invalid.registrations).toHaveLength(1)
+        expect(invalid.registrations[0].rpcAddress).toContain('\ufffd')
+        expect(invalid.registrations[0].rpcAddressValidUtf8).toBe(false)
+    })
+
+    it('services with memberships', async () => {
+        const data = await query<{
+            services: {id: string; status: string; blueprint: {id: string}; memberships: {id: string; active: boolean; source: string; operator: {id: string}}[]}[]
+        }>(`{
+            services(orderBy: id_ASC, limit: ${MAX_ROWS}) {
+                id status blueprint { id }
+                memberships(orderBy: id_ASC) { id active source operator { id } }
+            }
+        }`)
+        const services = byId(data.services)
+        expect(services.map((s) => s.id)).toEqual(expectedRows('service').map(([id]) => id))
+        for (const service of services) {
+            const want = expected.service[service.id]
+            expect({id: service.id, status: service.status, blueprint: service.blueprint.id}).toEqual({
+                id: service.id,
+                status: want.status,
+                blueprint: want.blueprint_id,
+            })
+            const wantMemberships = expectedRows('service_membership')
+                .filter(([, row]) => row.service_id === service.id)
+                .map(([id, row]) => ({id, active: row.active, source: row.source, operator: row.operator_id}))
+            const gotMemberships = byId(service.memberships).map((m) => ({id: m.id, active: m.active, source: m.source, operator: m.operator.id}))
+            expect(gotMemberships).toEqual(wantMemberships)
+        }
+    })
+
+    it('heartbeat total count', async () => {
+        const data = await query<{heartbeatsConnection: {totalCount: number}}>('{ heartbeatsConnection(orderBy: id_ASC) { totalCount } }')
+        expect(data.heartbeatsConnection.totalCount).toBe(Object.keys(expected.heartbeat).length)
+        expect(data.heartbeatsConnection.totalCount).toBeGreaterThan(100)
+    })
+
+    it('uint256 stake as exact string', async () => {
+        const operator = OPERATORS[10].toLowerCase()
+        const data = await query<{operatorById: {stake: string}}>(`{ operatorById(id: "${operator}") { stake } }`)
+        expect(data.operatorById.stake).toBe('115792089237316195423570985008687907853269984665640564039457584007913129639935')
+        expect(data.operatorById.stake).toBe(expected.operator[operator].stake)
+    })
+
+    it('uint256 slashed amount exact', async () => {
+        const data = await query<{slashById: {actualSlashed: string; status: string}}>('{ slashById(id: "1") { actualSlashed status } }')
+        expect(data.slashById).toEqual({actualSlashed: maxUint256.toString(), status: 'EXECUTED'})
+    })
+
+    it('BigInt filter on uint256 value', async () => {
+        const data = await query<{operators: {id: string}[]}>(`{ operators(where: {stake_eq: "${maxUint256}"}) { id } }`)
+        expect(data.operators.map((o) => o.id)).toEqual([OPERATORS[10].toLowerCase()])
+    })
+
+    it('unhandled logs by reason', async () => {
+        const counts = unhandledCountsByReason(expected)
+        expect(Object.keys(counts).length).toBeGreaterThan(0)
+        for (const [reason, count] of Object.entries(counts)) {
+            const data = await query<{unhandledLogs: {id: string; reason: string; eventName: string | null}[]}>(
+                `{ unhandledLogs(where: {reason_eq: "${reason}"}, orderBy: id_ASC, limit: ${MAX_ROWS}) { id reason eventName } }`,
+            )
+            const wantIds = expectedRows('unhandled_log')
+                .filter(([, row]) => row.reason === reason)
+                .map(([id]) => id)
+            expect({reason, ids: byId(data.unhandledLogs).map((l) => l.id)}).toEqual({reason, ids: wantIds})
+            expect(data.unhandledLogs).toHaveLength(count)
+            for (const log of data.unhandledLogs) expect(log.eventName).toBe(expected.unhandled_log[log.id].event_name)
+        }
+    })
+
+    it('leaked token absent from responses', async () => {
+        const data = await query<{secretExposures: {redacted: string}[]; sandboxes: {tokenRedacted: string | null}[]}>(
+            '{ secretExposures(limit: 100) { redacted } sandboxes(limit: 100) { tokenRedacted } }',
+        )
+        expect(data.secretExposures.length).toBeGreaterThan(0)
+        expect(JSON.stringify(data)).not.toContain(LEAKED_SIDECAR_TOKEN)
+        expect(data.secretExposures.map((e) => e.redacted)).toContain(`${LEAKED_SIDECAR_TOKEN.slice(0, 4)}…[${LEAKED_SIDECAR_TOKEN.length} chars]`)
+    })
+})
