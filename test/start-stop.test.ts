@@ -52,6 +52,16 @@ function processesMentioning(needle: string): string[] {
         .map((line) => line.trim())
 }
 
+/** The example queries as the ready message printed them (the line after each `#` title). */
+function printedQueries(): string[] {
+    const lines = stdout.split('\n')
+    const queries: string[] = []
+    lines.forEach((line, index) => {
+        if (line.trim().startsWith('# ') && lines[index + 1]?.trim().startsWith('{')) queries.push(lines[index + 1].trim())
+    })
+    return queries
+}
+
 async function graphql(query: string): Promise<any> {
     const response = await fetch(`http://127.0.0.1:${gqlPort}/graphql`, {
         method: 'POST',
@@ -100,6 +110,33 @@ describe('npm start on the devnet', () => {
         expect(result.errors).toBeUndefined()
         expect(result.data.services.length).toBeGreaterThan(0)
         expect(result.data.services[0].blueprint.product).toBe('sandbox-cloud')
+    })
+
+    it('printed gap query returns rows', async () => {
+        const query = printedQueries()[0]
+        expect(query).toContain('gaps(')
+        const result = await graphql(query)
+        expect(result.errors).toBeUndefined()
+        expect(result.data.gaps.totalCount).toBeGreaterThan(0)
+        expect(result.data.gaps.gaps.every((row: any) => row.status === 'CONTRADICTED')).toBe(true)
+    })
+
+    it('printed scorecard query returns cards', async () => {
+        const query = printedQueries()[1]
+        expect(query).toContain('scorecard(')
+        const result = await graphql(query)
+        expect(result.errors).toBeUndefined()
+        expect(result.data.scorecard.length).toBeGreaterThan(0)
+        expect(result.data.scorecard.some((card: any) => card.heartbeatUptime !== null)).toBe(true)
+    })
+
+    it('printed evidence query returns a bundle', async () => {
+        const query = printedQueries()[2]
+        expect(query).toContain('evidenceBundle(')
+        const result = await graphql(query)
+        expect(result.errors).toBeUndefined()
+        expect(result.data.evidenceBundle.root).toMatch(/^0x[0-9a-f]{64}$/)
+        expect(result.data.evidenceBundle.recordCount).toBeGreaterThan(0)
     })
 
     it('Ctrl-C leaves no process behind', async () => {

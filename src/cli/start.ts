@@ -14,6 +14,9 @@ export const DEFAULT_GQL_PORT = 4350
 export const DEFAULT_EMBEDDED_PG_PORT = 5433
 const READY_TIMEOUT_MS = 180_000
 const POLL_INTERVAL_MS = 500
+const PROBE_ROUND_WAIT_MS = 60_000
+/** Seconds between the demo chain's last block and the wall clock at start. */
+const DEMO_CHAIN_END_MARGIN_S = 30
 
 const HELP = `Usage: proofgap start [--network NAME|FILE.json] [--gql-port N] [--pg-port N]
 
@@ -126,7 +129,9 @@ export async function runStart(argv: string[]): Promise<number> {
         spawnService(stack, 'api', binPath('squid-graphql-server'), ['--max-root-fields', '20'], env)
 
         await waitForReady(config, dbEnv, gqlPort)
-        printReady(gqlPort)
+        if (devnet) await waitForFirstProbeRound(dbEnv)
+        const operator = devnet ? (await import('../devnet/actors')).OPERATORS[0].toLowerCase() : '0x<operator address>'
+        printReady(gqlPort, exampleQueries(operator))
         return await new Promise<number>(() => undefined)
     } catch (err) {
         if (err instanceof ConfigError) process.stderr.write(`proofgap start: ${err.message}\n`)
@@ -186,19 +191,23 @@ async function startDemoChain(stack: Stack): Promise<string> {
     // Loaded here so production starts never load the devnet code.
     const {startAnvil} = await import('../devnet/anvil')
     const {startOperatorFleet} = await import('../devnet/operators')
-    const {buildScenario, runScenario} = await import('../devnet/scenario')
+    const {buildScenario, runScenario, scenarioDurationSeconds} = await import('../devnet/scenario')
     const {demoFleetSpecs} = await import('./demo')
 
     progress('starting anvil and simulated operators on 127.0.0.1')
-    const anvil = await startAnvil()
-    stack.cleanups.push(() => anvil.stop())
     const fleet = await startOperatorFleet(demoFleetSpecs())
     stack.cleanups.push(() => fleet.close())
     const urls = fleet.operators.map((operator) => operator.url)
-    const scenario = buildScenario({
-        operatorUrls: (index) => urls[index] ?? urls[1],
-        sidecarUrls: (index) => fleet.operators[index]?.sidecarUrl ?? urls[0],
-    })
+    const options = {
+        operatorUrls: (index: number) => urls[index] ?? urls[1],
+        sidecarUrls: (index: number) => fleet.operators[index]?.sidecarUrl ?? urls[0],
+    }
+    // The chain ends about now, so heartbeats are recent and liveness, gaps and this week's scorecard have content.
+    const duration = scenarioDurationSeconds(buildScenario(options))
+    const genesisTimestamp = Math.floor(Date.now() / 1000) - duration - DEMO_CHAIN_END_MARGIN_S
+    const scenario = buildScenario({...options, genesisTimestamp})
+    const anvil = await startAnvil({genesisTimestamp})
+    stack.cleanups.push(() => anvil.stop())
     progress(`playing the demo scenario (${scenario.steps.length} blocks)`)
     await runScenario(anvil.rpcUrl, scenario)
     return anvil.rpcUrl
@@ -247,6 +256,32 @@ async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>
     }
 }
 
+/**
+ * On the devnet, wait until the prober has probed every active target once, so the printed queries show proofs.
+ * A target that stays silent (the slow demo operator) does not hold the start back beyond PROBE_ROUND_WAIT_MS.
+ */
+async function waitForFirstProbeRound(dbEnv: Record<string, string>): Promise<void> {
+    const client = new pg.Client({host: dbEnv.DB_HOST, port: Number(dbEnv.DB_PORT), database: dbEnv.DB_NAME, user: dbEnv.DB_USER, password: dbEnv.DB_PASS})
+    await client.connect()
+    const deadline = Date.now() + PROBE_ROUND_WAIT_MS
+    try {
+        while (Date.now() < deadline) {
+            const row = await client
+                .query(`SELECT count(*) FILTER (WHERE active)::int AS active, count(*) FILTER (WHERE active AND last_probed_at IS NULL)::int AS waiting FROM probe_target`)
+                .then((r) => r.rows[0] as {active: number; waiting: number})
+                .catch(() => ({active: 0, waiting: 1}))
+            if (row.active > 0 && row.waiting === 0) {
+                progress(`first probe round done: ${row.active} targets`)
+                return
+            }
+            await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS))
+        }
+        progress('first probe round not finished yet; proofs will keep arriving')
+    } finally {
+        await client.end()
+    }
+}
+
 async function apiAnswers(port: number): Promise<boolean> {
     try {
         const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -260,8 +295,40 @@ async function apiAnswers(port: number): Promise<boolean> {
     }
 }
 
-function printReady(port: number): void {
+/** Example queries the ready message prints: a gap, a scorecard and an evidence bundle. */
+export function exampleQueries(operator: string): {title: string; query: string}[] {
+    // The demo chain ends at start time, so the examples cover the current ISO week and the last seven days.
+    const week = isoWeekOf(new Date())
+    const from = new Date(Date.now() - 7 * 86_400_000).toISOString()
+    const to = new Date(Date.now() + 3_600_000).toISOString()
+    return [
+        {
+            title: 'The gap: claims that the product contradicts, with the proof behind each row',
+            query: `{ gaps(status: "CONTRADICTED", limit: 20) { totalCount gaps { operator serviceId kind status reason lastOutcome lastProofAt } } }`,
+        },
+        {
+            title: `Weekly scorecards of the operators of blueprint 1 (${week})`,
+            query: `{ scorecard(blueprint: "1", week: "${week}") { operator heartbeatUptime probeUptime probeLatencyP95Ms jobsSubmitted jobsCompleted proofCoverage contradictions failingKinds } }`,
+        },
+        {
+            title: 'A dispute evidence bundle for one operator in service 0 (its root can be a SlashProposed evidence)',
+            query: `{ evidenceBundle(service: "0", operator: "${operator}", from: "${from}", to: "${to}") { root recordCount linkedSlashes { slashId status } } }`,
+        },
+    ]
+}
+
+function isoWeekOf(date: Date): string {
+    const day = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()))
+    const weekday = day.getUTCDay() || 7
+    day.setUTCDate(day.getUTCDate() + 4 - weekday)
+    const yearStart = Date.UTC(day.getUTCFullYear(), 0, 1)
+    const week = Math.ceil(((day.getTime() - yearStart) / 86_400_000 + 1) / 7)
+    return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`
+}
+
+function printReady(port: number, examples: {title: string; query: string}[]): void {
     const url = `http://127.0.0.1:${port}/graphql`
+    const lines = examples.map((example) => `  # ${example.title}\n  ${example.query}\n`).join('\n')
     process.stdout.write(`
 proofgap is ready.
 
@@ -269,15 +336,7 @@ GraphiQL: ${url}
 
 Example queries (paste into GraphiQL, or POST them as {"query": "..."}):
 
-  # Operators with their registrations and advertised endpoints
-  { operators(limit: 5, orderBy: id_ASC) { id stake registrations { blueprint { id product } status rpcAddress } } }
-
-  # Services, their members and heartbeat settings
-  { services(orderBy: id_ASC) { id blueprint { id product } status confidentiality heartbeatInterval memberships { operator { id } active closeReason } } }
-
-  # Signed proof records of the prober, newest first
-  { proofRecords(limit: 10, orderBy: observedAt_DESC) { operator kind outcome reason observed latencyMs evidenceDigest signer } }
-
+${lines}
 Stop with Ctrl-C: every process started here stops with it.
 `)
 }

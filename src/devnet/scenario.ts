@@ -60,6 +60,8 @@ export interface ScenarioOptions {
     operatorUrls?: (index: number) => string
     /** Sidecar URL published for a sandbox, by sandbox index. */
     sidecarUrls?: (index: number) => string
+    /** Time of the genesis block, seconds since the epoch; the demo starts the chain so that it ends near now. */
+    genesisTimestamp?: number
 }
 
 /** Placeholder ports: the demo passes the URLs of its simulated operators instead. */
@@ -204,7 +206,8 @@ function rawLog(
 export function buildScenario(options: ScenarioOptions = {}): Scenario {
     const operatorUrl = options.operatorUrls ?? ((index: number) => `http://127.0.0.1:${DEFAULT_OPERATOR_PORT_BASE + index}/`)
     const sidecarUrl = options.sidecarUrls ?? ((index: number) => `http://127.0.0.1:${DEFAULT_SIDECAR_PORT_BASE + index}/`)
-    const b = new StepBuilder(DEVNET_GENESIS_TIMESTAMP_S)
+    const genesisTimestamp = options.genesisTimestamp ?? DEVNET_GENESIS_TIMESTAMP_S
+    const b = new StepBuilder(genesisTimestamp)
 
     addBlueprints(b)
     addOperators(b, operatorUrl)
@@ -219,7 +222,7 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
     const emitterAddresses = new Set<Hex>(Object.values(A) as Hex[])
     emitterAddresses.add(ACTORS.managerVault.toLowerCase() as Hex)
     emitterAddresses.add(ACTORS.factoryVault.toLowerCase() as Hex)
-    return {genesisTimestamp: DEVNET_GENESIS_TIMESTAMP_S, steps: b.steps, emitterAddresses: [...emitterAddresses]}
+    return {genesisTimestamp, steps: b.steps, emitterAddresses: [...emitterAddresses]}
 }
 
 const BLUEPRINT_MANAGERS: Record<number, string> = {
@@ -841,6 +844,11 @@ function addHostileLogs(b: StepBuilder): void {
 }
 
 /** Emits every step of the scenario on the node at `rpcUrl` and returns the logs in chain order. */
+/** Chain time the scenario spans, in seconds from genesis to its last block. */
+export function scenarioDurationSeconds(scenario: Scenario): number {
+    return scenario.steps.reduce((sum, step) => sum + step.advanceSeconds, 0)
+}
+
 export async function runScenario(rpcUrl: string, scenario: Scenario): Promise<EmittedLog[]> {
     const client = createClient({transport: http(rpcUrl, {batch: true})})
     await installEmitter(client, scenario.emitterAddresses)
