@@ -1,17 +1,28 @@
 import type {ChildProcess} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {runToEnd, startChild, stopChild, PROJECT_ROOT} from '../src/stack/children'
+import {binPath, runToEnd, startChild, stopChild, PROJECT_ROOT} from '../src/stack/children'
+import {probeJobId} from '../src/proofs/worker/rounds'
 import {startTestDatabase} from './helpers/stack'
 
 const TARGET_COUNT = 200
 /** Answer delay of the loopback server, so a round lasts long enough to kill a worker in the middle of it. */
 const ANSWER_DELAY_MS = 120
 const JOB_EXPIRE_SECONDS = 3
+const MAINTENANCE_INTERVAL_SECONDS = 1
+const RETRY_DELAY_SECONDS = 0
+/** Allowance for the survivor's polling and probing on top of expiry, maintenance and retry delay. */
+const RETRY_SLACK_MS = 10_000
+/** Jobs one worker takes from the queue at once. */
+const CONCURRENCY = 5
 const ROUND_WAIT_MS = 60_000
 /** A blueprint the devnet configuration does not map, so every target gets only the reachability check. */
 const UNMAPPED_BLUEPRINT = '900'
+
+/** Compiled sources of this file; inside node_modules so that the packages resolve and git ignores it. */
+const BUILD_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'proofgap-tests', 'prober-workers')
 
 const op = (n: number): string => `0x${(0x5000 + n).toString(16).padStart(40, '0')}`
 
@@ -22,8 +33,8 @@ describe('prober workers', () => {
     const output: string[] = ['', '']
 
     beforeAll(async () => {
-        const build = await runToEnd('npm', ['run', 'build'], {}, 120_000)
-        expect(build.code, build.stderr).toBe(0)
+        // A private output directory: `npm run build` would delete lib/ under other test files that run at the same time.
+        await compileProject(BUILD_DIR)
         db = await startTestDatabase()
         server = http.createServer((_request, response) => {
             setTimeout(() => response.writeHead(200, {'content-type': 'application/json'}).end('{"ok":true}'), ANSWER_DELAY_MS)
@@ -57,15 +68,15 @@ describe('prober workers', () => {
             PROBE_INTERVAL_MS: '600000',
             PROBE_JITTER_MS: '0',
             PROBE_TIMEOUT_MS: '2000',
-            PROBER_CONCURRENCY: '5',
+            PROBER_CONCURRENCY: String(CONCURRENCY),
             PROBER_POLL_INTERVAL_MS: '500',
             PROBER_JOB_EXPIRE_SECONDS: String(JOB_EXPIRE_SECONDS),
-            PROBER_RETRY_DELAY_SECONDS: '0',
-            PROBER_MAINTENANCE_INTERVAL_SECONDS: '1',
+            PROBER_RETRY_DELAY_SECONDS: String(RETRY_DELAY_SECONDS),
+            PROBER_MAINTENANCE_INTERVAL_SECONDS: String(MAINTENANCE_INTERVAL_SECONDS),
             PROBE_MAX_CONCURRENT_PER_HOST: '16',
         }
         for (const index of [0, 1]) {
-            const child = startChild(process.execPath, [path.join(PROJECT_ROOT, 'lib', 'cli', 'prober.js')], env, `prober-${index}`)
+            const child = startChild(process.execPath, [path.join(BUILD_DIR, 'lib', 'cli', 'prober.js')], env, `prober-${index}`)
             child.stdout?.on('data', (chunk: Buffer) => (output[index] += chunk.toString()))
             child.stderr?.on('data', (chunk: Buffer) => (output[index] += chunk.toString()))
             workers.push(child)
@@ -74,30 +85,47 @@ describe('prober workers', () => {
 
     afterAll(async () => {
         for (const worker of workers) await stopChild(worker)
-        await new Promise<void>((resolve) => server?.close(() => resolve()))
+        if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()))
         await db?.stop()
     })
+
+    const activeJobCount = async (): Promise<number> => {
+        // The workers create the queue schema after they start.
+        const ready = (await db.client.query(`SELECT to_regclass('pgboss.job') IS NOT NULL AS ready`)).rows[0].ready as boolean
+        if (!ready) return 0
+        return Number((await db.client.query(`SELECT count(*) AS n FROM pgboss.job WHERE name = 'proofgap-probe' AND state = 'active'`)).rows[0].n)
+    }
+
+    const signerCount = async (): Promise<number> =>
+        Number((await db.client.query(`SELECT count(DISTINCT signer) AS n FROM proof_record`)).rows[0].n)
 
     const recordCount = async (): Promise<number> =>
         Number((await db.client.query(`SELECT count(DISTINCT target_id) AS n FROM proof_record`)).rows[0].n)
 
+    let killedAt = 0
+    let roundId = ''
+
     it('killed worker loses no targets', async () => {
         const deadline = Date.now() + ROUND_WAIT_MS
-        while ((await recordCount()) < TARGET_COUNT / 5 && Date.now() < deadline) await sleep(100)
+        // Both workers have stored records, and more jobs are active than one worker takes at once, so the worker
+        // about to be killed holds some of them.
+        while ((await signerCount()) < 2 && Date.now() < deadline) await sleep(50)
+        while ((await activeJobCount()) <= CONCURRENCY && Date.now() < deadline) await sleep(20)
         const beforeKill = await recordCount()
-        expect(beforeKill).toBeGreaterThan(0)
         expect(beforeKill).toBeLessThan(TARGET_COUNT)
         process.kill(workers[0].pid as number, 'SIGKILL')
+        killedAt = Date.now()
 
         while ((await recordCount()) < TARGET_COUNT && Date.now() < deadline) await sleep(250)
 
         const perTarget = (await db.client.query(
             `SELECT target_id, count(*)::int AS n FROM proof_record GROUP BY target_id`,
         )).rows as Array<{target_id: string; n: number}>
-        expect(perTarget, output.join("\n----\n").slice(-3000)).toHaveLength(TARGET_COUNT)
+        expect(perTarget, output.join('\n----\n').slice(-3000)).toHaveLength(TARGET_COUNT)
         expect(perTarget.filter((row) => row.n !== 1)).toEqual([])
         const rounds = (await db.client.query(`SELECT DISTINCT round FROM proof_record`)).rows
         expect(rounds).toHaveLength(1)
+        roundId = rounds[0].round as string
         const outcomes = (await db.client.query(`SELECT outcome, count(*)::int AS n FROM proof_record GROUP BY outcome`)).rows
         expect(outcomes).toEqual([{outcome: 'PASS', n: TARGET_COUNT}])
     })
@@ -109,13 +137,55 @@ describe('prober workers', () => {
     })
 
     it('expired jobs retried by survivor', async () => {
+        // pg-boss 10 keeps the job id through a retry: expiry re-inserts the row in state `retry` with its old
+        // started_on, and the next fetch raises retry_count because started_on is set.
         const retried = (await db.client.query(
-            `SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'proofgap-probe' AND retry_count > 0 AND state = 'completed'`,
-        )).rows[0].n as number
-        expect(retried).toBeGreaterThan(0)
+            `SELECT id::text, state, retry_count, data->>'roundId' AS round, data->'target'->>'id' AS target_id,
+                    extract(epoch FROM completed_on) * 1000 AS completed_ms
+             FROM pgboss.job WHERE name = 'proofgap-probe' AND retry_count > 0`,
+        )).rows as Array<{id: string; state: string; retry_count: number; round: string; target_id: string; completed_ms: string}>
+        expect(retried.length).toBeGreaterThan(0)
+        expect(retried.length).toBeLessThanOrEqual(CONCURRENCY)
+        const retryWindowMs = (JOB_EXPIRE_SECONDS + MAINTENANCE_INTERVAL_SECONDS + RETRY_DELAY_SECONDS) * 1000 + RETRY_SLACK_MS
+        for (const job of retried) {
+            expect(job.state).toBe('completed')
+            expect(job.retry_count).toBe(1)
+            expect(job.round).toBe(roundId)
+            expect(job.id).toBe(probeJobId(roundId, job.target_id))
+            expect(Number(job.completed_ms)).toBeGreaterThan(killedAt)
+            expect(Number(job.completed_ms)).toBeLessThan(killedAt + retryWindowMs)
+        }
+
+        const survivor = signerOf(output[1])
+        const retriedRecords = (await db.client.query(
+            `SELECT target_id, round, signer FROM proof_record WHERE target_id = ANY($1::text[])`,
+            [retried.map((job) => job.target_id)],
+        )).rows
+        expect(retriedRecords).toHaveLength(retried.length)
+        for (const record of retriedRecords) {
+            expect(record.round).toBe(roundId)
+            expect(record.signer).toBe(survivor)
+        }
         expect(output[1]).not.toMatch(/probe batch failed/)
     })
 })
+
+/**
+ * Compiles src/ into `dir`/lib. Type errors are printed but do not stop the test, because tsc still emits
+ * JavaScript and other work in progress in the tree must not block this one; a missing entry point does.
+ */
+async function compileProject(dir: string): Promise<void> {
+    const build = await runToEnd(binPath('tsc'), ['-p', 'tsconfig.json', '--outDir', path.join(dir, 'lib')], {}, 120_000)
+    if (build.code !== 0) process.stderr.write(`tsc reported errors (exit ${build.code}):\n${build.stdout.slice(0, 2_000)}\n`)
+    expect(existsSync(path.join(dir, 'lib', 'cli', 'prober.js')), 'compiled prober entry point').toBe(true)
+}
+
+/** The signer a prober process logged at start. */
+function signerOf(log: string): string {
+    const match = /"signer":"(0x[0-9a-f]{40})"/.exec(log)
+    if (match === null) throw new Error(`no signer in the prober output: ${log.slice(0, 500)}`)
+    return match[1]
+}
 
 function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms))

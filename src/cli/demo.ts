@@ -1,4 +1,5 @@
 import type {OperatorBehaviour, SimulatedOperatorSpec, SimulatedProduct} from '../devnet/operators'
+import {OPERATORS} from '../devnet/actors'
 import {REGISTRATIONS} from '../devnet/scenario'
 import {DEVNET_BLUEPRINTS, productFamily, type Product} from '../config'
 
@@ -44,6 +45,8 @@ export function demoFleetSpecs(): SimulatedOperatorSpec[] {
             name: `operator-${index}`,
             slowDelayMs: 20_000,
             ...(product === 'surplus' ? {surplus: {clobGroup: 'demo'}} : {}),
+            // The prober finds a bot through `/api/bots?operator=`, so the bot must name its chain operator.
+            ...(product === 'trading' ? {trading: {operatorAddress: OPERATORS[index]}} : {}),
         }
     })
 }

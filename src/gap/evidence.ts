@@ -74,18 +74,30 @@ export function serializeBundle(bundle: EvidenceBundle): string {
     return `${canonicalJson(bundle as unknown as CanonicalValue)}\n`
 }
 
-/** Builds a chain-fact record from a row that carries a squid log id. */
-function chainRecord(event: string, logId: string, txHash: string, timestamp: Date, fields: Record<string, CanonicalValue>): EvidenceRecord {
+/** SQL expression of the chain_block id (`<height 10 digits>-<5 hex of hash>`) that a squid log id starts with. */
+const BLOCK_ID_OF_LOG_ID = (column: string): string => `left(${column}, 16)`
+
+/**
+ * Builds a chain-fact record from a row that carries a squid log id. `blockHash` is the full hash from chain_block;
+ * it is null only when the block row is missing (an index written before chain_block existed).
+ */
+function chainRecord(
+    event: string,
+    row: Record<string, unknown>,
+    fields: Record<string, CanonicalValue>,
+): EvidenceRecord {
+    const logId = asText(row.id)
     const position = parseLogId(logId)
     return {
         type: 'chain',
         id: logId,
         event,
         blockNumber: position?.blockNumber ?? null,
+        blockHash: asNullableText(row.block_hash),
         blockHashPrefix: position?.blockHashPrefix ?? null,
         logIndex: position?.logIndex ?? null,
-        txHash,
-        timestamp: timestamp.toISOString(),
+        txHash: asText(row.tx_hash),
+        timestamp: asDate(row.timestamp).toISOString(),
         fields,
     }
 }
@@ -137,31 +149,39 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
 
     const [heartbeats, results, statusEvents, slashes, proofs] = await Promise.all([
         sql(
-            `SELECT id, block_number, tx_hash, timestamp, status_code, blueprint_id::text AS blueprint_id,
-                    reported_blueprint_id::text AS reported_blueprint_id, event_timestamp::text AS event_timestamp
-             FROM heartbeat WHERE service_id = $1 AND operator_id = $2 AND timestamp >= $3 AND timestamp < $4
-             ORDER BY id`,
+            `SELECT h.id, h.block_number, h.tx_hash, h.timestamp, h.status_code, h.blueprint_id::text AS blueprint_id,
+                    h.reported_blueprint_id::text AS reported_blueprint_id, h.event_timestamp::text AS event_timestamp,
+                    b.hash AS block_hash
+             FROM heartbeat h LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('h.id')}
+             WHERE h.service_id = $1 AND h.operator_id = $2 AND h.timestamp >= $3 AND h.timestamp < $4
+             ORDER BY h.id`,
             window,
         ),
         sql(
             `SELECT r.id, r.tx_hash, r.timestamp, c.call_id::text AS call_id, r.output_hash, r.output_size, r.aggregated,
-                    r.latency_seconds
+                    r.latency_seconds, b.hash AS block_hash
              FROM job_result r JOIN job_call c ON c.id = r.call_id
+             LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('r.id')}
              WHERE r.service_id = $1 AND r.operator_id = $2 AND r.timestamp >= $3 AND r.timestamp < $4
              ORDER BY r.id`,
             window,
         ),
         sql(
-            `SELECT id, tx_hash, timestamp, kind, old_status, new_status, missed_beats, reason
-             FROM status_event WHERE service_id = $1 AND operator_id = $2 AND timestamp >= $3 AND timestamp < $4
-             ORDER BY id`,
+            `SELECT e.id, e.tx_hash, e.timestamp, e.kind, e.old_status, e.new_status, e.missed_beats, e.reason,
+                    b.hash AS block_hash
+             FROM status_event e LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('e.id')}
+             WHERE e.service_id = $1 AND e.operator_id = $2 AND e.timestamp >= $3 AND e.timestamp < $4
+             ORDER BY e.id`,
             window,
         ),
         sql(
-            `SELECT id, slash_id::text AS slash_id, proposer, slash_bps, evidence, execute_after::text AS execute_after,
-                    proposed_at_block, proposed_at, proposed_tx
-             FROM slash WHERE service_id::text = $1 AND operator_id = $2 AND proposed_at >= $3 AND proposed_at < $4
-             ORDER BY slash_id`,
+            // A rolled-back block's chain_block row is deleted with the rows it carried, so one height gives one block.
+            `SELECT s.id, s.slash_id::text AS slash_id, s.proposer, s.slash_bps, s.effective_slash_bps, s.evidence,
+                    s.execute_after::text AS execute_after, s.proposed_at_block, s.proposed_at, s.proposed_tx,
+                    b.hash AS block_hash
+             FROM slash s LEFT JOIN chain_block b ON b.height = s.proposed_at_block
+             WHERE s.service_id::text = $1 AND s.operator_id = $2 AND s.proposed_at >= $3 AND s.proposed_at < $4
+             ORDER BY s.slash_id`,
             window,
         ),
         sql(
@@ -198,7 +218,7 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
 
     for (const row of heartbeats) {
         records.push(
-            chainRecord('HeartbeatReceived', asText(row.id), asText(row.tx_hash), asDate(row.timestamp), {
+            chainRecord('HeartbeatReceived', row, {
                 serviceId,
                 operator,
                 blueprintId: asText(row.blueprint_id),
@@ -210,7 +230,7 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     }
     for (const row of results) {
         records.push(
-            chainRecord('JobResultSubmitted', asText(row.id), asText(row.tx_hash), asDate(row.timestamp), {
+            chainRecord('JobResultSubmitted', row, {
                 serviceId,
                 operator,
                 callId: asText(row.call_id),
@@ -223,7 +243,7 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     }
     for (const row of statusEvents) {
         records.push(
-            chainRecord(`OperatorStatus:${asText(row.kind)}`, asText(row.id), asText(row.tx_hash), asDate(row.timestamp), {
+            chainRecord(`OperatorStatus:${asText(row.kind)}`, row, {
                 serviceId,
                 operator,
                 oldStatus: row.old_status === null ? null : asInt(row.old_status),
@@ -234,12 +254,15 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
         )
     }
     for (const row of slashes) {
+        const blockHash = asNullableText(row.block_hash)
         records.push({
             type: 'chain',
             id: `slash-${asText(row.slash_id)}`,
             event: 'SlashProposed',
             blockNumber: asInt(row.proposed_at_block),
-            blockHashPrefix: null,
+            blockHash,
+            blockHashPrefix: blockHash === null ? null : blockHash.slice(0, 7),
+            // NOTE: the slash table stores no log index, so the RPC recheck finds the log by slash id in the receipt.
             logIndex: null,
             txHash: asText(row.proposed_tx),
             timestamp: asDate(row.proposed_at).toISOString(),
@@ -249,6 +272,7 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
                 operator,
                 proposer: asText(row.proposer),
                 slashBps: asInt(row.slash_bps),
+                effectiveSlashBps: asInt(row.effective_slash_bps),
                 evidence: asText(row.evidence),
                 executeAfter: asText(row.execute_after),
             },

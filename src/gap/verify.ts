@@ -1,8 +1,9 @@
-import {type Hex, createPublicClient, http} from 'viem'
+import type {Hex} from 'viem'
 import {recordDigest, verifyRecord, type ProofRecordFields} from '../proofs/record'
 import {canonicalJson, type CanonicalValue} from './canonical-json'
 import {EVIDENCE_BUNDLE_ENCODING, RECORD_TYPES, type EvidenceEntry} from './evidence'
 import {merkleLeaf, merkleRoot} from './merkle'
+import {recheckChainFacts} from './recheck'
 
 export interface BundleVerification {
     valid: boolean
@@ -104,55 +105,12 @@ async function checkProofRecord(name: string, record: Record<string, unknown>): 
     return problems
 }
 
-/**
- * Rechecks every chain fact that has a log position against an RPC node: the block exists with a hash starting with
- * the recorded prefix, and a log at the recorded index exists in that block with the recorded transaction hash.
- * Facts without a log index (slashes) are checked by their transaction's block only.
- */
-export async function recheckChainFacts(text: string, rpcUrl: string): Promise<{checked: number; problems: string[]}> {
-    const parsed = JSON.parse(text) as {records: EvidenceEntry[]}
-    const client = createPublicClient({transport: http(rpcUrl, {retryCount: 1, timeout: 15_000})})
-    const problems: string[] = []
-    let checked = 0
-    for (const [index, entry] of parsed.records.entries()) {
-        const record = entry.record
-        if (record.type !== 'chain' || typeof record.blockNumber !== 'number') continue
-        const name = label(index, entry)
-        const blockNumber = BigInt(record.blockNumber)
-        checked += 1
-        try {
-            const block = await client.getBlock({blockNumber})
-            if (typeof record.blockHashPrefix === 'string' && !block.hash.startsWith(record.blockHashPrefix)) {
-                problems.push(`${name}: block ${blockNumber} has hash ${block.hash}, not starting with ${record.blockHashPrefix}`)
-                continue
-            }
-            if (typeof record.logIndex !== 'number') {
-                const inBlock = (block.transactions as string[]).map((hash) => hash.toLowerCase())
-                if (!inBlock.includes(String(record.txHash).toLowerCase())) {
-                    problems.push(`${name}: transaction ${String(record.txHash)} is not in block ${blockNumber}`)
-                }
-                continue
-            }
-            const logs = await client.getLogs({blockHash: block.hash})
-            const log = logs.find((candidate) => candidate.logIndex === record.logIndex)
-            if (log === undefined) {
-                problems.push(`${name}: block ${blockNumber} (${block.hash}) has no log at index ${record.logIndex}`)
-            } else if (log.transactionHash?.toLowerCase() !== String(record.txHash).toLowerCase()) {
-                problems.push(`${name}: log ${record.logIndex} of block ${blockNumber} is in transaction ${log.transactionHash}, not ${String(record.txHash)}`)
-            }
-        } catch (error) {
-            const message = error instanceof Error ? error.message.split('\n')[0] : String(error)
-            problems.push(`${name}: RPC recheck failed: ${message}`)
-        }
-    }
-    return {checked, problems}
-}
-
 /** Verifies a bundle offline and, when `rpcUrl` is given, rechecks its chain facts against that node. */
 export async function verifyBundle(text: string, rpcUrl?: string): Promise<BundleVerification> {
     const result = await verifyBundleText(text)
     if (rpcUrl === undefined || result.recordCount === 0) return result
-    const recheck = await recheckChainFacts(text, rpcUrl)
+    const parsed = JSON.parse(text) as {records: EvidenceEntry[]}
+    const recheck = await recheckChainFacts(parsed.records, rpcUrl)
     const problems = [...result.problems, ...recheck.problems]
     return {...result, valid: problems.length === 0, problems, chainFactsChecked: recheck.checked}
 }

@@ -91,6 +91,7 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
     }
 
     let lastScheduledRound: string | null = null
+    let stopped = false
 
     async function scheduleRound(): Promise<{round: Round; jobs: number}> {
         const round = roundAt(now(), settings.intervalMs)
@@ -186,13 +187,19 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
         logger.info({jobs: jobs.length, records: stored.length, inserted, head: head.toString()}, 'probe jobs done')
     }
 
-    await boss.work<ProbeJobData>(
+    // pg-boss 10 pauses a worker for the polling interval after every batch, even when more jobs wait. A full
+    // batch means a backlog, so notifyWorker makes the worker fetch again at once. A round then drains without idle
+    // gaps, and a worker that crashes mid-round holds active jobs, which expire and are retried by the others.
+    let workerId: string | undefined
+    workerId = await boss.work<ProbeJobData>(
         PROBE_QUEUE,
         {batchSize: settings.concurrency, pollingIntervalSeconds: settings.pollIntervalMs / 1000},
-        handleJobs,
+        async (jobs) => {
+            await handleJobs(jobs)
+            if (jobs.length >= settings.concurrency && workerId !== undefined && !stopped) boss.notifyWorker(workerId)
+        },
     )
 
-    let stopped = false
     let timer: NodeJS.Timeout | undefined
     const tick = async (): Promise<void> => {
         if (stopped) return
