@@ -15,6 +15,8 @@ export const DEFAULT_EMBEDDED_PG_PORT = 5433
 const READY_TIMEOUT_MS = 180_000
 const POLL_INTERVAL_MS = 500
 const PROBE_ROUND_WAIT_MS = 60_000
+/** Days of hourly heartbeats the demo chain holds, so this week's and last week's scorecards have content. */
+const DEMO_HISTORY_DAYS = 14
 /** Seconds between the demo chain's last block and the wall clock at start. */
 const DEMO_CHAIN_END_MARGIN_S = 30
 
@@ -201,6 +203,7 @@ async function startDemoChain(stack: Stack): Promise<string> {
     const options = {
         operatorUrls: (index: number) => urls[index] ?? urls[1],
         sidecarUrls: (index: number) => fleet.operators[index]?.sidecarUrl ?? urls[0],
+        historyDays: DEMO_HISTORY_DAYS,
     }
     // The chain ends about now, so heartbeats are recent and liveness, gaps and this week's scorecard have content.
     const duration = scenarioDurationSeconds(buildScenario(options))

@@ -62,6 +62,11 @@ export interface ScenarioOptions {
     sidecarUrls?: (index: number) => string
     /** Time of the genesis block, seconds since the epoch; the demo starts the chain so that it ends near now. */
     genesisTimestamp?: number
+    /**
+     * Days of hourly heartbeat history played after the services start (default 0). The demo uses it so weekly
+     * scorecards and their change from the previous week have content.
+     */
+    historyDays?: number
 }
 
 /** Placeholder ports: the demo passes the URLs of its simulated operators instead. */
@@ -212,6 +217,7 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
     addBlueprints(b)
     addOperators(b, operatorUrl)
     addServices(b)
+    if (options.historyDays && options.historyDays > 0) addHeartbeatHistory(b, options.historyDays)
     addJobs(b, sidecarUrl)
     addProductEvents(b, sidecarUrl)
     addHeartbeats(b)
@@ -625,6 +631,49 @@ export const EXIT_FORCED_ROUND = 20
 
 function heartbeat(serviceId: bigint, blueprintId: bigint, operatorIndex: number, statusCode: number, timestamp: number): ScenarioEvent {
     return registry('HeartbeatReceived', {serviceId, blueprintId, operator: op[operatorIndex], statusCode, timestamp: BigInt(timestamp)})
+}
+
+/** Heartbeat interval during the history, and the hours in which operators 2 and 7 are silent. */
+const HISTORY_INTERVAL_S = 3600
+const HISTORY_OPERATOR2_SILENT_HOURS = {from: 48, to: 71}
+const HISTORY_OPERATOR7_SILENT_HOURS = {from: 200, to: 211}
+
+/**
+ * Hourly heartbeats of services 0, 3 and 5 over `days` days, with one day of silence for operator 2, half a day for
+ * operator 7, and a degraded status from operator 1 every sixth hour. The services' heartbeat settings are set to one
+ * hour for the history and back to their scenario values after it.
+ */
+function addHeartbeatHistory(b: StepBuilder, days: number): void {
+    const services = [
+        {serviceId: 0n, blueprintId: 1n, operators: [0, 1, 2]},
+        {serviceId: 3n, blueprintId: 4n, operators: [6, 7, 8]},
+        {serviceId: 5n, blueprintId: 7n, operators: [9, 10, 11]},
+    ]
+    b.block(
+        BLOCK_TIME_S,
+        ...services.map(({serviceId}) => registry('HeartbeatConfigUpdated', {serviceId, interval: BigInt(HISTORY_INTERVAL_S), maxMissed: 2})),
+    )
+    const silent = (index: number, hour: number) =>
+        (index === 2 && hour >= HISTORY_OPERATOR2_SILENT_HOURS.from && hour <= HISTORY_OPERATOR2_SILENT_HOURS.to) ||
+        (index === 7 && hour >= HISTORY_OPERATOR7_SILENT_HOURS.from && hour <= HISTORY_OPERATOR7_SILENT_HOURS.to)
+    for (let hour = 0; hour < days * 24; hour++) {
+        const time = b.nextTime(HISTORY_INTERVAL_S)
+        const entries: ScenarioEntry[] = []
+        for (const {serviceId, blueprintId, operators} of services) {
+            for (const index of operators) {
+                if (silent(index, hour)) continue
+                const code = index === 1 && hour % 6 === 0 ? 1 : 0
+                entries.push(heartbeat(serviceId, blueprintId, index, code, time))
+            }
+        }
+        b.block(HISTORY_INTERVAL_S, ...entries)
+    }
+    b.block(
+        BLOCK_TIME_S,
+        registry('HeartbeatConfigUpdated', {serviceId: 0n, interval: BigInt(SERVICE0_HEARTBEAT_INTERVAL_S), maxMissed: 3}),
+        registry('HeartbeatConfigUpdated', {serviceId: 3n, interval: BigInt(DEFAULT_HEARTBEAT_INTERVAL_S), maxMissed: 3}),
+        registry('HeartbeatConfigUpdated', {serviceId: 5n, interval: BigInt(DEFAULT_HEARTBEAT_INTERVAL_S), maxMissed: 3}),
+    )
 }
 
 function addHeartbeats(b: StepBuilder): void {
