@@ -3,6 +3,7 @@ import type {NetworkConfig} from '../config'
 import {BatchContext, hexBytes, type DecodedLog, type LogRecord} from './context'
 import type {EntityCache} from './cache'
 import {ChainBlock} from '../model'
+import {describeLogIntegrityProblem, verifyBlockLogs} from './verify'
 import {decodeLog, type Family} from './decode'
 import {sandboxHashOfOutput} from './outputs'
 import {handleTangle, prefetchTangle} from './handlers/tangle'
@@ -11,7 +12,7 @@ import {handleRestaking, prefetchRestaking} from './handlers/restaking'
 import {handleSandbox, handleSettlement, handleTrading, prefetchProduct} from './handlers/products'
 
 export interface BlockLike {
-    header: {id: string; height: number; hash: string; timestamp: number}
+    header: {id: string; height: number; hash: string; timestamp: number; logsBloom?: string}
     logs: {
         id: string
         address: string
@@ -27,17 +28,40 @@ export interface BlockLike {
  * Handle one batch of blocks: decode every log (recording what does not decode), load every row the batch reads with
  * one query per table, run the handlers in log order in memory, then write in foreign-key order.
  */
+export interface BatchOptions {
+    /** Check every block's full log list against its logsBloom before using it (the processor must request all logs). */
+    verifyLogs: boolean
+    /** Whether a log is one proofgap decodes; others are only used for verification. */
+    isRelevant: (log: {address: string; topics: string[]}) => boolean
+}
+
+/** A block's log list failed verification; nothing of the batch is written. */
+export class LogIntegrityError extends Error {
+    override name = 'LogIntegrityError'
+}
+
 export async function handleBatch(
     store: Store,
     config: NetworkConfig,
     families: Map<string, Family>,
     blocks: BlockLike[],
+    options: BatchOptions,
 ): Promise<BatchContext> {
     const ctx = new BatchContext(store, config)
     const decoded: DecodedLog[] = []
 
     for (const block of blocks) {
-        if (block.logs.length > 0) {
+        if (options.verifyLogs && block.header.logsBloom !== undefined) {
+            const problems = verifyBlockLogs({
+                height: block.header.height,
+                hash: block.header.hash,
+                logsBloom: block.header.logsBloom,
+                logs: block.logs,
+            })
+            if (problems.length > 0) throw new LogIntegrityError(problems.map(describeLogIntegrityProblem).join('\n'))
+        }
+        const logs = block.logs.filter(options.isRelevant)
+        if (logs.length > 0) {
             ctx.inserts.blocks.push(
                 new ChainBlock({
                     id: block.header.id,
@@ -47,7 +71,7 @@ export async function handleBatch(
                 }),
             )
         }
-        for (const raw of block.logs) {
+        for (const raw of logs) {
             const log: LogRecord = {
                 ...raw,
                 address: raw.address.toLowerCase(),

@@ -33,6 +33,12 @@ export function familiesByAddress(config: NetworkConfig): Map<string, Family> {
 export interface ProcessorOptions {
     /** Last block to index; the processor stops there. Undefined: follow the head forever. */
     toBlock?: number
+    /**
+     * Request every log of each block and its logsBloom, so a batch can check that the node returned the complete
+     * log list (see verify.ts). The RPC source fetches unfiltered eth_getLogs ranges either way, so this costs
+     * mapping time, not RPC calls.
+     */
+    verifyLogs?: boolean
 }
 
 /**
@@ -50,7 +56,7 @@ export function createProcessor(config: NetworkConfig, options: ProcessorOptions
         })
         .setFinalityConfirmation(config.finalityConfirmations)
         .setFields({
-            block: {timestamp: true},
+            block: {timestamp: true, logsBloom: options.verifyLogs === true},
             log: {address: true, topics: true, data: true, transactionHash: true, transactionIndex: true, logIndex: true},
         })
 
@@ -61,11 +67,29 @@ export function createProcessor(config: NetworkConfig, options: ProcessorOptions
     for (const ref of refs) {
         processor.addLog({address: [ref.address], topic0: topicsOf(families.get(ref.address)!), range: {from: ref.startBlock}})
     }
+    if (options.verifyLogs) processor.addLog({range: {from}})
     const tradingStarts = [...config.contracts.tradingManagers, ...config.contracts.vaultFactories].map((r) => r.startBlock)
     if (tradingStarts.length > 0) {
         processor.addLog({topic0: topicsOf('vault'), range: {from: Math.min(...tradingStarts)}})
     }
     return processor
+}
+
+/**
+ * Build the test for the logs proofgap decodes: a configured address with one of its family's topic0s, or a vault
+ * topic0 from any address. Other logs reach a batch only when the processor requests every log for verification.
+ */
+export function createLogFilter(families: Map<string, Family>): (log: {address: string; topics: string[]}) => boolean {
+    const topicsByAddress = new Map<string, Set<string>>()
+    for (const [address, family] of families) topicsByAddress.set(address, new Set(topicsOf(family)))
+    const vaultTopics = new Set(topicsOf('vault'))
+    return (log) => {
+        const topic0 = log.topics[0]
+        if (topic0 === undefined) return false
+        const topics = topicsByAddress.get(log.address.toLowerCase())
+        if (topics) return topics.has(topic0)
+        return vaultTopics.has(topic0)
+    }
 }
 
 export function allContracts(config: NetworkConfig): ContractRef[] {
