@@ -139,6 +139,30 @@ describe('npm start on the devnet', () => {
         expect(result.data.evidenceBundle.recordCount).toBeGreaterThan(0)
     })
 
+    it('killed processor is restarted', async () => {
+        const processorPid = () =>
+            descendants(child.pid!).find((pid) => {
+                try {
+                    return execFileSync('ps', ['-o', 'args=', '-p', String(pid)], {encoding: 'utf8'}).includes(path.join('lib', 'main.js'))
+                } catch {
+                    return false
+                }
+            })
+        const before = processorPid()
+        expect(before).toBeDefined()
+        process.kill(before!, 'SIGKILL')
+        const deadline = Date.now() + 20_000
+        let after: number | undefined
+        while (Date.now() < deadline) {
+            after = processorPid()
+            if (after !== undefined && after !== before) break
+            await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+        expect(after).toBeDefined()
+        expect(after).not.toBe(before)
+        expect(stderr).toMatch(/processor exited \(SIGKILL\); restarting in 1 s/)
+    }, 30_000)
+
     it('Ctrl-C leaves no process behind', async () => {
         const started = descendants(child.pid!)
         // PostgreSQL, anvil, the processor, the prober and the API at least.

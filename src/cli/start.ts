@@ -37,6 +37,8 @@ Options:
 interface Stack {
     children: {label: string; child: ChildProcess}[]
     cleanups: (() => Promise<void>)[]
+    /** Set once Ctrl-C or a fatal error began the shutdown; no service is restarted after that. */
+    stopping: boolean
 }
 
 /** Print progress for people on stderr; the final summary goes to stdout. */
@@ -72,11 +74,10 @@ export async function runStart(argv: string[]): Promise<number> {
     if (gqlPort === undefined || pgPort === undefined) return 2
     const devnet = network === 'devnet'
 
-    const stack: Stack = {children: [], cleanups: []}
-    let stopping = false
+    const stack: Stack = {children: [], cleanups: [], stopping: false}
     const stop = async (code: number) => {
-        if (stopping) return
-        stopping = true
+        if (stack.stopping) return
+        stack.stopping = true
         progress('stopping…')
         for (const {child} of [...stack.children].reverse()) await stopChild(child)
         for (const cleanup of [...stack.cleanups].reverse()) await cleanup().catch((err) => progress(`cleanup failed: ${String(err)}`))
@@ -216,8 +217,19 @@ async function startDemoChain(stack: Stack): Promise<string> {
     return anvil.rpcUrl
 }
 
+/** Delay before restarting a failed service: doubles from 1 s up to RESTART_MAX_DELAY_MS. */
+const RESTART_FIRST_DELAY_MS = 1_000
+const RESTART_MAX_DELAY_MS = 30_000
+/** A service that ran this long before failing starts again from the first delay. */
+const RESTART_RESET_AFTER_MS = 60_000
+
+/**
+ * Start a service and restart it when it fails, as a supervisor would: the processor stops on RPC errors the SDK does
+ * not retry and on a lost database connection, and resumes from its last commit when started again.
+ */
 function spawnService(stack: Stack, label: string, command: string, args: string[], env: Record<string, string>): void {
-    const child = startChild(command, args, env, label)
+    const entry = {label, child: startChild(command, args, env, label)}
+    let delay = RESTART_FIRST_DELAY_MS
     const prefix = (chunk: Buffer) =>
         chunk
             .toString()
@@ -225,12 +237,23 @@ function spawnService(stack: Stack, label: string, command: string, args: string
             .filter((line) => line.trim() !== '')
             .map((line) => `[${label}] ${line}\n`)
             .join('')
-    child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
-    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
-    child.on('exit', (code, signal) => {
-        if (code !== 0 && signal === null) progress(`${label} exited with code ${code}`)
-    })
-    stack.children.push({label, child})
+    const watch = (child: ChildProcess, startedAt: number) => {
+        child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
+        child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
+        child.on('exit', (code, signal) => {
+            if (stack.stopping || code === 0) return
+            if (Date.now() - startedAt > RESTART_RESET_AFTER_MS) delay = RESTART_FIRST_DELAY_MS
+            progress(`${label} exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000} s`)
+            setTimeout(() => {
+                if (stack.stopping) return
+                entry.child = startChild(command, args, env, label)
+                watch(entry.child, Date.now())
+            }, delay)
+            delay = Math.min(delay * 2, RESTART_MAX_DELAY_MS)
+        })
+    }
+    watch(entry.child, Date.now())
+    stack.children.push(entry)
 }
 
 /** Ready = the processor has indexed up to the chain head seen at start and the API answers a query. */
