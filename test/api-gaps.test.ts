@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process'
+import {keccak256, stringToHex} from 'viem'
 import {copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -117,7 +118,30 @@ describe('gaps over GraphQL', () => {
         const result = await graphql(GAPS, {operator: GOOD, at: AT.toISOString(), limit: 100})
         const blueprintRows: Row[] = result.data.gaps.gaps.filter((row: Row) => row.serviceId === null)
         const proven = blueprintRows.filter((row) => row.status === 'PROVEN').map((row) => row.kind).sort()
-        expect(proven).toEqual(['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE'])
+        // A sandbox registration requires reachability only: the prober checks private ports on sidecars.
+        expect(proven).toEqual(['ENDPOINT_REACHABILITY'])
+        expect(blueprintRows.find((row) => row.kind === 'PRIVATE_PORT_EXPOSURE')?.status).toBe('NOT_APPLICABLE')
+    })
+
+    it('published sidecar requires port check', async () => {
+        // GOOD has a PASS of PRIVATE_PORT_EXPOSURE in service 10; it counts once a sidecar URL is on chain.
+        const before = await serviceGaps(GOOD)
+        expect(statusOf(before, 'PRIVATE_PORT_EXPOSURE')).toBe('NOT_APPLICABLE')
+        await world.client.query(
+            `INSERT INTO provisioned_endpoint (id, service_id, operator_id, sandbox_id, sandbox_id_raw, sidecar_url,
+                 sidecar_url_raw, active, block_number, timestamp, tx_hash, deprovisioned_at)
+             VALUES ('sidecar-test', $1, $2, 'sbx-good', $3, 'http://127.0.0.1:9/', $3, true, 10,
+                     '2026-01-01T00:00:00Z', '0x00', NULL)`,
+            [SERVICE, GOOD, Buffer.from('raw')],
+        )
+        try {
+            const rows = await serviceGaps(GOOD)
+            const row = rows.find((r) => r.kind === 'PRIVATE_PORT_EXPOSURE') as Row & {claims: string[]}
+            expect(row.status).toBe('PROVEN')
+            expect(row.claims).toEqual(['SIDECAR_PUBLISHED'])
+        } finally {
+            await world.client.query(`DELETE FROM provisioned_endpoint WHERE id = 'sidecar-test'`)
+        }
     })
 
     it('never probed operator UNPROVEN', async () => {
@@ -207,5 +231,62 @@ describe('operatorSummary and scorecard over GraphQL', () => {
     it('generated OpenReader API still served', async () => {
         const result = await graphql('{ services { id heartbeatInterval } }')
         expect(result.data.services).toEqual([{id: SERVICE, heartbeatInterval: '60'}])
+    })
+})
+
+const EVIDENCE = `query($service: String!, $operator: String!, $from: String!, $to: String!) {
+  evidenceBundle(service: $service, operator: $operator, from: $from, to: $to) {
+    root recordCount bundle linkedSlashes { slashId serviceId operator status proposedTx }
+  }
+}`
+const EVIDENCE_FROM = '2026-01-05T00:00:00Z'
+
+describe('evidenceBundle over GraphQL', () => {
+    it('root equals the CLI bundle root', async () => {
+        const result = await graphql(EVIDENCE, {service: SERVICE, operator: CONTRADICTED, from: EVIDENCE_FROM, to: AT.toISOString()})
+        expect(result.errors).toBeUndefined()
+        const served = result.data.evidenceBundle
+
+        // The same inputs through the compiled `proofgap evidence` command, in its own process.
+        const cli = await runToEnd(
+            process.execPath,
+            [path.join(apiDir as string, 'lib/cli/main.js'), 'evidence', '--service', SERVICE, '--operator', CONTRADICTED,
+                '--from', EVIDENCE_FROM, '--to', AT.toISOString()],
+            {...world.db.env, DB_URL: ''},
+            60_000,
+        )
+        expect(cli.code, cli.stderr).toBe(0)
+        const printed = JSON.parse(cli.stdout) as {root: string; records: unknown[]}
+        expect(served.root).toMatch(/^0x[0-9a-f]{64}$/)
+        expect(served.root).toBe(printed.root)
+        expect(served.recordCount).toBe(printed.records.length)
+        expect(served.bundle).toBe(cli.stdout)
+    })
+
+    it('slash citing the root linked', async () => {
+        const first = await graphql(EVIDENCE, {service: SERVICE, operator: CONTRADICTED, from: EVIDENCE_FROM, to: AT.toISOString()})
+        const root: string = first.data.evidenceBundle.root
+        expect(first.data.evidenceBundle.linkedSlashes).toEqual([])
+        const previous = await world.client.query('SELECT evidence FROM slash WHERE id = $1', ['1'])
+        await world.client.query('UPDATE slash SET evidence = $1 WHERE id = $2', [root, '1'])
+        try {
+            const linked = await graphql(EVIDENCE, {service: SERVICE, operator: CONTRADICTED, from: EVIDENCE_FROM, to: AT.toISOString()})
+            expect(linked.data.evidenceBundle.linkedSlashes).toEqual([
+                {slashId: '1', serviceId: SERVICE, operator: GOOD, status: 'EXECUTED', proposedTx: keccak256(stringToHex('tx-3000'))},
+            ])
+        } finally {
+            await world.client.query('UPDATE slash SET evidence = $1 WHERE id = $2', [previous.rows[0].evidence, '1'])
+        }
+    })
+
+    it.each([
+        ['operator not an address', {operator: '0x1234'}, /operator "0x1234" is not a 0x address/],
+        ['service not decimal', {service: '10; DROP TABLE slash'}, /service "10; DROP TABLE slash" is not a decimal service id/],
+        ['unknown service', {service: '999'}, /service 999 not found in the indexed chain tables/],
+        ['period longer than the cap', {from: '2025-01-01T00:00:00Z'}, /too long: query at most 92 days at a time/],
+    ])('%s rejected', async (_name, change, message) => {
+        const result = await graphql(EVIDENCE, {service: SERVICE, operator: CONTRADICTED, from: EVIDENCE_FROM, to: AT.toISOString(), ...change})
+        expect(result.data ?? null).toBeNull()
+        expect(result.errors?.[0]?.message).toMatch(message)
     })
 })

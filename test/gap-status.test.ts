@@ -105,8 +105,20 @@ describe('claim requirements', () => {
     it('TEE claim on sandbox needs attestation', () => {
         expect(requiredKindsFor('TEE_REQUIRED', 'sandbox-tee')).toContain('SANDBOX_TEE_ATTESTATION')
     })
-    it('validator membership needs validator status', () => {
-        expect(requiredKindsFor('SERVICE_MEMBER', 'trading-validator', true)).toEqual(['TRADING_VALIDATOR_STATUS'])
+    it('validator membership needs reachability only', () => {
+        // The prober runs only reachability on a validator blueprint's address; validator status is a bot check.
+        expect(requiredKindsFor('SERVICE_MEMBER', 'trading-validator', true)).toEqual(['ENDPOINT_REACHABILITY'])
+    })
+    it.each([
+        ['sandbox registration', 'REGISTERED', 'sandbox-cloud', ['ENDPOINT_REACHABILITY']],
+        ['surplus registration', 'REGISTERED', 'surplus-market', ['ENDPOINT_REACHABILITY']],
+        ['trading registration', 'REGISTERED', 'trading-cloud', ['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE']],
+        ['validator registration', 'REGISTERED', 'trading-validator', ['ENDPOINT_REACHABILITY']],
+        ['sandbox sidecar', 'SIDECAR_PUBLISHED', 'sandbox-tee', ['PRIVATE_PORT_EXPOSURE']],
+        ['unmapped sidecar', 'SIDECAR_PUBLISHED', null, ['PRIVATE_PORT_EXPOSURE']],
+        ['validator job results', 'JOB_RESULTS_SUBMITTED', 'trading-validator', []],
+    ] as const)('%s requires what the prober runs', (_name, claim, product, expected) => {
+        expect(requiredKindsFor(claim, product)).toEqual(expected)
     })
     it('unmapped product needs only reachability', () => {
         expect(requiredKindsFor('HEARTBEATING', null)).toEqual(['ENDPOINT_REACHABILITY'])

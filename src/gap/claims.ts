@@ -1,11 +1,13 @@
-import {isProduct, productFamily, type ProductFamily} from '../config/products'
+import {isProduct, productFamily, type Product, type ProductFamily} from '../config/products'
 import type {ProofKind} from '../proofs/kinds'
+import {kindsForTarget, type ProbeTargetSource} from '../proofs/targets'
 import {livenessForMemberships} from './liveness'
 import type {Claim, ClaimKind, GapFacts, MembershipFact} from './types'
 
 /** Confidentiality value of a service that requires a TEE. */
 export const CONFIDENTIALITY_TEE_REQUIRED = 1
 
+/** Product-independent kinds that a registration asks for; the probed subset is required (see requiredKindsFor). */
 const ENDPOINT_KINDS: ProofKind[] = ['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE']
 
 /** Proofs that back membership of an active service, by product family. */
@@ -34,15 +36,34 @@ export function familyOf(product: string | null): ProductFamily | null {
     return product !== null && isProduct(product) ? productFamily(product) : null
 }
 
-/** Lists the proof kinds a claim requires. An unmapped product requires only the product-independent kinds. */
-export function requiredKindsFor(claim: ClaimKind, product: string | null, validatorBlueprint = false): ProofKind[] {
-    const family = familyOf(product)
+/** Source of the target the prober derives from a registration's advertised address, as deriveProbeTargets does. */
+function registrationSource(product: string | null): ProbeTargetSource {
+    return product === 'surplus-market' ? 'VENUE' : 'RPC_ADDRESS'
+}
+
+/**
+ * Lists the kinds the prober runs on the target that a claim is checked on: the sidecar URL for SIDECAR_PUBLISHED,
+ * the advertised address for every other claim. kindsForTarget is the prober's own table, so a claim never requires
+ * a kind that no probe of the product can establish.
+ */
+function kindsProbedFor(claim: ClaimKind, product: string | null): ReadonlySet<ProofKind> {
+    const known: Product | null = product !== null && isProduct(product) ? product : null
+    const source = claim === 'SIDECAR_PUBLISHED' ? 'SIDECAR' : registrationSource(product)
+    return new Set(kindsForTarget(source, known))
+}
+
+/** Kinds that would back a claim, before the filter to what the prober runs. */
+function kindsBackingClaim(claim: ClaimKind, family: ProductFamily | null, validatorBlueprint: boolean): ProofKind[] {
     switch (claim) {
         case 'REGISTERED':
             return ENDPOINT_KINDS
+        case 'SIDECAR_PUBLISHED':
+            return ['PRIVATE_PORT_EXPOSURE']
         case 'SERVICE_MEMBER':
             if (family === null) return ['ENDPOINT_REACHABILITY']
-            if (validatorBlueprint) return ['TRADING_VALIDATOR_STATUS']
+            // The prober checks validator status on the trading bot's endpoint, so a validator blueprint's own
+            // address gets only the reachability check.
+            if (validatorBlueprint) return ['ENDPOINT_REACHABILITY']
             return MEMBER_KINDS[family]
         case 'HEARTBEATING':
             return family === null ? ['ENDPOINT_REACHABILITY'] : HEARTBEAT_KINDS[family]
@@ -57,6 +78,17 @@ export function requiredKindsFor(claim: ClaimKind, product: string | null, valid
         case 'CREDIT_LOT_SOLD':
             return ['MARKET_CREDIT_REDEMPTION', 'MARKET_INFERENCE_DELIVERY', 'MARKET_SP1_PROOF_PATH']
     }
+}
+
+/**
+ * Lists the proof kinds a claim requires: the kinds that back it, limited to those the prober runs on the claim's
+ * target. So a sandbox or surplus registration requires reachability only, a trading registration also the
+ * private-port check, and a published sidecar the private-port check of the sidecar. An unmapped product requires
+ * only reachability.
+ */
+export function requiredKindsFor(claim: ClaimKind, product: string | null, validatorBlueprint = false): ProofKind[] {
+    const probed = kindsProbedFor(claim, product)
+    return kindsBackingClaim(claim, familyOf(product), validatorBlueprint).filter((kind) => probed.has(kind))
 }
 
 function serviceClaim(membership: MembershipFact, kind: ClaimKind, detail: string): Claim {
@@ -111,6 +143,7 @@ export function deriveClaims(facts: GapFacts, at: Date): Claim[] {
 
     const liveness = livenessForMemberships(facts.memberships, facts.heartbeats, at)
     const liveTrading = new Set(facts.liveTradingServices)
+    const sidecarUrls = new Map(facts.sidecars.map((sidecar) => [`${sidecar.operator}|${sidecar.serviceId}`, sidecar.urlCount]))
     for (const [index, membership] of facts.memberships.entries()) {
         if (!membership.active) continue
         claims.push(serviceClaim(membership, 'SERVICE_MEMBER', `member of active service ${membership.serviceId}`))
@@ -139,6 +172,11 @@ export function deriveClaims(facts: GapFacts, at: Date): Claim[] {
 
         if (familyOf(membership.product) === 'trading' && liveTrading.has(membership.serviceId)) {
             claims.push(serviceClaim(membership, 'TRADING_BOT_LIVE', 'trading started on chain and not stopped'))
+        }
+
+        const urlCount = sidecarUrls.get(`${membership.operator}|${membership.serviceId}`) ?? 0
+        if (urlCount > 0) {
+            claims.push(serviceClaim(membership, 'SIDECAR_PUBLISHED', `${urlCount} sidecar URL(s) published on chain`))
         }
     }
 

@@ -66,6 +66,21 @@ FROM redemption
 WHERE issuer = ANY($1::text[]) AND requested_at <= $2
 ORDER BY id`
 
+const SIDECARS_SQL = `
+SELECT operator, service_id, count(DISTINCT sidecar_url)::int AS url_count FROM (
+  SELECT p.operator_id AS operator, p.service_id AS service_id, p.sidecar_url AS sidecar_url
+  FROM provisioned_endpoint p
+  WHERE p.operator_id = ANY($1::text[]) AND p.sidecar_url <> '' AND p.timestamp <= $2
+    AND (p.deprovisioned_at IS NULL OR p.deprovisioned_at > $2)
+  UNION ALL
+  SELECT x.operator, x.service_id, x.sidecar_url
+  FROM sandbox x
+  WHERE x.operator = ANY($1::text[]) AND x.service_id IS NOT NULL AND x.sidecar_url IS NOT NULL
+    AND x.sidecar_url <> '' AND x.created_at <= $2 AND (x.deleted_at IS NULL OR x.deleted_at > $2)
+) published
+GROUP BY operator, service_id
+ORDER BY operator, service_id`
+
 const PROOF_SUMMARIES_SQL = `
 SELECT DISTINCT ON (p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome)
        p.id, p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.reason, p.observed_at
@@ -74,7 +89,7 @@ WHERE p.operator = ANY($1::text[]) AND p.observed_at <= $2
 ORDER BY p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.observed_at DESC, p.id DESC`
 
 /**
- * Reads every fact the gap computation needs at instant `at`, in seven statements whatever the number of operators.
+ * Reads every fact the gap computation needs at instant `at`, in eight statements whatever the number of operators.
  * Operators are those with a registration or membership that matches the filter.
  */
 export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date): Promise<GapFacts> {
@@ -106,14 +121,15 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
 
     const operators = [...new Set([...registrations.map((r) => r.operator), ...memberships.map((m) => m.operator)])].sort()
     if (operators.length === 0) {
-        return {registrations, memberships, heartbeats: [], jobResults: [], liveTradingServices: [], redemptions: [], proofs: []}
+        return {registrations, memberships, heartbeats: [], jobResults: [], liveTradingServices: [], redemptions: [], sidecars: [], proofs: []}
     }
 
-    const [heartbeatRows, jobRows, tradingRows, redemptionRows, proofRows] = await Promise.all([
+    const [heartbeatRows, jobRows, tradingRows, redemptionRows, sidecarRows, proofRows] = await Promise.all([
         sql(HEARTBEATS_SQL, [operators, at]),
         sql(JOB_RESULTS_SQL, [operators, at]),
         sql(LIVE_TRADING_SQL, [at]),
         sql(REDEMPTIONS_SQL, [operators, at]),
+        sql(SIDECARS_SQL, [operators, at]),
         sql(PROOF_SUMMARIES_SQL, [operators, at]),
     ])
 
@@ -153,6 +169,11 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
             requestedAt: asDate(row.requested_at),
             settledAt: asNullableDate(row.settled_at),
             defaultedAt: asNullableDate(row.defaulted_at),
+        })),
+        sidecars: sidecarRows.map((row) => ({
+            operator: asText(row.operator),
+            serviceId: asText(row.service_id),
+            urlCount: asInt(row.url_count),
         })),
         proofs,
     }

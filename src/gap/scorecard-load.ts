@@ -74,6 +74,7 @@ function factsOfOperator(facts: GapFacts, operator: string): GapFacts {
         jobResults: facts.jobResults.filter((row) => row.operator === operator),
         liveTradingServices: facts.liveTradingServices,
         redemptions: facts.redemptions.filter((row) => row.issuer === operator),
+        sidecars: facts.sidecars.filter((row) => row.operator === operator),
         proofs: facts.proofs.filter((row) => row.operator === operator),
     }
 }

@@ -10,6 +10,7 @@ export const CLAIM_KINDS = [
     'TEE_REQUIRED',
     'TRADING_BOT_LIVE',
     'CREDIT_LOT_SOLD',
+    'SIDECAR_PUBLISHED',
 ] as const
 
 export type ClaimKind = (typeof CLAIM_KINDS)[number]
@@ -56,6 +57,17 @@ export interface MembershipFact {
     active: boolean
     heartbeatIntervalSeconds: bigint
     heartbeatMaxMissed: number
+}
+
+/**
+ * Sidecar URLs an operator published in one service at the query instant: an OperatorProvisioned endpoint not yet
+ * deprovisioned, or a sandbox_create output of a sandbox not yet deleted. Empty URLs are left out.
+ */
+export interface SidecarFact {
+    operator: string
+    serviceId: string
+    /** Number of distinct sidecar URLs. */
+    urlCount: number
 }
 
 /** Latest heartbeat of an operator in a service at or before the query instant. */
@@ -110,6 +122,7 @@ export interface GapFacts {
     /** Services whose trading bot was started and not stopped at the query instant. */
     liveTradingServices: string[]
     redemptions: RedemptionFact[]
+    sidecars: SidecarFact[]
     proofs: ProofSummary[]
 }
 

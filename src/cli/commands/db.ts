@@ -21,3 +21,9 @@ export function usageError(message: string, usage: string): number {
     process.stderr.write(`proofgap: ${message}\n${usage}\n`)
     return 2
 }
+
+/** Prints the usage of a command to stdout for --help and returns exit code 0. */
+export function printUsage(usage: string): number {
+    process.stdout.write(`${usage}\n`)
+    return 0
+}

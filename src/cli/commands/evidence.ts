@@ -4,7 +4,7 @@ import {gapConfigFromEnv} from '../../gap/config'
 import {buildEvidenceBundle, EvidenceError, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
 import {parsePeriod, PeriodError} from '../../gap/period'
 import {verifyBundle} from '../../gap/verify'
-import {progress, usageError, withDatabase} from './db'
+import {printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap evidence --service N --operator 0x… --from ISO-TIME --to ISO-TIME [--out FILE]
        proofgap evidence verify FILE [--rpc URL]`
@@ -17,6 +17,7 @@ export async function run(argv: string[]): Promise<number> {
         values = parseArgs({
             args: argv,
             options: {
+                help: {type: 'boolean', short: 'h'},
                 service: {type: 'string'},
                 operator: {type: 'string'},
                 from: {type: 'string'},
@@ -28,6 +29,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
+    if (values.help === true) return printUsage(USAGE)
     const missing = (['service', 'operator', 'from', 'to'] as const).filter((name) => values[name] === undefined)
     if (missing.length > 0) return usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}`, USAGE)
 
@@ -58,10 +60,11 @@ export async function run(argv: string[]): Promise<number> {
 async function runVerify(argv: string[]): Promise<number> {
     let parsed
     try {
-        parsed = parseArgs({args: argv, options: {rpc: {type: 'string'}}, allowPositionals: true, strict: true})
+        parsed = parseArgs({args: argv, options: {rpc: {type: 'string'}, help: {type: 'boolean', short: 'h'}}, allowPositionals: true, strict: true})
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
+    if (parsed.values.help === true) return printUsage(USAGE)
     const file = parsed.positionals[0]
     if (file === undefined || parsed.positionals.length > 1) return usageError('evidence verify takes exactly one FILE', USAGE)
     let text: string

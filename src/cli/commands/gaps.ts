@@ -1,7 +1,7 @@
 import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
 import {GapQueryError, queryGaps} from '../../gap/query'
-import {progress, usageError, withDatabase} from './db'
+import {printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap gaps [--operator 0x…] [--blueprint N] [--service N] [--product NAME] [--kind KIND]
                     [--status STATUS] [--at ISO-TIME] [--limit N] [--offset N] [--order-by KEY] [--format table|json]`
@@ -13,6 +13,7 @@ export async function run(argv: string[]): Promise<number> {
         values = parseArgs({
             args: argv,
             options: {
+                help: {type: 'boolean', short: 'h'},
                 operator: {type: 'string'},
                 blueprint: {type: 'string'},
                 service: {type: 'string'},
@@ -30,9 +31,14 @@ export async function run(argv: string[]): Promise<number> {
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
+    if (values.help === true) return printUsage(USAGE)
     if (values.format !== 'table' && values.format !== 'json') return usageError(`--format ${values.format} is invalid: use table or json`, USAGE)
     const at = values.at === undefined ? undefined : new Date(values.at)
     if (at !== undefined && Number.isNaN(at.getTime())) return usageError(`--at ${values.at} is not an ISO 8601 time`, USAGE)
+    for (const name of ['limit', 'offset'] as const) {
+        const text = values[name]
+        if (text !== undefined && !/^\d{1,9}$/.test(text)) return usageError(`--${name} ${text} is invalid: expected a whole number`, USAGE)
+    }
     const limit = values.limit === undefined ? undefined : Number(values.limit)
     const offset = values.offset === undefined ? undefined : Number(values.offset)
 

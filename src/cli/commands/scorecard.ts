@@ -2,7 +2,7 @@ import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
 import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
 import {loadScorecards} from '../../gap/scorecard-load'
-import {progress, usageError, withDatabase} from './db'
+import {printUsage, progress, usageError, withDatabase} from './db'
 import {renderCsv, renderHtml, renderJson, renderMarkdown} from './scorecard-render'
 
 const USAGE = `usage: proofgap scorecard (--week 2026-W49 | --from ISO-TIME --to ISO-TIME) [--blueprint N] [--operator 0x…]
@@ -17,6 +17,7 @@ export async function run(argv: string[]): Promise<number> {
         values = parseArgs({
             args: argv,
             options: {
+                help: {type: 'boolean', short: 'h'},
                 week: {type: 'string'},
                 from: {type: 'string'},
                 to: {type: 'string'},
@@ -29,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
+    if (values.help === true) return printUsage(USAGE)
     const format = values.format as string
     if (!Object.prototype.hasOwnProperty.call(RENDERERS, format)) {
         return usageError(`--format ${format} is invalid: use md, json, csv or html`, USAGE)
@@ -42,6 +44,9 @@ export async function run(argv: string[]): Promise<number> {
 
     let period: Period
     try {
+        if (values.week !== undefined && (values.from !== undefined || values.to !== undefined)) {
+            return usageError('pass either --week or --from and --to, not both', USAGE)
+        }
         if (values.week !== undefined) period = parseIsoWeek(values.week)
         else if (values.from !== undefined && values.to !== undefined) period = parsePeriod(values.from, values.to)
         else return usageError('pass --week, or both --from and --to', USAGE)
