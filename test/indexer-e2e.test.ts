@@ -1,11 +1,14 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {createPublicClient, http} from 'viem'
+import {createPublicClient, http, toEventSelector} from 'viem'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {buildScenario, runScenario, LEAKED_SIDECAR_TOKEN} from '../src/devnet/scenario'
 import {expectedState, UNCHECKED_COLUMNS, type ExpectedState} from '../src/devnet/expected'
 import {diffWithExpected} from './helpers/compare'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
 import type {RunResult} from '../src/stack/children'
+
+/** topic0 of ServiceActivated, to find the blocks before activations. */
+const ACTIVATED_TOPIC = toEventSelector('ServiceActivated(uint64,uint64,uint64,uint8)')
 
 let anvil: AnvilInstance
 let db: Awaited<ReturnType<typeof startTestDatabase>>
@@ -64,5 +67,42 @@ describe('devnet scenario indexed from block 0 to head', () => {
     it('unchecked columns stay few', () => {
         // The expectation may leave a column out only with a stated reason; this keeps the list from growing silently.
         expect(Object.keys(UNCHECKED_COLUMNS).length).toBeLessThanOrEqual(12)
+    })
+})
+
+describe('devnet scenario indexed in legs', () => {
+    // Batches never span two runs, so stopping the processor before every ServiceActivated and every tenth block
+    // makes each handler read what earlier batches wrote (approvals, registrations, calls) from the database.
+    let legDb: Awaited<ReturnType<typeof startTestDatabase>>
+    let legAnvil: AnvilInstance
+    let legExpected: ExpectedState
+    const legRuns: RunResult[] = []
+
+    beforeAll(async () => {
+        ;[legAnvil, legDb] = await Promise.all([startAnvil(), startTestDatabase()])
+        const scenario = buildScenario()
+        const records = await runScenario(legAnvil.rpcUrl, scenario)
+        legExpected = expectedState(scenario, records)
+        const head = Number(await createPublicClient({transport: http(legAnvil.rpcUrl)}).getBlockNumber())
+        const activations = records.filter((record) => record.topics[0] === ACTIVATED_TOPIC).map((record) => record.blockNumber - 1)
+        const ends = [...new Set([...activations, ...Array.from({length: Math.floor(head / 10)}, (_, i) => (i + 1) * 10), head])]
+            .filter((block) => block > 0 && block <= head)
+            .sort((a, b) => a - b)
+        for (const end of ends) legRuns.push(await runProcessorTo(legAnvil.rpcUrl, legDb.env, end))
+    }, 240_000)
+
+    afterAll(async () => {
+        await Promise.all([legAnvil?.stop(), legDb?.stop()])
+    })
+
+    it('every leg exits cleanly', () => {
+        expect(legRuns.length).toBeGreaterThan(3)
+        for (const leg of legRuns) expect(leg.code, leg.stderr.slice(-2000)).toBe(0)
+    })
+
+    it('legs equal one run', async () => {
+        const handlerErrors = await legDb.client.query(`SELECT detail FROM unhandled_log WHERE reason = 'HANDLER_ERROR'`)
+        expect(handlerErrors.rows).toEqual([])
+        expect(await diffWithExpected(legDb.client, legExpected)).toEqual([])
     })
 })

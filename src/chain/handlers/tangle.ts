@@ -373,7 +373,10 @@ function handleServiceActivated(ctx: BatchContext, d: DecodedLog): void {
         .filter((r) => r.request.id === request!.id && r.approved)
         .sort((x, y) => (x.operator.id < y.operator.id ? -1 : 1))
     for (const approval of approvals) {
-        openMembership(ctx, service, ctx.operator(approval.operator.id, log), 'APPROVAL', null, d)
+        // The approval created the operator row, possibly in an earlier batch that this one did not load: a reference
+        // by id is all the membership needs.
+        const operator = ctx.operators.peek(approval.operator.id) ?? new m.Operator({id: approval.operator.id})
+        openMembership(ctx, service, operator, 'APPROVAL', null, d)
     }
 }
 
