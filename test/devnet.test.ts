@@ -1,5 +1,5 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {createPublicClient, decodeEventLog, http, type Hex, type Log} from 'viem'
+import {createPublicClient, decodeEventLog, http, keccak256, stringToHex, type Hex, type Log} from 'viem'
 import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
 import {OPERATORS} from '../src/devnet/actors'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
@@ -169,7 +169,7 @@ describe('devnet expected state', () => {
         const result = Object.values(state.job_result).find((row) => (row.output as {sandboxId?: string} | null)?.sandboxId === SANDBOX_ID)
         expect(result).toBeDefined()
         expect((result!.output as {json: {token: string}}).json.token).toBe('sbx_…[40 chars]')
-        expect(state.sandbox[SANDBOX_ID].status).toBe('DELETED')
+        expect(state.sandbox[keccak256(stringToHex(SANDBOX_ID))].status).toBe('DELETED')
     })
 
     it('marks the invalid UTF-8 rpcAddress', () => {

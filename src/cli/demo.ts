@@ -22,6 +22,9 @@ export const DEMO_BEHAVIOURS: OperatorBehaviour[] = [
     'slow',
 ]
 
+/** Service of the scenario's trading-cloud operators. */
+const DEMO_TRADING_SERVICE_ID = '3'
+
 const SIMULATED: Record<string, SimulatedProduct> = {sandbox: 'sandbox', trading: 'trading', surplus: 'surplus'}
 
 /** The product of the first blueprint an operator registers for in the scenario. */
@@ -46,7 +49,8 @@ export function demoFleetSpecs(): SimulatedOperatorSpec[] {
             slowDelayMs: 20_000,
             ...(product === 'surplus' ? {surplus: {clobGroup: 'demo'}} : {}),
             // The prober finds a bot through `/api/bots?operator=`, so the bot must name its chain operator.
-            ...(product === 'trading' ? {trading: {operatorAddress: OPERATORS[index]}} : {}),
+            // Trading operators 6, 7 and 8 serve service 3 of the scenario; their bots must say so to be found.
+            ...(product === 'trading' ? {trading: {operatorAddress: OPERATORS[index], serviceId: DEMO_TRADING_SERVICE_ID}} : {}),
         }
     })
 }

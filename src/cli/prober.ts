@@ -2,7 +2,7 @@ import {createLogger} from '@subsquid/logger'
 import pg from 'pg'
 import {loadNetworkConfig} from '../config/load'
 import type {NetworkConfig} from '../config/types'
-import {compileAddressPolicy, createSafeFetch} from '../proofs/http'
+import {compileAddressPolicy, createSafeFetch, type HostResolver} from '../proofs/http'
 import {createProberMetrics, type ProberMetrics, serveProberMetrics} from '../proofs/metrics'
 import {loadProberAccount} from '../proofs/record'
 import {
@@ -25,6 +25,8 @@ export interface RunProberOptions {
     /** Port of `GET /metrics`; undefined serves none. */
     metricsPort?: number
     logger?: ProberLogger
+    /** Hostname resolver of the prober's HTTP client. Default: the system resolver with all addresses. */
+    resolveHost?: HostResolver
 }
 
 export interface RunningProber {
@@ -56,6 +58,7 @@ export async function runProber(options: RunProberOptions): Promise<RunningProbe
 
     const fetcher = createSafeFetch({
         policy: compileAddressPolicy({allow: ['public', ...options.config.probeAllow]}),
+        resolveHost: options.resolveHost,
         totalTimeoutMs: options.settings.timeoutMs,
         headersTimeoutMs: Math.min(options.settings.timeoutMs, 5_000),
         connectTimeoutMs: Math.min(options.settings.timeoutMs, 3_000),

@@ -154,7 +154,8 @@ function rpc<T>(client: RpcRequester, method: string, params: unknown[] = []): P
 }
 
 const BASE_TX_GAS = 60_000
-const GAS_PER_CALLDATA_BYTE = 24
+// Calldata costs up to 40 gas a byte (EIP-7623 floor) and the log 8 more; memory and copying add a few.
+const GAS_PER_CALLDATA_BYTE = 64
 
 /**
  * Squid log id, as `formatId` of @subsquid/util-internal-processor-tools 1.x builds it: block height padded to

@@ -25,13 +25,14 @@ WHERE m.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = 
   AND m.joined_at < $4 AND (m.left_at IS NULL OR m.left_at > $3)
 ORDER BY m.operator_id, s.id, m.joined_at`
 
-// A heartbeat earlier than from − interval × max missed cannot cover any part of the period.
+// A heartbeat earlier than from − interval × max missed cannot cover any part of the period. The bound is compared in
+// numeric epoch seconds because the interval is a uint64: as a PostgreSQL interval it would overflow.
 const HEARTBEATS_SQL = `
 SELECT h.operator_id AS operator, h.service_id, h.timestamp AS at, h.status_code
 FROM heartbeat h JOIN service s ON s.id = h.service_id
 WHERE h.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
   AND h.timestamp < $4
-  AND h.timestamp >= $3::timestamptz - (s.heartbeat_interval * s.heartbeat_max_missed)::double precision * interval '1 second'
+  AND extract(epoch FROM h.timestamp) >= extract(epoch FROM $3::timestamptz) - s.heartbeat_interval * s.heartbeat_max_missed
 ORDER BY h.operator_id, h.service_id, h.timestamp, h.id`
 
 const PROBES_SQL = `

@@ -14,8 +14,8 @@ const BOT_DISCOVERY_LIMIT = 50
 
 /**
  * Finds the bot id of a trading operator: the chain does not name bots, so the operator's own `/api/bots` listing
- * (filtered by operator, and by service when known) is read. Returns undefined when nothing usable comes back, and
- * the per-bot kinds then record that their route had no response.
+ * (filtered by operator, and by service when known) is read. Returns undefined when nothing usable comes back; the
+ * per-bot kinds then record BOT_NOT_LISTED unless the chain facts decide them first (no vault).
  * NOTE: only the first listed bot is probed; an operator running several bots gets proofs for one of them.
  */
 export async function discoverBotId(fetcher: Fetcher, target: DerivedTarget): Promise<string | undefined> {
@@ -36,8 +36,11 @@ export async function discoverBotId(fetcher: Fetcher, target: DerivedTarget): Pr
     }
 }
 
-/** Builds the request plan's view of a derived target. */
-export function planTarget(target: DerivedTarget, botId: string | undefined): ProbeTarget {
+/**
+ * Builds the request plan's view of a derived target. `redeemRequestBody` is the configured signed redeem request,
+ * or null when none is configured.
+ */
+export function planTarget(target: DerivedTarget, botId: string | undefined, redeemRequestBody: string | null = null): ProbeTarget {
     if (target.source === 'SIDECAR') {
         // A sidecar target is the sidecar itself: the exposure check tries only it, not the trading ports.
         return {baseUrl: target.url, sidecarUrl: target.url, privatePortUrls: []}
@@ -46,6 +49,7 @@ export function planTarget(target: DerivedTarget, botId: string | undefined): Pr
         baseUrl: target.url,
         ...(botId === undefined ? {} : {botId}),
         ...(target.callId === null ? {} : {callId: target.callId}),
+        ...(redeemRequestBody === null || target.source !== 'VENUE' ? {} : {redeemRequestBody}),
     }
 }
 
@@ -73,6 +77,24 @@ function noExchange(url: string): ProbeResponse {
     }
 }
 
+/** Kinds that read only per-bot routes, so they send no request when the operator lists no bot. */
+const PER_BOT_KINDS: ReadonlySet<ProofKind> = new Set([
+    'TRADING_MODE',
+    'TRADING_MODEL_SPEND',
+    'TRADING_VAULT_POLICY',
+    'TRADING_TRADE_EXECUTION',
+    'TRADING_VALIDATOR_STATUS',
+])
+
+/**
+ * Names the cause when a per-bot kind had no bot to ask about: `/api/bots` listed none for the operator and
+ * service, so "no response for the route" would hide that the route was never requested.
+ */
+function explainMissingBot(kind: ProofKind, target: ProbeTarget, verdict: ProofVerdict): ProofVerdict {
+    if (!PER_BOT_KINDS.has(kind) || target.botId !== undefined || verdict.reason !== 'NO_RESPONSE_FOR_ROUTE') return verdict
+    return {outcome: 'INCONCLUSIVE', reason: 'BOT_NOT_LISTED', observed: 'GET /api/bots listed no bot of this operator and service'}
+}
+
 /**
  * Runs one kind: the plan's requests, its follow-ups (capped), then the pure evaluator. Never throws for network
  * problems, because the fetcher returns them as data.
@@ -85,7 +107,7 @@ export async function probeKind(fetcher: Fetcher, kind: ProofKind, target: Probe
     const followUps = followUpRequestsFor(kind, target, first).slice(0, MAX_FOLLOW_UP_REQUESTS)
     const later = await Promise.all(followUps.map((request) => fetcher(request)))
     const responses = [...first, ...later]
-    const verdict = evaluate(kind, responses, facts)
+    const verdict = explainMissingBot(kind, target, evaluate(kind, responses, facts))
     const durationMs = Math.round(performance.now() - startedAt)
     const evidence = responses[0] ?? noExchange(target.baseUrl)
     return {kind, verdict, evidence: {...evidence, latencyMs: durationMs}, durationMs}

@@ -29,6 +29,12 @@ export interface ProberSettings {
     maxAttestationAgeSeconds: number
     /** Probe requests in flight per host at once. Default 2. */
     maxConcurrentPerHost: number
+    /**
+     * JSON body of a signed `POST /redeem` request that every venue is sent for the inference delivery check.
+     * Default null: the chain holds no signed request, so without one the check records NO_REDEEM_REQUEST.
+     * NOTE: a request is signed for one venue's credit lot, so other venues are expected to reject it (REDEEM_REJECTED).
+     */
+    redeemRequestBody: string | null
 }
 
 export const DEFAULT_PROBER_SETTINGS: Readonly<ProberSettings> = {
@@ -44,6 +50,7 @@ export const DEFAULT_PROBER_SETTINGS: Readonly<ProberSettings> = {
     measurementAllowlist: [],
     maxAttestationAgeSeconds: DEFAULT_MAX_ATTESTATION_AGE_SECONDS,
     maxConcurrentPerHost: 2,
+    redeemRequestBody: null,
 }
 
 /** Environment variable of each numeric setting, with the smallest value it accepts. */
@@ -95,9 +102,23 @@ export function proberSettingsFromEnv(env: NodeJS.ProcessEnv): ProberSettings {
             settings.measurementAllowlist = entries
         }
     }
+    const redeemRequest = env.PROBE_REDEEM_REQUEST_JSON
+    if (redeemRequest !== undefined && redeemRequest.trim() !== '') {
+        if (isJsonObjectText(redeemRequest)) settings.redeemRequestBody = redeemRequest
+        else problems.push(`PROBE_REDEEM_REQUEST_JSON: expected a JSON object (a signed redeem request), received ${redeemRequest.length} characters that are not one`)
+    }
     if (problems.length === 0 && settings.jitterMs >= settings.intervalMs) {
         problems.push(`PROBE_JITTER_MS: must be smaller than PROBE_INTERVAL_MS (${settings.intervalMs}), received ${settings.jitterMs}`)
     }
     if (problems.length > 0) throw new ProberSettingsError(problems)
     return settings
+}
+
+function isJsonObjectText(text: string): boolean {
+    try {
+        const value = JSON.parse(text) as unknown
+        return typeof value === 'object' && value !== null && !Array.isArray(value)
+    } catch {
+        return false
+    }
 }

@@ -160,7 +160,7 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
                     if (targetFacts === undefined) throw new Error(`no chain facts were read for target ${target.id}`)
                     const kinds = kindsForTarget(target.source, target.product)
                     const botId = kinds.some((kind) => kind.startsWith('TRADING_')) ? await discoverBotId(options.fetcher, target) : undefined
-                    const plan = planTarget(target, botId)
+                    const plan = planTarget(target, botId, settings.redeemRequestBody)
                     for (const kind of kinds) {
                         const result = await probeKind(options.fetcher, kind, plan, targetFacts)
                         const record = await signKindResult(result, target, now(), head, options.account)
