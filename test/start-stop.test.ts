@@ -139,6 +139,18 @@ describe('npm start on the devnet', () => {
         expect(result.data.evidenceBundle.recordCount).toBeGreaterThan(0)
     })
 
+    it('printed CLI line reads the stack', () => {
+        const line = stdout.split('\n').find((l) => l.includes('npx proofgap gaps'))
+        expect(line).toBeDefined()
+        const dbUrl = /DB_URL=(\S+)/.exec(line!)![1]
+        const output = execFileSync(process.execPath, [path.join(PROJECT_ROOT, 'lib', 'cli', 'main.js'), 'gaps', '--status', 'CONTRADICTED'], {
+            cwd: PROJECT_ROOT,
+            env: {...process.env, DB_URL: dbUrl},
+            encoding: 'utf8',
+        })
+        expect(output).toContain('CONTRADICTED')
+    })
+
     it('killed processor is restarted', async () => {
         const processorPid = () =>
             descendants(child.pid!).find((pid) => {

@@ -134,7 +134,7 @@ export async function runStart(argv: string[]): Promise<number> {
         await waitForReady(config, dbEnv, gqlPort)
         if (devnet) await waitForFirstProbeRound(dbEnv)
         const operator = devnet ? (await import('../devnet/actors')).OPERATORS[0].toLowerCase() : '0x<operator address>'
-        printReady(gqlPort, exampleQueries(operator))
+        printReady(gqlPort, exampleQueries(operator), dbEnv)
         return await new Promise<number>(() => undefined)
     } catch (err) {
         if (err instanceof ConfigError) process.stderr.write(`proofgap start: ${err.message}\n`)
@@ -352,8 +352,11 @@ function isoWeekOf(date: Date): string {
     return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`
 }
 
-function printReady(port: number, examples: {title: string; query: string}[]): void {
+function printReady(port: number, examples: {title: string; query: string}[], dbEnv: Record<string, string>): void {
     const url = `http://127.0.0.1:${port}/graphql`
+    // The embedded database's password is a fixed local one; an external database's password is not printed.
+    const embedded = dbEnv.DB_HOST === '127.0.0.1' && dbEnv.DB_PASS === 'postgres'
+    const dbUrl = `postgres://${dbEnv.DB_USER}:${embedded ? dbEnv.DB_PASS : '<password>'}@${dbEnv.DB_HOST}:${dbEnv.DB_PORT}/${dbEnv.DB_NAME}`
     const lines = examples.map((example) => `  # ${example.title}\n  ${example.query}\n`).join('\n')
     process.stdout.write(`
 proofgap is ready.
@@ -363,6 +366,10 @@ GraphiQL: ${url}
 Example queries (paste into GraphiQL, or POST them as {"query": "..."}):
 
 ${lines}
+The CLI reads the same database:
+  DB_URL=${dbUrl} npx proofgap gaps --status CONTRADICTED
+  DB_URL=${dbUrl} npx proofgap scorecard --week ${isoWeekOf(new Date())} --format md
+
 Stop with Ctrl-C: every process started here stops with it.
 `)
 }
