@@ -1,0 +1,158 @@
+/**
+ * API benchmark: seeds a database (real migrations) with synthetic operators, heartbeats and proof records. Then it
+ * times the gap query, the scorecard and the evidence bundle through the functions the GraphQL resolvers call, and
+ * runs EXPLAIN ANALYZE on every statement they send.
+ *
+ *   npm run bench:api -- --operators 10000
+ *
+ * Options: --operators N (default 10,000), --heartbeats N (default 2,000,000), --proofs N (default 5,000,000),
+ * --repeat N (timed calls per query, default 30), --explain (print the plans).
+ * NOTE: GraphQL parsing and HTTP are not in these figures; squid-graphql-server adds its own overhead per request.
+ */
+import {mkdtempSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import {startEmbeddedPostgres} from '../src/db/embedded'
+import {applyMigrations} from '../src/stack/children'
+import {pgRunner, type SqlRunner} from '../src/gap/sql'
+import {queryGaps} from '../src/gap/query'
+import {loadScorecards} from '../src/gap/scorecard-load'
+import {buildEvidenceBundle} from '../src/gap/evidence'
+import {parseIsoWeek} from '../src/gap/period'
+import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
+import {formatLoad, numberArg, parseArgs, percentile, runContext, saveResult} from './lib/machine'
+
+const BLUEPRINTS = 10
+const OPERATORS_PER_SERVICE = 10
+/** Synthetic history: four ISO weeks, 2026-W01 (starting Monday 2025-12-29) to 2026-W04. */
+const HISTORY_START = '2025-12-29T00:00:00Z'
+const HISTORY_SECONDS = 28 * 24 * 3600
+const WEEK = '2026-W03'
+const AT = new Date('2026-01-25T12:00:00Z')
+const PROOF_KINDS = ['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE', 'SANDBOX_ENDPOINT_HEALTH', 'SANDBOX_READINESS', 'SANDBOX_SECRET_HANDLING', 'SANDBOX_SIDECAR_CAPABILITIES']
+
+/** SQL of the address of synthetic operator `i` (a 0x address of 40 hex digits). */
+const OPERATOR_SQL = (i: string) => `'0x' || lpad(to_hex(${i}), 40, '0')`
+
+function seedStatements(operators: number, heartbeats: number, proofs: number): string[] {
+    const services = Math.ceil(operators / OPERATORS_PER_SERVICE)
+    // Operator i is a member of service i / 10; service s belongs to blueprint s % 10 + 1, where i also registers.
+    return [
+        `INSERT INTO blueprint (id, blueprint_id, owner, product, shape, active, created_at_block, created_at, created_tx)
+         SELECT b::text, b, '0x' || repeat('11', 20), 'sandbox-cloud', 'current', true, 1, '${HISTORY_START}', '0x' || repeat('ab', 32)
+         FROM generate_series(1, ${BLUEPRINTS}) b`,
+        `INSERT INTO service (id, service_id, blueprint_id, activation_request_id, from_quote, confidentiality, status, heartbeat_interval,
+                              heartbeat_max_missed, heartbeat_configured, activated_at_block, activated_at, activated_tx)
+         SELECT s::text, s, (s % ${BLUEPRINTS} + 1)::text, s, false, 0, 'ACTIVE', 3600, 3, true, 2, '${HISTORY_START}', '0x' || repeat('ac', 32)
+         FROM generate_series(0, ${services - 1}) s`,
+        `INSERT INTO operator (id, stake, restaking_status, unstake_scheduled, first_seen_block, first_seen_at)
+         SELECT ${OPERATOR_SQL('i')}, 1000000000000000000000, 'ACTIVE', 0, 1, '${HISTORY_START}' FROM generate_series(0, ${operators - 1}) i`,
+        `INSERT INTO registration (id, blueprint_id, operator_id, status, rpc_address, rpc_address_valid_utf8, registration_count,
+                                   registered_at_block, registered_at, updated_at)
+         SELECT ((i / ${OPERATORS_PER_SERVICE}) % ${BLUEPRINTS} + 1)::text || '-' || ${OPERATOR_SQL('i')}, ((i / ${OPERATORS_PER_SERVICE}) % ${BLUEPRINTS} + 1)::text,
+                ${OPERATOR_SQL('i')}, 'ACTIVE', 'http://127.0.0.1:9/', true, 1, 1, '${HISTORY_START}', '${HISTORY_START}'
+         FROM generate_series(0, ${operators - 1}) i`,
+        `INSERT INTO service_membership (id, service_id, operator_id, source, exposure_bps, active, joined_at_block, joined_at)
+         SELECT (i / ${OPERATORS_PER_SERVICE})::text || '-' || ${OPERATOR_SQL('i')}, (i / ${OPERATORS_PER_SERVICE})::text, ${OPERATOR_SQL('i')},
+                'APPROVAL', 10000, true, 2, '${HISTORY_START}'
+         FROM generate_series(0, ${operators - 1}) i`,
+        // Heartbeat n: operator n % operators, spread evenly over the four weeks.
+        `INSERT INTO heartbeat (id, service_id, operator_id, blueprint_id, reported_blueprint_id, status_code, event_timestamp, block_number,
+                                timestamp, tx_hash)
+         SELECT lpad(n::text, 10, '0') || '-00000-000000', ((n % ${operators}) / ${OPERATORS_PER_SERVICE})::text, ${OPERATOR_SQL(`(n % ${operators})`)},
+                ((n % ${operators}) / ${OPERATORS_PER_SERVICE}) % ${BLUEPRINTS} + 1, ((n % ${operators}) / ${OPERATORS_PER_SERVICE}) % ${BLUEPRINTS} + 1,
+                CASE WHEN n % 50 = 0 THEN 1 ELSE 0 END, 0, 10 + n,
+                timestamptz '${HISTORY_START}' + make_interval(secs => (n::bigint * ${HISTORY_SECONDS}) / ${heartbeats}), '0x' || repeat('cd', 32)
+         FROM generate_series(0, ${heartbeats - 1}) n`,
+        // Proof n: operator n % operators, kind and outcome rotating, spread evenly over the four weeks.
+        `INSERT INTO proof_record (id, target_id, url, operator, blueprint_id, service_id, kind, outcome, reason, observed, http_status,
+                                   latency_ms, observed_at, chain_head, excerpt, evidence_digest, record_digest, signature, signer)
+         SELECT 'proof-' || n, 'RPC_ADDRESS:' || n % ${operators}, 'http://127.0.0.1:9/health', ${OPERATOR_SQL(`(n % ${operators})`)},
+                (((n % ${operators}) / ${OPERATORS_PER_SERVICE}) % ${BLUEPRINTS} + 1)::text, ((n % ${operators}) / ${OPERATORS_PER_SERVICE})::text,
+                (ARRAY['${PROOF_KINDS.join("','")}'])[(n / ${operators}) % ${PROOF_KINDS.length} + 1],
+                CASE WHEN n % 7 = 0 THEN 'UNREACHABLE' ELSE 'PASS' END, CASE WHEN n % 7 = 0 THEN 'UNREACHABLE' ELSE 'OK' END,
+                'outcome', 200, 10 + n % 90,
+                timestamptz '${HISTORY_START}' + make_interval(secs => (n::bigint * ${HISTORY_SECONDS}) / ${proofs}), 1234, '',
+                '0x' || md5(n::text) || md5(n::text), '0x' || md5(n::text || 'r') || md5(n::text || 'r'), '0x' || repeat('00', 65), '0x' || repeat('22', 20)
+         FROM generate_series(0, ${proofs - 1}) n`,
+        'ANALYZE',
+    ]
+}
+
+/** Wraps a runner to keep every statement it runs, for EXPLAIN. */
+function recordingRunner(inner: SqlRunner, seen: {sql: string; params: unknown[]}[]): SqlRunner {
+    return (sql, params) => {
+        seen.push({sql, params})
+        return inner(sql, params)
+    }
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2))
+    const operators = numberArg(args, 'operators', 10_000)
+    const heartbeats = numberArg(args, 'heartbeats', 2_000_000)
+    const proofs = numberArg(args, 'proofs', 5_000_000)
+    const repeat = numberArg(args, 'repeat', 30)
+
+    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-api-')), 'data')
+    const server = await startEmbeddedPostgres({dataDir, ephemeral: true})
+    const pool = new pg.Pool({connectionString: server.url, max: 4})
+    // Stopping the server terminates idle pool connections (57P01); that is expected at the end of the run only.
+    pool.on('error', (error) => {
+        if ((error as {code?: string}).code !== '57P01') throw error
+    })
+    try {
+        await applyMigrations(server.env)
+        const seedStarted = performance.now()
+        for (const statement of seedStatements(operators, heartbeats, proofs)) await pool.query(statement)
+        const seedSeconds = (performance.now() - seedStarted) / 1000
+        console.log(`seeded ${operators} operators, ${heartbeats} heartbeats, ${proofs} proof records in ${seedSeconds.toFixed(1)} s`)
+
+        const operator = `0x${(operators >> 1).toString(16).padStart(40, '0')}`
+        const service = String((operators >> 1) / OPERATORS_PER_SERVICE | 0)
+        const week = parseIsoWeek(WEEK)
+        const cases: {name: string; run: (sql: SqlRunner) => Promise<unknown>}[] = [
+            {name: 'gaps: one operator', run: (sql) => queryGaps(sql, {operator, at: AT, limit: 100}, DEFAULT_GAP_CONFIG)},
+            {name: 'gaps: one blueprint, first page of 100', run: (sql) => queryGaps(sql, {blueprintId: '1', at: AT, limit: 100}, DEFAULT_GAP_CONFIG)},
+            {name: 'scorecard: one operator-week', run: (sql) => loadScorecards(sql, {operator}, week, DEFAULT_GAP_CONFIG)},
+            {name: 'scorecard: all operators of a blueprint, one week', run: (sql) => loadScorecards(sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG)},
+            {
+                name: 'evidence bundle: one operator-week',
+                run: (sql) => buildEvidenceBundle(sql, {serviceId: service, operator, from: week.from, to: week.to}, DEFAULT_GAP_CONFIG),
+            },
+        ]
+
+        const baseRunner = pgRunner(pool)
+        for (const testCase of cases) {
+            const context = runContext()
+            const seen: {sql: string; params: unknown[]}[] = []
+            await testCase.run(recordingRunner(baseRunner, seen)) // warm-up, and the statements for EXPLAIN
+            const millis: number[] = []
+            for (let index = 0; index < repeat; index++) {
+                const started = performance.now()
+                await testCase.run(baseRunner)
+                millis.push(performance.now() - started)
+            }
+            millis.sort((a, b) => a - b)
+            const p50 = percentile(millis, 0.5)
+            const p95 = percentile(millis, 0.95)
+            console.log(`${testCase.name}: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${repeat} calls, ${seen.length} statements; load ${formatLoad(context)}`)
+            const plans: string[] = []
+            for (const statement of seen) {
+                const plan = await pool.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statement.sql}`, statement.params)
+                plans.push(plan.rows.map((row) => row['QUERY PLAN']).join('\n'))
+            }
+            if (args.has('explain')) for (const [index, plan] of plans.entries()) console.log(`--- ${testCase.name}, statement ${index + 1}\n${seen[index].sql.trim()}\n${plan}\n`)
+            saveResult('api', {operators, heartbeats, proofs, name: testCase.name, p50, p95, repeat, context, plans})
+        }
+    } finally {
+        await pool.end()
+        await server.stop()
+    }
+}
+
+main().catch((error) => {
+    console.error(error)
+    process.exit(1)
+})

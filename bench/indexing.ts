@@ -1,0 +1,271 @@
+/**
+ * Indexing benchmark: builds a devnet chain of heartbeats on anvil, indexes it from block 0 to head with the compiled
+ * processor once per RPC setting, and measures the floor (eth_getLogs + COPY, no decoding) on the same chain and server.
+ *
+ *   npm run bench:indexing -- --shape reference
+ *   npm run bench:indexing -- --events 100000 --per-block 10
+ *   npm run bench:indexing -- --events 10000 --per-block 1
+ *
+ * Options: --shape reference (20,000 heartbeats, 10 per block, 104 empty blocks), --events N, --per-block K,
+ * --empty-tail M, --settings default,tuned (comma-separated names of PROCESSOR_SETTINGS), --no-floor,
+ * --cpu-prof DIR (write a V8 CPU profile of each full processor run into DIR), --skip-build (reuse bench/.build),
+ * --processor-log FILE (append the processor's stderr of each full run to FILE).
+ */
+import {spawn} from 'node:child_process'
+import {appendFileSync, mkdtempSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import {numberToHex} from 'viem'
+import {startAnvil} from '../src/devnet/anvil'
+import {startEmbeddedPostgres, type EmbeddedDatabase} from '../src/db/embedded'
+import {applyMigrations} from '../src/stack/children'
+import {loadNetworkConfig} from '../src/config'
+import {allContracts} from '../src/chain/processor'
+import {buildChain, rpcBatch, GET_LOGS_SPAN_BLOCKS, type ChainShape} from './lib/chain'
+import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
+import {copyFrom} from './lib/pg-copy'
+import {formatLoad, numberArg, parseArgs, runContext, saveResult, type RunContext} from './lib/machine'
+
+/** Processor settings compared by the benchmark; `default` is what the devnet preset uses without RPC_* variables. */
+const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
+    default: {},
+    'batch-500': {RPC_MAX_BATCH_CALL_SIZE: '500'},
+    'capacity-2': {RPC_CAPACITY: '2'},
+    'capacity-20': {RPC_CAPACITY: '20'},
+    'rate-100': {RPC_RATE_LIMIT: '100'},
+    tuned: {RPC_CAPACITY: '20', RPC_MAX_BATCH_CALL_SIZE: '500'},
+    /** Default settings with a handler that does nothing (bench/lib/noop-processor.cjs): ingestion alone. */
+    'noop-handler': {},
+}
+
+let processorLogFile: string | undefined
+
+/** Hard limit of one processor run; a run that takes longer is killed and reported as failed. */
+const PROCESSOR_TIMEOUT_MS = 60 * 60 * 1000
+
+interface ProcessorRun {
+    setting: string
+    env: Record<string, string>
+    seconds: number
+    startupSeconds: number
+    peakRssMiB: number
+    heartbeatRows: number
+    unhandledRows: number
+}
+
+interface FloorRun {
+    fetchSeconds: number
+    copySeconds: number
+    seconds: number
+    logs: number
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2))
+    const reference = args.get('shape') === 'reference'
+    const shape: ChainShape = {
+        heartbeats: numberArg(args, 'events', 20_000),
+        heartbeatsPerBlock: numberArg(args, 'per-block', 10),
+        emptyTailBlocks: numberArg(args, 'empty-tail', reference ? 104 : 0),
+        services: 10,
+        operatorsPerService: 10,
+    }
+    if (reference && (args.has('events') || args.has('per-block'))) throw new Error('--shape reference fixes --events and --per-block; leave them out')
+    const settings = (args.get('settings') ?? 'default,tuned').split(',')
+    for (const name of settings) {
+        if (!(name in PROCESSOR_SETTINGS)) throw new Error(`--settings: unknown setting ${name}; known: ${Object.keys(PROCESSOR_SETTINGS).join(', ')}`)
+    }
+
+    const profileDir = args.get('cpu-prof')
+    const profileArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []
+    if (!args.has('skip-build')) await buildProcessorCopy()
+    processorLogFile = args.get('processor-log')
+    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-pg-')), 'data')
+    const [anvil, server] = await Promise.all([startAnvil(), startEmbeddedPostgres({dataDir, ephemeral: true})])
+    try {
+        const chain = await buildChain(anvil.rpcUrl, shape)
+        const totalLogs = chain.setupLogs + chain.heartbeats
+        console.log(`chain: ${chain.heartbeats} heartbeats + ${chain.setupLogs} setup logs, head ${chain.head}, generated in ${chain.generationSeconds.toFixed(1)} s`)
+
+        const runs: {run: ProcessorRun; context: RunContext}[] = []
+        for (const [index, setting] of settings.entries()) {
+            const context = runContext()
+            const run = await indexChain(server, `run_${index}`, anvil.rpcUrl, chain.head, setting, profileArgs)
+            if (setting !== 'noop-handler' && run.heartbeatRows !== chain.heartbeats) {
+                throw new Error(`setting ${setting}: ${run.heartbeatRows} heartbeat rows, expected ${chain.heartbeats}`)
+            }
+            runs.push({run, context})
+            report(shape, chain.head, totalLogs, run, context)
+        }
+
+        let floor: {run: FloorRun; context: RunContext} | undefined
+        if (!args.has('no-floor')) {
+            const context = runContext()
+            const run = await measureFloor(server, anvil.rpcUrl, chain.head)
+            floor = {run, context}
+            console.log(
+                `floor: ${run.logs} logs in ${run.seconds.toFixed(2)} s (getLogs ${run.fetchSeconds.toFixed(2)} s, COPY ${run.copySeconds.toFixed(2)} s) ` +
+                    `= ${Math.round(run.logs / run.seconds)} events/s; load ${formatLoad(context)}`,
+            )
+            for (const {run: processorRun} of runs) {
+                const ratio = run.seconds / processorRun.seconds
+                console.log(`  ${processorRun.setting}: processor / floor (events/s) = ${(ratio * 100).toFixed(1)} %`)
+            }
+        }
+        saveResult('indexing', {shape, chain, runs, floor})
+    } finally {
+        await Promise.all([anvil.stop(), server.stop()])
+    }
+}
+
+function report(shape: ChainShape, head: number, totalLogs: number, run: ProcessorRun, context: RunContext): void {
+    const steadySeconds = Math.max(0.001, run.seconds - run.startupSeconds)
+    console.log(
+        `${run.setting} ${JSON.stringify(run.env)}: ${shape.heartbeats} heartbeats (${shape.heartbeatsPerBlock}/block) in ${run.seconds.toFixed(2)} s ` +
+            `= ${Math.round(totalLogs / run.seconds)} events/s, ${Math.round((head + 1) / run.seconds)} blocks/s; ` +
+            `without the ${run.startupSeconds.toFixed(2)} s start-up: ${Math.round(totalLogs / steadySeconds)} events/s; ` +
+            `peak RSS ${run.peakRssMiB} MiB; load ${formatLoad(context)}`,
+    )
+}
+
+/** Creates a database with the migrations applied on the shared benchmark server and returns its DB_* variables. */
+async function createDatabase(server: EmbeddedDatabase, name: string): Promise<Record<string, string>> {
+    const admin = new pg.Client({connectionString: server.url})
+    await admin.connect()
+    try {
+        await admin.query(`DROP DATABASE IF EXISTS ${name}`)
+        await admin.query(`CREATE DATABASE ${name}`)
+    } finally {
+        await admin.end()
+    }
+    const env = {...server.env, DB_NAME: name}
+    await applyMigrations(env)
+    return env
+}
+
+async function indexChain(
+    server: EmbeddedDatabase,
+    database: string,
+    rpcUrl: string,
+    head: number,
+    setting: string,
+    nodeArgs: string[],
+): Promise<ProcessorRun> {
+    const settingEnv = PROCESSOR_SETTINGS[setting]
+    // Start-up cost (node, module load, database connection) measured on its own: index block 0 only, which has no logs.
+    const startupDb = await createDatabase(server, `${database}_startup`)
+    const startup = await runProcessor({...startupDb, ...settingEnv}, rpcUrl, 0, [])
+
+    const dbEnv = await createDatabase(server, database)
+    const entry = setting === 'noop-handler' ? path.join(__dirname, 'lib', 'noop-processor.cjs') : undefined
+    const full = await runProcessor({...dbEnv, ...settingEnv}, rpcUrl, head, nodeArgs, entry)
+    const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${database}`})
+    await client.connect()
+    try {
+        const heartbeats = await client.query<{n: string}>('SELECT count(*)::text AS n FROM heartbeat')
+        const unhandled = await client.query<{n: string}>('SELECT count(*)::text AS n FROM unhandled_log')
+        return {
+            setting,
+            env: settingEnv,
+            seconds: full.seconds,
+            startupSeconds: startup.seconds,
+            peakRssMiB: full.peakRssMiB,
+            heartbeatRows: Number(heartbeats.rows[0].n),
+            unhandledRows: Number(unhandled.rows[0].n),
+        }
+    } finally {
+        await client.end()
+    }
+}
+
+/** Runs the benchmark copy of the processor under GNU time (for its peak RSS) until `toBlock`. */
+function runProcessor(
+    env: Record<string, string>,
+    rpcUrl: string,
+    toBlock: number,
+    nodeArgs: string[],
+    entry = path.join(BENCH_BUILD_DIR, 'lib', 'main.js'),
+): Promise<{seconds: number; peakRssMiB: number}> {
+    return new Promise((resolve, reject) => {
+        const started = performance.now()
+        const child = spawn('/usr/bin/time', ['-f', 'BENCH_MAX_RSS_KB=%M', process.execPath, ...nodeArgs, entry], {
+            cwd: BENCH_BUILD_DIR,
+            env: {...process.env, ...env, NETWORK: 'devnet', RPC_URL: rpcUrl, PROCESSOR_TO_BLOCK: String(toBlock), PROMETHEUS_PORT: '0', SQD_INFO: ''},
+            stdio: ['ignore', 'ignore', 'pipe'],
+        })
+        let stderr = ''
+        child.stderr.on('data', (chunk: Buffer) => {
+            if (processorLogFile && toBlock > 0) appendFileSync(processorLogFile, chunk)
+            stderr = (stderr + chunk.toString()).slice(-20_000)
+        })
+        const timer = setTimeout(() => child.kill('SIGKILL'), PROCESSOR_TIMEOUT_MS)
+        child.on('error', reject)
+        child.on('exit', (code) => {
+            clearTimeout(timer)
+            const seconds = (performance.now() - started) / 1000
+            const rss = /BENCH_MAX_RSS_KB=(\d+)/.exec(stderr)
+            if (code !== 0 || !rss) {
+                reject(new Error(`processor failed (exit ${code}) while indexing to block ${toBlock}:\n${stderr.slice(-3000)}`))
+                return
+            }
+            resolve({seconds, peakRssMiB: Math.round(Number(rss[1]) / 1024)})
+        })
+    })
+}
+
+interface RpcLog {
+    address: string
+    topics: string[]
+    data: string
+    blockNumber: string
+    blockHash: string
+    logIndex: string
+    transactionHash: string
+}
+
+/**
+ * Measures the floor: the same logs fetched with eth_getLogs (the processor's addresses, no topic filter) and written raw with
+ * COPY into one table of the same server, without decoding. Fetch and write alternate, as a simple indexer would.
+ */
+async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: number): Promise<FloorRun> {
+    const dbEnv = await createDatabase(server, 'floor')
+    const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${dbEnv.DB_NAME}`})
+    await client.connect()
+    try {
+        await client.query(
+            'CREATE TABLE raw_log (id text PRIMARY KEY, block_number integer NOT NULL, block_hash text NOT NULL, log_index integer NOT NULL, ' +
+                'tx_hash text NOT NULL, address text NOT NULL, topics text[] NOT NULL, data text NOT NULL)',
+        )
+        const config = loadNetworkConfig({env: {NETWORK: 'devnet', RPC_URL: rpcUrl}})
+        const addresses = allContracts(config).map((ref) => ref.address)
+        let fetchSeconds = 0
+        let copySeconds = 0
+        let logs = 0
+        for (let from = 0; from <= head; from += GET_LOGS_SPAN_BLOCKS) {
+            const to = Math.min(head, from + GET_LOGS_SPAN_BLOCKS - 1)
+            let started = performance.now()
+            const [result] = await rpcBatch(rpcUrl, [{method: 'eth_getLogs', params: [{fromBlock: numberToHex(from), toBlock: numberToHex(to), address: addresses}]}])
+            const batch = result as RpcLog[]
+            fetchSeconds += (performance.now() - started) / 1000
+
+            started = performance.now()
+            const lines = batch.map((log) => {
+                const block = Number(log.blockNumber)
+                const index = Number(log.logIndex)
+                return `${block}-${index}\t${block}\t${log.blockHash}\t${index}\t${log.transactionHash}\t${log.address}\t{${log.topics.join(',')}}\t${log.data}\n`
+            })
+            if (lines.length > 0) await copyFrom(client, 'COPY raw_log FROM STDIN', [Buffer.from(lines.join(''))])
+            copySeconds += (performance.now() - started) / 1000
+            logs += batch.length
+        }
+        return {fetchSeconds, copySeconds, seconds: fetchSeconds + copySeconds, logs}
+    } finally {
+        await client.end()
+    }
+}
+
+main().catch((error) => {
+    console.error(error)
+    process.exit(1)
+})
