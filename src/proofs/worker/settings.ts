@@ -41,8 +41,9 @@ export const DEFAULT_PROBER_SETTINGS: Readonly<ProberSettings> = {
     intervalMs: 300_000,
     jitterMs: 30_000,
     timeoutMs: 10_000,
-    concurrency: 8,
-    pollIntervalMs: 2_000,
+    // Measured by bench/probing.ts: 8 jobs a batch with a 2 s poll fell behind 10,000 probes a minute; 32 and 500 ms kept up.
+    concurrency: 32,
+    pollIntervalMs: 500,
     jobExpireSeconds: 120,
     retryLimit: 3,
     retryDelaySeconds: 5,
