@@ -8,7 +8,7 @@ import {loadNetworkConfig} from '../src/config/load'
 import {freePort} from '../src/db/embedded'
 import {startOperatorFleet, type OperatorFleet} from '../src/devnet/operators'
 import {compileAddressPolicy, createSafeFetch} from '../src/proofs/http'
-import {createProberMetrics} from '../src/proofs/metrics'
+import {createProberMetrics, serveProberMetrics, type ProberMetrics} from '../src/proofs/metrics'
 import {verifyRecord, type ProofRecordFields} from '../src/proofs/record'
 import {startProberWorker, type ProberWorker, DEFAULT_PROBER_SETTINGS, type ProberLogger} from '../src/proofs/worker'
 import {startTestDatabase} from './helpers/stack'
@@ -29,6 +29,8 @@ describe('prober round', () => {
     let fleet: OperatorFleet
     let pool: Pool
     let worker: ProberWorker
+    let metrics: ProberMetrics
+    let metricsServer: {port: number; close(): Promise<void>} | undefined
     const logLines: string[] = []
     let records: Row[] = []
     let closedPortUrl = ''
@@ -49,6 +51,7 @@ describe('prober round', () => {
         await seedChain(db.client, fleet, closedPortUrl)
 
         pool = new Pool({connectionString: db.url, max: 4})
+        metrics = createProberMetrics()
         const capture = (level: string) => (attributes: object, message: string) => {
             logLines.push(`${level} ${message} ${JSON.stringify(attributes)}`)
         }
@@ -63,8 +66,9 @@ describe('prober round', () => {
             account: privateKeyToAccount(PROBER_KEY),
             fetcher: createSafeFetch({policy: compileAddressPolicy({allow: config.probeAllow}), totalTimeoutMs: 2_000}),
             logger,
-            metrics: createProberMetrics(),
+            metrics,
         })
+        metricsServer = await serveProberMetrics(metrics, 0, '127.0.0.1')
 
         const targetCount = Number((await db.client.query(`SELECT count(*) FROM probe_target WHERE active`)).rows[0].count)
         const deadline = Date.now() + ROUND_WAIT_MS
@@ -77,6 +81,7 @@ describe('prober round', () => {
     })
 
     afterAll(async () => {
+        await metricsServer?.close()
         await worker?.stop()
         await pool?.end()
         await fleet?.close()
@@ -85,6 +90,16 @@ describe('prober round', () => {
 
     const recordOf = (operator: string, kind: string, source = 'RPC_ADDRESS'): Row | undefined =>
         records.find((row) => row.operator === operator && row.kind === kind && String(row.target_id).startsWith(source === 'VENUE' ? 'VENUE:' : `${source}:`))
+
+    it('metrics count probes by outcome', async () => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsServer!.port}/metrics`)).text()
+        const stored = records.filter((r) => r.kind === 'ENDPOINT_REACHABILITY' && r.outcome === 'PASS').length
+        const line = text.split('\n').find((l) => l.startsWith('proofgap_prober_probes_total{') && l.includes('kind="ENDPOINT_REACHABILITY"') && l.includes('outcome="PASS"'))
+        expect(line, text.slice(0, 2000)).toBeDefined()
+        expect(Number(line!.split(' ').pop())).toBe(stored)
+        expect(text).toContain('proofgap_prober_probe_duration_seconds_bucket')
+        expect(text).toContain('proofgap_prober_queue_lag_seconds')
+    })
 
     it('targets derived from chain tables', async () => {
         const targets = (await db.client.query(`SELECT id, source, operator, active, url FROM probe_target ORDER BY id`)).rows
