@@ -4,6 +4,7 @@ import {Counter, type Registry} from 'prom-client'
 import {loadNetworkConfig, ConfigError, redactUrlForLog, PROCESSOR_STATE_SCHEMA} from './config'
 import {createLogFilter, createProcessor, familiesByAddress} from './chain/processor'
 import {handleBatch} from './chain/batch'
+import {FinalizedEntityMemory} from './chain/cache'
 
 const log = createLogger('proofgap:processor')
 
@@ -20,7 +21,12 @@ function main(): void {
     }
     const toBlock = process.env.PROCESSOR_TO_BLOCK ? Number(process.env.PROCESSOR_TO_BLOCK) : undefined
     // On by default: evm-processor 1.27 notices a dropped log only when a block's logs came back empty.
-    const verifyLogs = process.env.PROCESSOR_VERIFY_LOGS !== 'false'
+    const verifyText = (process.env.PROCESSOR_VERIFY_LOGS ?? 'true').trim().toLowerCase()
+    if (!['true', 'false', '1', '0'].includes(verifyText)) {
+        log.fatal(`PROCESSOR_VERIFY_LOGS: expected true or false, received ${JSON.stringify(process.env.PROCESSOR_VERIFY_LOGS)}`)
+        process.exit(2)
+    }
+    const verifyLogs = verifyText === 'true' || verifyText === '1'
     const processor = createProcessor(config, {toBlock, verifyLogs})
     const families = familiesByAddress(config)
     const isRelevant = createLogFilter(families)
@@ -32,8 +38,9 @@ function main(): void {
 
     // One network per database: the default state schema is the one squid-graphql-server reads for squidStatus.
     const db = new TypeormDatabase({supportHotBlocks: true, stateSchema: PROCESSOR_STATE_SCHEMA})
+    const memory = new FinalizedEntityMemory()
     processor.run(db, async (ctx) => {
-        const batch = await handleBatch(ctx.store, config!, families, ctx.blocks, {verifyLogs, isRelevant})
+        const batch = await handleBatch(ctx.store, config!, families, ctx.blocks, {verifyLogs, isRelevant, memory})
         metrics?.handled.inc(batch.counters.handled)
         const unhandled = Object.entries(batch.counters.unhandled)
         for (const [reason, count] of unhandled) metrics?.unhandled.inc({reason}, count)

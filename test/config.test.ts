@@ -107,8 +107,8 @@ describe('invalid settings are named', () => {
         {
             name: 'base-sepolia without START_BLOCK',
             load: () => loadNetworkConfig({network: 'base-sepolia', env: {RPC_URL}}),
-            setting: 'contracts.tangle.startBlock',
-            detail: /set START_BLOCK/,
+            setting: 'START_BLOCK',
+            detail: /set START_BLOCK to the block where the contracts were deployed/,
         },
         {
             name: 'bad contract address',
@@ -278,6 +278,11 @@ describe('user network file', () => {
         const error = configErrorOf(() => loadNetworkConfig({network: file, env: {RPC_URL}}))
         expect(error.problems[0]).toMatch(/^NETWORK: cannot read network file .*absent\.json/)
     })
+})
+
+it('START_BLOCK hint given once', () => {
+    const error = configErrorOf(() => loadNetworkConfig({network: 'base-sepolia', env: {RPC_URL}}))
+    expect(error.problems.filter((problem) => problem.startsWith('START_BLOCK')).length).toBe(1)
 })
 
 describe('credentials in URLs', () => {

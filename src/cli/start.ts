@@ -20,7 +20,7 @@ const DEMO_HISTORY_DAYS = 14
 /** Seconds between the demo chain's last block and the wall clock at start. */
 const DEMO_CHAIN_END_MARGIN_S = 30
 
-const HELP = `Usage: proofgap start [--network NAME|FILE.json] [--gql-port N] [--pg-port N]
+const HELP = `Usage: proofgap start [--network NAME|FILE.json] [--gql-port N] [--pg-port N] [--data-dir DIR]
 
 Starts the whole stack: PostgreSQL, migrations, the processor, the prober and the GraphQL API.
 With --network devnet (the default) it also starts a local anvil chain with the demo scenario and
@@ -39,6 +39,8 @@ interface Stack {
     cleanups: (() => Promise<void>)[]
     /** Set once Ctrl-C or a fatal error began the shutdown; no service is restarted after that. */
     stopping: boolean
+    /** Stop everything and exit non-zero. */
+    onFatal: () => void
 }
 
 /** Print progress for people on stderr; the final summary goes to stdout. */
@@ -74,7 +76,7 @@ export async function runStart(argv: string[]): Promise<number> {
     if (gqlPort === undefined || pgPort === undefined) return 2
     const devnet = network === 'devnet'
 
-    const stack: Stack = {children: [], cleanups: [], stopping: false}
+    const stack: Stack = {children: [], cleanups: [], stopping: false, onFatal: () => void stop(1)}
     const stop = async (code: number) => {
         if (stack.stopping) return
         stack.stopping = true
@@ -88,6 +90,8 @@ export async function runStart(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => void stop(0))
 
     try {
+        // Reject a bad network setting before starting anything (the devnet's RPC_URL only exists once anvil runs).
+        if (!devnet) loadNetworkConfig({network, env: process.env})
         await assertPortFree(gqlPort, 'GraphQL API (--gql-port)')
 
         // 1. Database: external when DB_URL / DB_HOST is set, else embedded under .data/.
@@ -99,6 +103,7 @@ export async function runStart(argv: string[]): Promise<number> {
             const dataDir = path.resolve(args.values['data-dir'] ?? path.join(PROJECT_ROOT, '.data', 'postgres'))
             mkdirSync(path.dirname(dataDir), {recursive: true})
             progress(`starting embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${dataDir})`)
+            await assertPortFree(pgPort, 'embedded PostgreSQL (--pg-port)')
             const db = await startEmbeddedPostgres({dataDir, port: pgPort, database: devnet ? 'proofgap_devnet' : `proofgap_${network.replace(/\W/g, '_')}`})
             stack.cleanups.push(() => db.stop())
             if (devnet) await resetDatabase(db)
@@ -129,7 +134,8 @@ export async function runStart(argv: string[]): Promise<number> {
         }
         spawnService(stack, 'processor', process.execPath, [path.join(PROJECT_ROOT, 'lib', 'main.js')], env)
         spawnService(stack, 'prober', process.execPath, [path.join(PROJECT_ROOT, 'lib', 'cli', 'prober.js')], env)
-        spawnService(stack, 'api', binPath('squid-graphql-server'), ['--max-root-fields', '20'], env)
+        // NODE_ENV=production keeps server stack traces out of GraphQL error responses.
+        spawnService(stack, 'api', binPath('squid-graphql-server'), ['--max-root-fields', '20'], {...env, NODE_ENV: 'production'})
 
         await waitForReady(config, dbEnv, gqlPort)
         if (devnet) await waitForFirstProbeRound(dbEnv)
@@ -222,6 +228,8 @@ const RESTART_FIRST_DELAY_MS = 1_000
 const RESTART_MAX_DELAY_MS = 30_000
 /** A service that ran this long before failing starts again from the first delay. */
 const RESTART_RESET_AFTER_MS = 60_000
+/** Exit code with which the processor and the prober report a rejected setting. */
+const CONFIG_ERROR_EXIT_CODE = 2
 
 /**
  * Start a service and restart it when it fails, as a supervisor would: the processor stops on RPC errors the SDK does
@@ -242,6 +250,12 @@ function spawnService(stack: Stack, label: string, command: string, args: string
         child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
         child.on('exit', (code, signal) => {
             if (stack.stopping || code === 0) return
+            if (code === CONFIG_ERROR_EXIT_CODE) {
+                // A rejected setting fails the same way on every restart: stop the stack and say so.
+                progress(`${label} rejected its configuration (see the [${label}] lines above); stopping`)
+                stack.onFatal()
+                return
+            }
             if (Date.now() - startedAt > RESTART_RESET_AFTER_MS) delay = RESTART_FIRST_DELAY_MS
             progress(`${label} exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000} s`)
             setTimeout(() => {
@@ -259,7 +273,14 @@ function spawnService(stack: Stack, label: string, command: string, args: string
 /** Ready = the processor has indexed up to the chain head seen at start and the API answers a query. */
 async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>, gqlPort: number): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS
-    const head = Number(await createPublicClient({transport: http(config.rpcUrl)}).getBlockNumber())
+    let head: number
+    try {
+        head = Number(await createPublicClient({transport: http(config.rpcUrl, {retryCount: 2})}).getBlockNumber())
+    } catch (err) {
+        // viem's message repeats the full URL, query string included: report the redacted one.
+        const reason = (err as {shortMessage?: string}).shortMessage ?? 'request failed'
+        throw new Error(`RPC_URL: eth_blockNumber failed at ${redactUrlForLog(config.rpcUrl)} (${reason}); check that the node is reachable and RPC_URL is right`)
+    }
     const client = new pg.Client({host: dbEnv.DB_HOST, port: Number(dbEnv.DB_PORT), database: dbEnv.DB_NAME, user: dbEnv.DB_USER, password: dbEnv.DB_PASS})
     await client.connect()
     const schema = PROCESSOR_STATE_SCHEMA

@@ -173,10 +173,8 @@ function validateContract(
     let start = startBlock
     if (start === -1 || start === undefined) {
         if (startOverride === undefined) {
-            problems.push(
-                `contracts.${path}.startBlock: not recorded for this network; set START_BLOCK to the block where the ` +
-                    'contracts were deployed (a block explorer shows it)',
-            )
+            const hint = 'START_BLOCK: missing; this preset does not record its deployment block, so set START_BLOCK to the block where the contracts were deployed (a block explorer shows it)'
+            if (!problems.includes(hint)) problems.push(hint)
             ok = false
         } else {
             start = startOverride

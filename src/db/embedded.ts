@@ -90,7 +90,15 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
         if (fresh) await server.initialise()
         await server.start()
     } catch (err) {
-        throw new Error(`embedded PostgreSQL failed to start on port ${port} (data in ${dataDir}): ${String(err)}\n${logs.slice(-10).join('\n')}`)
+        const output = logs.slice(-10).join('\n')
+        if (output.includes('postmaster.pid')) {
+            throw new Error(
+                `embedded PostgreSQL: the data folder ${dataDir} is in use by another PostgreSQL (postmaster.pid exists); ` +
+                    'stop the other proofgap, or give this one its own folder with --data-dir',
+            )
+        }
+        const reason = err instanceof Error ? err.message : JSON.stringify(err) ?? 'no reason given'
+        throw new Error(`embedded PostgreSQL failed to start on port ${port} (data in ${dataDir}): ${reason}\n${output}`)
     }
     const database = options.database ?? 'proofgap'
     const admin = new pg.Client({host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres'})

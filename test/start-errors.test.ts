@@ -1,0 +1,46 @@
+import {mkdtempSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {freePort} from '../src/db/embedded'
+import {PROJECT_ROOT, runToEnd} from '../src/stack/children'
+
+const SECRET = 'TOPSECRETKEY'
+
+async function start(args: string[], env: Record<string, string>) {
+    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-start-err-')), 'pg')
+    const pgPort = await freePort()
+    const gqlPort = await freePort()
+    return runToEnd(
+        process.execPath,
+        [path.join(PROJECT_ROOT, 'lib', 'cli', 'main.js'), 'start', '--gql-port', String(gqlPort), '--pg-port', String(pgPort), '--data-dir', dataDir, ...args],
+        {RPC_URL: '', START_BLOCK: '', DB_URL: '', DB_HOST: '', ...env},
+        90_000,
+    )
+}
+
+describe('npm start configuration errors', () => {
+    it('missing RPC_URL named before anything starts', async () => {
+        const result = await start(['--network', 'base-sepolia'], {START_BLOCK: '100'})
+        expect(result.code).toBe(1)
+        expect(result.stderr).toContain('RPC_URL: missing; set RPC_URL')
+        expect(result.stderr).not.toContain('starting embedded PostgreSQL')
+    })
+
+    it('unreachable RPC named without its secret', async () => {
+        const closedPort = await freePort()
+        const result = await start(['--network', 'base-sepolia'], {
+            RPC_URL: `http://user:pw-${SECRET}@127.0.0.1:${closedPort}/v1?apikey=${SECRET}`,
+            START_BLOCK: '100',
+        })
+        expect(result.code).toBe(1)
+        expect(result.stderr).toContain('RPC_URL: eth_blockNumber failed')
+        expect(result.stderr + result.stdout).not.toContain(SECRET)
+    }, 120_000)
+
+    it('unknown network names the presets', async () => {
+        const result = await start(['--network', 'mainnet-x'], {})
+        expect(result.code).toBe(1)
+        expect(result.stderr).toContain('unknown network "mainnet-x"; use one of devnet')
+    })
+})
