@@ -1,7 +1,8 @@
 import type {Store} from '@subsquid/typeorm-store'
 import type {NetworkConfig} from '../config'
 import {BatchContext, hexBytes, type DecodedLog, type LogRecord} from './context'
-import type {EntityCache} from './cache'
+import type {EntityCache, FinalizedEntityMemory} from './cache'
+import {isFinalizedStore} from './write'
 import {ChainBlock} from '../model'
 import {describeLogIntegrityProblem, verifyBlockLogs} from './verify'
 import {decodeLog, type Family} from './decode'
@@ -33,6 +34,11 @@ export interface BatchOptions {
     verifyLogs: boolean
     /** Whether a log is one proofgap decodes; others are only used for verification. */
     isRelevant: (log: {address: string; topics: string[]}) => boolean
+    /**
+     * Rows carried between finalized batches, owned by one processor for its whole run. Undefined: every batch loads
+     * what it reads from the database.
+     */
+    memory?: FinalizedEntityMemory
 }
 
 /** A block's log list failed verification; nothing of the batch is written. */
@@ -47,7 +53,29 @@ export async function handleBatch(
     blocks: BlockLike[],
     options: BatchOptions,
 ): Promise<BatchContext> {
-    const ctx = new BatchContext(store, config)
+    const memory = options.memory
+    if (!memory || blocks.length === 0) return handleBatchWith(store, config, families, blocks, options, undefined)
+    const remembers = memory.begin(blocks[0].header.height, isFinalizedStore(store))
+    try {
+        const ctx = await handleBatchWith(store, config, families, blocks, options, remembers ? memory : undefined)
+        if (remembers) memory.commit(blocks[blocks.length - 1].header.height)
+        return ctx
+    } catch (err) {
+        // Cached objects may hold changes of a batch that will not commit.
+        memory.clear()
+        throw err
+    }
+}
+
+async function handleBatchWith(
+    store: Store,
+    config: NetworkConfig,
+    families: Map<string, Family>,
+    blocks: BlockLike[],
+    options: BatchOptions,
+    memory: FinalizedEntityMemory | undefined,
+): Promise<BatchContext> {
+    const ctx = new BatchContext(store, config, memory)
     const decoded: DecodedLog[] = []
 
     for (const block of blocks) {

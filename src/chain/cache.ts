@@ -12,11 +12,17 @@ const LOAD_CHUNK = 5_000
  * Relations are loaded as `{id}` stubs, so an upsert of a loaded entity writes its foreign keys back unchanged.
  */
 export class EntityCache<E extends {id: string}> {
-    private readonly entities = new Map<string, E | null>()
     private readonly wanted = new Set<string>()
     private readonly dirty = new Set<string>()
 
-    constructor(readonly entityClass: EntityClass<E>) {}
+    /**
+     * @param entities known rows by id (`null`: known to be absent). A finalized batch passes the map it carries over
+     *   from the previous finalized batch (see FinalizedEntityMemory); otherwise each batch starts empty.
+     */
+    constructor(
+        readonly entityClass: EntityClass<E>,
+        private readonly entities: Map<string, E | null> = new Map(),
+    ) {}
 
     want(id: string): void {
         if (!this.entities.has(id)) this.wanted.add(id)
@@ -68,10 +74,62 @@ export class EntityCache<E extends {id: string}> {
         this.dirty.add(entity.id)
     }
 
-    async save(store: Store): Promise<void> {
-        if (this.dirty.size === 0) return
-        const list = [...this.dirty].map((id) => this.entities.get(id)!).filter((e) => e != null)
+    /** The rows changed since the last call, to be upserted. */
+    takeChanged(): E[] {
+        const list = [...this.dirty].map((id) => this.entities.get(id)).filter((e): e is E => e != null)
         this.dirty.clear()
-        await store.upsert(list)
+        return list
+    }
+}
+
+/** Past this many remembered rows the memory starts over, so a long history cannot grow the heap without bound. */
+const MEMORY_MAX_ENTITIES = 500_000
+
+/**
+ * Rows of mutable entities carried from one finalized batch to the next, so a batch reads from the database only the
+ * rows no earlier batch touched. Only finalized blocks may fill it, because a rollback reverts the rows of hot blocks in
+ * the database but not the objects in memory. The memory is dropped when a batch contains a hot block, when a batch
+ * repeats blocks (the store retries a failed transaction) and when a batch fails.
+ *
+ * Invariant: every entry equals the committed row (or its absence) as of `lastHeight`, since only this processor
+ * writes these tables.
+ */
+export class FinalizedEntityMemory {
+    private readonly maps = new Map<string, Map<string, unknown>>()
+    /** Height of the last block of the last finalized batch handled; -1 when the memory is empty. */
+    private lastHeight = -1
+
+    /**
+     * Prepares the memory for a batch and returns whether the batch may use it (only a finalized batch may). A batch
+     * that is hot or does not start after the last one handled empties the memory first.
+     */
+    begin(firstHeight: number, finalized: boolean): boolean {
+        if (!finalized || firstHeight <= this.lastHeight || this.size() > MEMORY_MAX_ENTITIES) this.clear()
+        return finalized
+    }
+
+    /** Records a finished finalized batch; its rows are now the committed state (or the process stops). */
+    commit(lastHeight: number): void {
+        this.lastHeight = lastHeight
+    }
+
+    clear(): void {
+        this.maps.clear()
+        this.lastHeight = -1
+    }
+
+    mapOf<E>(entityClass: EntityClass<E>): Map<string, E | null> {
+        let map = this.maps.get(entityClass.name)
+        if (!map) {
+            map = new Map()
+            this.maps.set(entityClass.name, map)
+        }
+        return map as Map<string, E | null>
+    }
+
+    size(): number {
+        let total = 0
+        for (const map of this.maps.values()) total += map.size
+        return total
     }
 }

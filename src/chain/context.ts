@@ -2,7 +2,8 @@ import type {Store} from '@subsquid/typeorm-store'
 import {In} from 'typeorm'
 import type {NetworkConfig} from '../config'
 import * as m from '../model'
-import {EntityCache} from './cache'
+import {EntityCache, type FinalizedEntityMemory} from './cache'
+import {writeRows, type RowWrite} from './write'
 import type {Family} from './decode'
 import {chainString, toJsonValue, type ChainString} from './strings'
 
@@ -39,22 +40,23 @@ export interface BatchCounters {
  * Handlers run strictly in log order and only touch memory; `flush` writes everything in foreign-key order.
  */
 export class BatchContext {
-    readonly blueprints = new EntityCache(m.Blueprint)
-    readonly operators = new EntityCache(m.Operator)
-    readonly registrations = new EntityCache(m.Registration)
-    readonly requests = new EntityCache(m.ServiceRequest)
+    readonly blueprints: EntityCache<m.Blueprint>
+    readonly operators: EntityCache<m.Operator>
+    readonly registrations: EntityCache<m.Registration>
+    readonly requests: EntityCache<m.ServiceRequest>
+    // Loaded per request or service by group queries (see the load* methods), so never carried between batches.
     readonly requestResponses = new EntityCache(m.ServiceRequestResponse)
-    readonly services = new EntityCache(m.Service)
+    readonly services: EntityCache<m.Service>
     readonly memberships = new EntityCache(m.ServiceMembership)
-    readonly jobCalls = new EntityCache(m.JobCall)
-    readonly serviceStates = new EntityCache(m.OperatorServiceState)
-    readonly slashes = new EntityCache(m.Slash)
-    readonly sandboxes = new EntityCache(m.Sandbox)
+    readonly jobCalls: EntityCache<m.JobCall>
+    readonly serviceStates: EntityCache<m.OperatorServiceState>
+    readonly slashes: EntityCache<m.Slash>
+    readonly sandboxes: EntityCache<m.Sandbox>
     readonly endpoints = new EntityCache(m.ProvisionedEndpoint)
-    readonly vaults = new EntityCache(m.BotVault)
-    readonly signers = new EntityCache(m.VaultSigner)
-    readonly redemptions = new EntityCache(m.Redemption)
-    readonly books = new EntityCache(m.Book)
+    readonly vaults: EntityCache<m.BotVault>
+    readonly signers: EntityCache<m.VaultSigner>
+    readonly redemptions: EntityCache<m.Redemption>
+    readonly books: EntityCache<m.Book>
 
     /** Append-only rows, inserted after the mutable entities they refer to. */
     readonly inserts = {
@@ -85,10 +87,28 @@ export class BatchContext {
     private readonly responsesLoaded = new Set<string>()
     private readonly endpointsLoaded = new Set<string>()
 
+    /** @param memory rows carried over from earlier finalized batches; undefined: start empty. */
     constructor(
         readonly store: Store,
         readonly config: NetworkConfig,
-    ) {}
+        memory?: FinalizedEntityMemory,
+    ) {
+        const cache = <E extends {id: string}>(entityClass: {new (props?: Partial<E>): E; name: string}) =>
+            new EntityCache(entityClass, memory?.mapOf(entityClass))
+        this.blueprints = cache(m.Blueprint)
+        this.operators = cache(m.Operator)
+        this.registrations = cache(m.Registration)
+        this.requests = cache(m.ServiceRequest)
+        this.services = cache(m.Service)
+        this.jobCalls = cache(m.JobCall)
+        this.serviceStates = cache(m.OperatorServiceState)
+        this.slashes = cache(m.Slash)
+        this.sandboxes = cache(m.Sandbox)
+        this.vaults = cache(m.BotVault)
+        this.signers = cache(m.VaultSigner)
+        this.redemptions = cache(m.Redemption)
+        this.books = cache(m.Book)
+    }
 
     // ---- loading -------------------------------------------------------------------------------------------
 
@@ -204,26 +224,27 @@ export class BatchContext {
     // ---- writing -------------------------------------------------------------------------------------------
 
     async flush(): Promise<void> {
-        const s = this.store
         // Parents before children: every foreign key points at a row written earlier in this list.
-        await this.operators.save(s)
-        await this.blueprints.save(s)
-        await this.registrations.save(s)
-        await this.requests.save(s)
-        await this.requestResponses.save(s)
-        await this.services.save(s)
-        await this.memberships.save(s)
-        await this.jobCalls.save(s)
-        await this.serviceStates.save(s)
-        await this.slashes.save(s)
-        await this.sandboxes.save(s)
-        await this.endpoints.save(s)
-        await this.vaults.save(s)
-        await this.signers.save(s)
-        await this.redemptions.save(s)
-        await this.books.save(s)
+        const upserts = [
+            this.operators,
+            this.blueprints,
+            this.registrations,
+            this.requests,
+            this.requestResponses,
+            this.services,
+            this.memberships,
+            this.jobCalls,
+            this.serviceStates,
+            this.slashes,
+            this.sandboxes,
+            this.endpoints,
+            this.vaults,
+            this.signers,
+            this.redemptions,
+            this.books,
+        ] as EntityCache<{id: string}>[]
         const i = this.inserts
-        for (const rows of [
+        const inserts = [
             i.blocks,
             i.sourceUpdates,
             i.sourceAcks,
@@ -242,9 +263,11 @@ export class BatchContext {
             i.fills,
             i.batches,
             i.unhandled,
-        ] as {id: string}[][]) {
-            if (rows.length > 0) await s.insert(rows as any)
-        }
+        ] as {id: string}[][]
+        await writeRows(this.store, [
+            ...upserts.map((cache): RowWrite => ({rows: cache.takeChanged(), mode: 'upsert'})),
+            ...inserts.map((rows): RowWrite => ({rows, mode: 'insert'})),
+        ])
     }
 }
 

@@ -55,18 +55,41 @@ export function verifyBlockLogs(block: BlockLogsEvidence): LogIntegrityProblem[]
     return problems
 }
 
+/**
+ * Bloom bits of recently seen addresses and topics. Contract addresses, event signatures and indexed ids repeat from
+ * log to log, and hashing dominated the check before this memo.
+ */
+const bloomBitsMemo = new Map<string, readonly [number, number, number]>()
+/** Entries kept before the memo starts over; bounds memory for chains whose topics rarely repeat. */
+const BLOOM_MEMO_MAX_ENTRIES = 50_000
+
+/** Returns the three bloom bit positions (0..2047) of one address or topic given as 0x-hex. */
+export function bloomBitsOf(item: string): readonly [number, number, number] {
+    const key = item.toLowerCase()
+    const known = bloomBitsMemo.get(key)
+    if (known) return known
+    const digest = hexToBytes(keccak256(key as Hex))
+    // Three 11-bit indexes from the first three byte pairs of the hash.
+    const bits = [
+        ((digest[0] << 8) | digest[1]) & 0x7ff,
+        ((digest[2] << 8) | digest[3]) & 0x7ff,
+        ((digest[4] << 8) | digest[5]) & 0x7ff,
+    ] as const
+    if (bloomBitsMemo.size >= BLOOM_MEMO_MAX_ENTRIES) bloomBitsMemo.clear()
+    bloomBitsMemo.set(key, bits)
+    return bits
+}
+
 /** Computes the logsBloom of a list of logs (the Ethereum yellow paper's M3:2048 over address and topics). */
 export function computeLogsBloom(logs: Pick<BlockLogEvidence, 'address' | 'topics'>[]): Hex {
     const bloom = new Uint8Array(LOGS_BLOOM_BYTES)
+    const setBits = (item: string): void => {
+        // Bit 0 is the lowest bit of the last byte.
+        for (const bit of bloomBitsOf(item)) bloom[LOGS_BLOOM_BYTES - 1 - (bit >> 3)] |= 1 << (bit & 7)
+    }
     for (const log of logs) {
-        for (const item of [log.address, ...log.topics]) {
-            const digest = hexToBytes(keccak256(item as Hex))
-            // Three 11-bit indexes from the first three byte pairs of the hash; bit 0 is the lowest bit of the last byte.
-            for (let pair = 0; pair < 6; pair += 2) {
-                const bit = ((digest[pair] << 8) | digest[pair + 1]) & 0x7ff
-                bloom[LOGS_BLOOM_BYTES - 1 - (bit >> 3)] |= 1 << (bit & 7)
-            }
-        }
+        setBits(log.address)
+        for (const topic of log.topics) setBits(topic)
     }
     return ('0x' + Buffer.from(bloom).toString('hex')) as Hex
 }
