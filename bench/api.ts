@@ -6,7 +6,9 @@
  *   npm run bench:api -- --operators 10000
  *
  * Options: --operators N (default 10,000), --heartbeats N (default 2,000,000), --proofs N (default 5,000,000),
- * --repeat N (timed calls per query, default 30), --explain (print the plans).
+ * --repeat N (timed calls per query, default 30), --explain (print the plans), --data-dir DIR (keep the seeded database in
+ * DIR and reuse it on the next run with the same DIR; without it the database is temporary).
+ * NOTE: a reused database keeps the schema it was migrated with, so migration changes need a new DIR.
  * NOTE: GraphQL parsing and HTTP are not in these figures; squid-graphql-server adds its own overhead per request.
  */
 import {mkdtempSync} from 'node:fs'
@@ -80,6 +82,18 @@ function seedStatements(operators: number, heartbeats: number, proofs: number): 
     ]
 }
 
+/** Row counts of a kept database, or null when it has not been migrated and seeded yet. */
+async function seededCounts(pool: pg.Pool): Promise<{operators: number; heartbeats: number; proofs: number} | null> {
+    const migrated = await pool.query("SELECT to_regclass('public.proof_record') IS NOT NULL AS migrated")
+    if (migrated.rows[0].migrated !== true) return null
+    const counts = await pool.query(
+        'SELECT (SELECT count(*) FROM operator)::int AS operators, (SELECT count(*) FROM heartbeat)::int AS heartbeats, (SELECT count(*) FROM proof_record)::int AS proofs',
+    )
+    const row = counts.rows[0]
+    if (row.operators === 0) return null
+    return {operators: row.operators, heartbeats: row.heartbeats, proofs: row.proofs}
+}
+
 /** Wraps a runner to keep every statement it runs, for EXPLAIN. */
 function recordingRunner(inner: SqlRunner, seen: {sql: string; params: unknown[]}[]): SqlRunner {
     return (sql, params) => {
@@ -95,19 +109,30 @@ async function main(): Promise<void> {
     const proofs = numberArg(args, 'proofs', 5_000_000)
     const repeat = numberArg(args, 'repeat', 30)
 
-    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-api-')), 'data')
-    const server = await startEmbeddedPostgres({dataDir, ephemeral: true})
+    const keptDir = args.get('data-dir')
+    const dataDir = keptDir ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-api-')), 'data')
+    const server = await startEmbeddedPostgres({dataDir, ephemeral: keptDir === undefined})
     const pool = new pg.Pool({connectionString: server.url, max: 4})
     // Stopping the server terminates idle pool connections (57P01); that is expected at the end of the run only.
     pool.on('error', (error) => {
         if ((error as {code?: string}).code !== '57P01') throw error
     })
     try {
-        await applyMigrations(server.env)
-        const seedStarted = performance.now()
-        for (const statement of seedStatements(operators, heartbeats, proofs)) await pool.query(statement)
-        const seedSeconds = (performance.now() - seedStarted) / 1000
-        console.log(`seeded ${operators} operators, ${heartbeats} heartbeats, ${proofs} proof records in ${seedSeconds.toFixed(1)} s`)
+        const seeded = await seededCounts(pool)
+        if (seeded === null) {
+            await applyMigrations(server.env)
+            const seedStarted = performance.now()
+            for (const statement of seedStatements(operators, heartbeats, proofs)) await pool.query(statement)
+            const seedSeconds = (performance.now() - seedStarted) / 1000
+            console.log(`seeded ${operators} operators, ${heartbeats} heartbeats, ${proofs} proof records in ${seedSeconds.toFixed(1)} s`)
+        } else if (seeded.operators !== operators || seeded.heartbeats !== heartbeats || seeded.proofs !== proofs) {
+            throw new Error(
+                `the database in ${dataDir} holds ${seeded.operators} operators, ${seeded.heartbeats} heartbeats and ${seeded.proofs} proof records, ` +
+                    'not the sizes requested: pass the same sizes or another --data-dir',
+            )
+        } else {
+            console.log(`reusing the seeded database in ${dataDir}`)
+        }
 
         const operator = `0x${(operators >> 1).toString(16).padStart(40, '0')}`
         const service = String((operators >> 1) / OPERATORS_PER_SERVICE | 0)

@@ -143,6 +143,8 @@ export function deriveClaims(facts: GapFacts, at: Date): Claim[] {
 
     const liveness = livenessForMemberships(facts.memberships, facts.heartbeats, at)
     const liveTrading = new Set(facts.liveTradingServices)
+    // One row per (operator, service): the job result statement groups by both.
+    const jobResults = new Map(facts.jobResults.map((row) => [`${row.operator}|${row.serviceId}`, row]))
     const sidecarUrls = new Map(facts.sidecars.map((sidecar) => [`${sidecar.operator}|${sidecar.serviceId}`, sidecar.urlCount]))
     for (const [index, membership] of facts.memberships.entries()) {
         if (!membership.active) continue
@@ -159,9 +161,7 @@ export function deriveClaims(facts: GapFacts, at: Date): Claim[] {
             )
         }
 
-        const results = facts.jobResults.find(
-            (row) => row.operator === membership.operator && row.serviceId === membership.serviceId,
-        )
+        const results = jobResults.get(`${membership.operator}|${membership.serviceId}`)
         if (results !== undefined && results.resultCount > 0) {
             claims.push(serviceClaim(membership, 'JOB_RESULTS_SUBMITTED', `${results.resultCount} job result(s) submitted`))
         }

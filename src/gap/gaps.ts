@@ -3,7 +3,7 @@ import {compareDecimal, compareText, deriveClaims, familyOf} from './claims'
 import type {GapConfig} from './config'
 import {livenessForMemberships} from './liveness'
 import {decideGapStatus} from './status'
-import type {Claim, ClaimKind, GapFacts, GapRow, GapStatus, Liveness, ProofSummary} from './types'
+import type {Claim, ClaimKind, GapFacts, GapRow, GapStatus, Liveness, MembershipFact, ProofSummary, RedemptionFact} from './types'
 
 /** One scope a gap is computed for: a blueprint registration (serviceId null) or a service membership. */
 interface GapScope {
@@ -66,23 +66,43 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
     const claimsByScope = new Map<string, Claim[]>()
     for (const claim of claims) {
         const key = scopeKey(claim.operator, claim.blueprintId, claim.serviceId)
-        claimsByScope.set(key, [...(claimsByScope.get(key) ?? []), claim])
+        const group = claimsByScope.get(key)
+        if (group === undefined) claimsByScope.set(key, [claim])
+        else group.push(claim)
     }
     const proofsByOperatorKind = new Map<string, ProofSummary[]>()
     for (const proof of facts.proofs) {
         const key = `${proof.operator}|${proof.kind}`
-        proofsByOperatorKind.set(key, [...(proofsByOperatorKind.get(key) ?? []), proof])
+        const group = proofsByOperatorKind.get(key)
+        if (group === undefined) proofsByOperatorKind.set(key, [proof])
+        else group.push(proof)
+    }
+
+    // Grouped by operator once, so that the loop below costs scopes + rows and not scopes × rows.
+    const livenessByOperator = new Map<string, {state: Liveness; membership: MembershipFact}[]>()
+    liveness.forEach((state, index) => {
+        const membership = facts.memberships[index]
+        if (membership === undefined) return
+        const group = livenessByOperator.get(state.operator)
+        if (group === undefined) livenessByOperator.set(state.operator, [{state, membership}])
+        else group.push({state, membership})
+    })
+    const redemptionsByOperator = new Map<string, RedemptionFact[]>()
+    for (const redemption of facts.redemptions) {
+        const group = redemptionsByOperator.get(redemption.issuer)
+        if (group === undefined) redemptionsByOperator.set(redemption.issuer, [redemption])
+        else group.push(redemption)
     }
 
     const gaps: GapRow[] = []
     for (const [key, scope] of scopes) {
         const scopeClaims = claimsByScope.get(key) ?? []
-        const scopeLiveness = liveness.filter((state, index) => {
-            const membership = facts.memberships[index]
-            if (membership === undefined || state.operator !== scope.operator) return false
-            return scope.serviceId === null ? membership.blueprintId === scope.blueprintId : state.serviceId === scope.serviceId
-        })
-        const redemptions = facts.redemptions.filter((redemption) => redemption.issuer === scope.operator)
+        const scopeLiveness = (livenessByOperator.get(scope.operator) ?? [])
+            .filter(({state, membership}) =>
+                scope.serviceId === null ? membership.blueprintId === scope.blueprintId : state.serviceId === scope.serviceId,
+            )
+            .map(({state}) => state)
+        const redemptions = redemptionsByOperator.get(scope.operator) ?? []
 
         for (const kind of kindsForProduct(scope.product)) {
             const requiring: ClaimKind[] = scopeClaims

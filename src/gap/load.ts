@@ -1,4 +1,5 @@
 import type {ProofOutcome} from '../proofs/types'
+import {kindsForProduct} from './gaps'
 import {asDate, asInt, asNullableDate, asNullableText, asText, type SqlRunner} from './sql'
 import type {GapFacts, HeartbeatFact, MembershipFact, ProofSummary, RegistrationFact} from './types'
 
@@ -38,13 +39,19 @@ WHERE m.joined_at <= $5
   AND ($4::text IS NULL OR s.id = $4)
 ORDER BY s.id, m.operator_id, active DESC, m.joined_at DESC`
 
+// One index probe per membership on heartbeat (operator_id, service_id, timestamp), in place of sorting every
+// heartbeat of the operators. Liveness only reads the latest heartbeat of each membership.
 const HEARTBEATS_SQL = `
-SELECT DISTINCT ON (h.service_id, h.operator_id)
-       h.service_id AS service_id, h.operator_id AS operator, h.timestamp AS at, h.status_code AS status_code,
-       h.block_number AS block_number
-FROM heartbeat h
-WHERE h.operator_id = ANY($1::text[]) AND h.timestamp <= $2
-ORDER BY h.service_id, h.operator_id, h.timestamp DESC, h.id DESC`
+SELECT latest.service_id, latest.operator, latest.at, latest.status_code, latest.block_number
+FROM unnest($1::text[], $2::text[]) AS pair(operator, service_id)
+CROSS JOIN LATERAL (
+  SELECT h.service_id AS service_id, h.operator_id AS operator, h.timestamp AS at, h.status_code AS status_code,
+         h.block_number AS block_number
+  FROM heartbeat h
+  WHERE h.operator_id = pair.operator AND h.service_id = pair.service_id AND h.timestamp <= $3
+  ORDER BY h.timestamp DESC, h.id DESC
+  LIMIT 1
+) latest`
 
 const JOB_RESULTS_SQL = `
 SELECT r.service_id AS service_id, r.operator_id AS operator, count(*)::int AS result_count
@@ -81,12 +88,52 @@ SELECT operator, service_id, count(DISTINCT sidecar_url)::int AS url_count FROM 
 GROUP BY operator, service_id
 ORDER BY operator, service_id`
 
+const PROOF_OUTCOMES: readonly ProofOutcome[] = ['PASS', 'FAIL', 'UNREACHABLE', 'INCONCLUSIVE', 'NOT_APPLICABLE']
+
+// The latest record per (scope, kind, outcome): one probe each on proof_record (operator, kind, outcome, observed_at),
+// so the cost follows the number of scopes and not the length of the proof history. The scope test is the one
+// computeGaps applies. A blueprint scope (service_id null) matches every record of its blueprint. A service scope
+// matches records of its service and records of its blueprint that name no service.
 const PROOF_SUMMARIES_SQL = `
-SELECT DISTINCT ON (p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome)
-       p.id, p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.reason, p.observed_at
-FROM proof_record p
-WHERE p.operator = ANY($1::text[]) AND p.observed_at <= $2
-ORDER BY p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.observed_at DESC, p.id DESC`
+SELECT latest.id, latest.operator, latest.blueprint_id, latest.service_id, latest.kind, latest.outcome, latest.reason,
+       latest.observed_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS scope(operator, blueprint_id, service_id, kind)
+CROSS JOIN unnest($5::text[]) AS wanted(outcome)
+CROSS JOIN LATERAL (
+  SELECT p.id, p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.reason, p.observed_at
+  FROM proof_record p
+  WHERE p.operator = scope.operator AND p.kind = scope.kind AND p.outcome = wanted.outcome AND p.observed_at <= $6
+    AND CASE WHEN scope.service_id IS NULL THEN p.blueprint_id = scope.blueprint_id
+             ELSE p.service_id = scope.service_id OR (p.service_id IS NULL AND p.blueprint_id = scope.blueprint_id) END
+  ORDER BY p.observed_at DESC, p.id DESC
+  LIMIT 1
+) latest`
+
+/** Columns of PROOF_SUMMARIES_SQL: one entry per (gap scope, proof kind of its product). */
+interface ProofScopeColumns {
+    operators: string[]
+    blueprintIds: string[]
+    serviceIds: (string | null)[]
+    kinds: string[]
+}
+
+/** Lists the (scope, kind) pairs computeGaps evaluates: active registrations and active memberships. */
+export function proofScopeColumns(registrations: RegistrationFact[], memberships: MembershipFact[]): ProofScopeColumns {
+    const columns: ProofScopeColumns = {operators: [], blueprintIds: [], serviceIds: [], kinds: []}
+    const scopes = [
+        ...registrations.filter((r) => r.status === 'ACTIVE').map((r) => ({...r, serviceId: null})),
+        ...memberships.filter((m) => m.active),
+    ]
+    for (const scope of scopes) {
+        for (const kind of kindsForProduct(scope.product)) {
+            columns.operators.push(scope.operator)
+            columns.blueprintIds.push(scope.blueprintId)
+            columns.serviceIds.push(scope.serviceId)
+            columns.kinds.push(kind)
+        }
+    }
+    return columns
+}
 
 /**
  * Reads every fact the gap computation needs at instant `at`, in eight statements whatever the number of operators.
@@ -124,13 +171,21 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
         return {registrations, memberships, heartbeats: [], jobResults: [], liveTradingServices: [], redemptions: [], sidecars: [], proofs: []}
     }
 
+    const proofScopes = proofScopeColumns(registrations, memberships)
     const [heartbeatRows, jobRows, tradingRows, redemptionRows, sidecarRows, proofRows] = await Promise.all([
-        sql(HEARTBEATS_SQL, [operators, at]),
+        sql(HEARTBEATS_SQL, [memberships.map((m) => m.operator), memberships.map((m) => m.serviceId), at]),
         sql(JOB_RESULTS_SQL, [operators, at]),
         sql(LIVE_TRADING_SQL, [at]),
         sql(REDEMPTIONS_SQL, [operators, at]),
         sql(SIDECARS_SQL, [operators, at]),
-        sql(PROOF_SUMMARIES_SQL, [operators, at]),
+        sql(PROOF_SUMMARIES_SQL, [
+            proofScopes.operators,
+            proofScopes.blueprintIds,
+            proofScopes.serviceIds,
+            proofScopes.kinds,
+            PROOF_OUTCOMES,
+            at,
+        ]),
     ])
 
     const heartbeats: HeartbeatFact[] = heartbeatRows.map((row) => ({
@@ -140,7 +195,9 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
         statusCode: asInt(row.status_code),
         blockNumber: asInt(row.block_number),
     }))
-    const proofs: ProofSummary[] = proofRows.map((row) => ({
+    // A record can be the latest of a blueprint scope and of a service scope at once; keep it once.
+    const uniqueProofRows = [...new Map(proofRows.map((row) => [asText(row.id), row])).values()]
+    const proofs: ProofSummary[] = uniqueProofRows.map((row) => ({
         id: asText(row.id),
         operator: asText(row.operator),
         blueprintId: asText(row.blueprint_id),

@@ -67,17 +67,36 @@ WHERE operator_id = ANY($1::text[])
   AND ($2::text IS NULL OR service_id::text IN (SELECT id FROM service WHERE blueprint_id = $2))
 GROUP BY operator_id`
 
-function factsOfOperator(facts: GapFacts, operator: string): GapFacts {
-    return {
-        registrations: facts.registrations.filter((row) => row.operator === operator),
-        memberships: facts.memberships.filter((row) => row.operator === operator),
-        heartbeats: facts.heartbeats.filter((row) => row.operator === operator),
-        jobResults: facts.jobResults.filter((row) => row.operator === operator),
-        liveTradingServices: facts.liveTradingServices,
-        redemptions: facts.redemptions.filter((row) => row.issuer === operator),
-        sidecars: facts.sidecars.filter((row) => row.operator === operator),
-        proofs: facts.proofs.filter((row) => row.operator === operator),
+/** Groups rows by a key in one pass; a missing key means no rows. */
+function groupBy<T>(rows: readonly T[], keyOf: (row: T) => string): Map<string, T[]> {
+    const groups = new Map<string, T[]>()
+    for (const row of rows) {
+        const group = groups.get(keyOf(row))
+        if (group === undefined) groups.set(keyOf(row), [row])
+        else group.push(row)
     }
+    return groups
+}
+
+/** Splits gap facts by operator in one pass over each list, keeping row order. */
+function splitFactsByOperator(facts: GapFacts): (operator: string) => GapFacts {
+    const registrations = groupBy(facts.registrations, (row) => row.operator)
+    const memberships = groupBy(facts.memberships, (row) => row.operator)
+    const heartbeats = groupBy(facts.heartbeats, (row) => row.operator)
+    const jobResults = groupBy(facts.jobResults, (row) => row.operator)
+    const redemptions = groupBy(facts.redemptions, (row) => row.issuer)
+    const sidecars = groupBy(facts.sidecars, (row) => row.operator)
+    const proofs = groupBy(facts.proofs, (row) => row.operator)
+    return (operator) => ({
+        registrations: registrations.get(operator) ?? [],
+        memberships: memberships.get(operator) ?? [],
+        heartbeats: heartbeats.get(operator) ?? [],
+        jobResults: jobResults.get(operator) ?? [],
+        liveTradingServices: facts.liveTradingServices,
+        redemptions: redemptions.get(operator) ?? [],
+        sidecars: sidecars.get(operator) ?? [],
+        proofs: proofs.get(operator) ?? [],
+    })
 }
 
 /** Reads the rows of one period for every operator of the subject, in seven statements. */
@@ -99,45 +118,49 @@ export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubj
     ])
     const gapFacts = await loadGapFacts(sql, {operator: subject.operator, blueprintId: subject.blueprintId}, period.to)
 
+    const factsOf = splitFactsByOperator(gapFacts)
+    const operatorOf = (row: Record<string, unknown>) => asText(row.operator)
+    const membershipsOf = groupBy(memberships, operatorOf)
+    const heartbeatsOf = groupBy(heartbeats, operatorOf)
+    const probesOf = groupBy(probes, operatorOf)
+    const jobsOf = groupBy(jobs, operatorOf)
+    const slashOf = new Map(slashes.map((row) => [operatorOf(row), row]))
+
     return operators.map((operator) => {
-        const slashRow = slashes.find((row) => row.operator === operator)
+        const slashRow = slashOf.get(operator)
         return {
             operator,
             blueprintId: blueprint,
             period,
-            memberships: memberships
-                .filter((row) => row.operator === operator)
-                .map((row) => ({
-                    serviceId: asText(row.service_id),
-                    blueprintId: asText(row.blueprint_id),
-                    joinedAt: asDate(row.joined_at),
-                    leftAt: asNullableDate(row.left_at),
-                    activatedAt: asDate(row.activated_at),
-                    terminatedAt: asNullableDate(row.terminated_at),
-                    heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
-                    heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
-                })),
-            heartbeats: heartbeats
-                .filter((row) => row.operator === operator)
-                .map((row) => ({serviceId: asText(row.service_id), at: asDate(row.at), statusCode: asInt(row.status_code)})),
-            probes: probes
-                .filter((row) => row.operator === operator)
-                .map((row) => ({
-                    kind: asText(row.kind),
-                    outcome: asText(row.outcome) as ProofOutcome,
-                    latencyMs: row.latency_ms === null ? null : asInt(row.latency_ms),
-                    observedAt: asDate(row.observed_at),
-                })),
-            jobs: jobs
-                .filter((row) => row.operator === operator)
-                .map((row) => ({
-                    serviceId: asText(row.service_id),
-                    callId: asText(row.call_id),
-                    resultLatencySeconds: row.latency_seconds === null ? null : asInt(row.latency_seconds),
-                })),
+            memberships: (membershipsOf.get(operator) ?? []).map((row) => ({
+                serviceId: asText(row.service_id),
+                blueprintId: asText(row.blueprint_id),
+                joinedAt: asDate(row.joined_at),
+                leftAt: asNullableDate(row.left_at),
+                activatedAt: asDate(row.activated_at),
+                terminatedAt: asNullableDate(row.terminated_at),
+                heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
+                heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
+            })),
+            heartbeats: (heartbeatsOf.get(operator) ?? []).map((row) => ({
+                serviceId: asText(row.service_id),
+                at: asDate(row.at),
+                statusCode: asInt(row.status_code),
+            })),
+            probes: (probesOf.get(operator) ?? []).map((row) => ({
+                kind: asText(row.kind),
+                outcome: asText(row.outcome) as ProofOutcome,
+                latencyMs: row.latency_ms === null ? null : asInt(row.latency_ms),
+                observedAt: asDate(row.observed_at),
+            })),
+            jobs: (jobsOf.get(operator) ?? []).map((row) => ({
+                serviceId: asText(row.service_id),
+                callId: asText(row.call_id),
+                resultLatencySeconds: row.latency_seconds === null ? null : asInt(row.latency_seconds),
+            })),
             slashesProposed: slashRow === undefined ? 0 : asInt(slashRow.proposed),
             slashesExecuted: slashRow === undefined ? 0 : asInt(slashRow.executed),
-            gapFacts: factsOfOperator(gapFacts, operator),
+            gapFacts: factsOf(operator),
         }
     })
 }
@@ -157,8 +180,9 @@ export async function loadScorecards(
         loadScorecardInputs(sql, subject, period),
         loadScorecardInputs(sql, subject, before),
     ])
+    const previousOf = new Map(previous.map((row) => [row.operator, row]))
     return current.map((inputs) => {
-        const earlier = previous.find((row) => row.operator === inputs.operator) ?? {
+        const earlier = previousOf.get(inputs.operator) ?? {
             ...inputs,
             period: before,
             memberships: [],

@@ -99,8 +99,9 @@ export interface RedemptionFact {
 }
 
 /**
- * The latest proof record for one (operator, blueprint, service, kind, outcome), as of the query instant. Keeping the
- * latest per outcome (at most five rows per key) is enough to decide every status without reading the whole history.
+ * The latest proof record for one (operator, gap scope, kind, outcome), as of the query instant. A scope is a
+ * blueprint registration or a service membership. Keeping the latest per outcome (at most five rows per scope and
+ * kind) is enough to decide every status without reading the whole history.
  */
 export interface ProofSummary {
     id: string

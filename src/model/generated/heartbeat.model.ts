@@ -1,7 +1,8 @@
-import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, ManyToOne as ManyToOne_, Index as Index_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_, StringColumn as StringColumn_} from "@subsquid/typeorm-store"
+import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, Index as Index_, ManyToOne as ManyToOne_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_, StringColumn as StringColumn_} from "@subsquid/typeorm-store"
 import {Service} from "./service.model"
 import {Operator} from "./operator.model"
 
+@Index_(["operator", "service", "timestamp"], {unique: false})
 @Entity_()
 export class Heartbeat {
     constructor(props?: Partial<Heartbeat>) {
@@ -18,7 +19,6 @@ export class Heartbeat {
     @ManyToOne_(() => Service, {nullable: true})
     service!: Service
 
-    @Index_()
     @ManyToOne_(() => Operator, {nullable: true})
     operator!: Operator
 

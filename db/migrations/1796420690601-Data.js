@@ -1,5 +1,5 @@
-module.exports = class Data1796417305185 {
-    name = 'Data1796417305185'
+module.exports = class Data1796420690601 {
+    name = 'Data1796420690601'
 
     async up(db) {
         await db.query(`CREATE TABLE "chain_block" ("id" character varying NOT NULL, "height" integer NOT NULL, "hash" text NOT NULL, "timestamp" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_5bfe142d4eef9529733bb95e423" PRIMARY KEY ("id"))`)
@@ -52,9 +52,9 @@ module.exports = class Data1796417305185 {
         await db.query(`CREATE INDEX "IDX_a3ac8c4b1451edac95c6d1b21e" ON "secret_exposure" ("service_id") `)
         await db.query(`CREATE TABLE "heartbeat" ("id" character varying NOT NULL, "blueprint_id" numeric NOT NULL, "reported_blueprint_id" numeric NOT NULL, "status_code" integer NOT NULL, "event_timestamp" numeric NOT NULL, "block_number" integer NOT NULL, "timestamp" TIMESTAMP WITH TIME ZONE NOT NULL, "tx_hash" text NOT NULL, "service_id" character varying, "operator_id" character varying, CONSTRAINT "PK_2eef6ae1f091f9a8900f60682fc" PRIMARY KEY ("id"))`)
         await db.query(`CREATE INDEX "IDX_bddba4274d105016db76c0afcc" ON "heartbeat" ("service_id") `)
-        await db.query(`CREATE INDEX "IDX_752f70cbc1c662930ad459d85f" ON "heartbeat" ("operator_id") `)
         await db.query(`CREATE INDEX "IDX_8fe0911731a462cddd07a16aaa" ON "heartbeat" ("block_number") `)
         await db.query(`CREATE INDEX "IDX_041edb97f1d969e50b0e6d8293" ON "heartbeat" ("timestamp") `)
+        await db.query(`CREATE INDEX "IDX_ed7c16437738e82bc91ba6a088" ON "heartbeat" ("operator_id", "service_id", "timestamp") `)
         await db.query(`CREATE TABLE "operator_service_state" ("id" character varying NOT NULL, "last_heartbeat_at" TIMESTAMP WITH TIME ZONE, "last_heartbeat_block" integer, "last_status_code" integer, "heartbeat_count" integer NOT NULL, "status" integer, "registered_in_registry" boolean NOT NULL, "service_id" character varying, "operator_id" character varying, CONSTRAINT "PK_33f812d9963faf98d585d4e6772" PRIMARY KEY ("id"))`)
         await db.query(`CREATE INDEX "IDX_ac3e9c637588019cf80cf87070" ON "operator_service_state" ("operator_id") `)
         await db.query(`CREATE UNIQUE INDEX "IDX_fb698ec7e763fec5b3c67367c7" ON "operator_service_state" ("service_id", "operator_id") `)
@@ -113,6 +113,7 @@ module.exports = class Data1796417305185 {
         await db.query(`CREATE INDEX "IDX_50143ab40c8954049269f7cb43" ON "proof_record" ("outcome") `)
         await db.query(`CREATE INDEX "IDX_7adf1b9f6552f1e00941750b1a" ON "proof_record" ("observed_at") `)
         await db.query(`CREATE INDEX "IDX_df6e554f4bec9051b34eed1901" ON "proof_record" ("service_id", "operator", "observed_at") `)
+        await db.query(`CREATE INDEX "IDX_eb545567399d9cb4649a124cc5" ON "proof_record" ("operator", "kind", "outcome", "observed_at") `)
         await db.query(`CREATE INDEX "IDX_f869a2a6226f6154efa6e47040" ON "proof_record" ("operator", "kind", "observed_at") `)
         await db.query(`ALTER TABLE "blueprint_source_update" ADD CONSTRAINT "FK_d5bb5b794fb787fdbdfa5eb3ba7" FOREIGN KEY ("blueprint_id") REFERENCES "blueprint"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`)
         await db.query(`ALTER TABLE "service_request_response" ADD CONSTRAINT "FK_1d92b9e46ecfb83d8576cbf38fa" FOREIGN KEY ("request_id") REFERENCES "service_request"("id") ON DELETE NO ACTION ON UPDATE NO ACTION`)
@@ -203,9 +204,9 @@ module.exports = class Data1796417305185 {
         await db.query(`DROP INDEX "public"."IDX_a3ac8c4b1451edac95c6d1b21e"`)
         await db.query(`DROP TABLE "heartbeat"`)
         await db.query(`DROP INDEX "public"."IDX_bddba4274d105016db76c0afcc"`)
-        await db.query(`DROP INDEX "public"."IDX_752f70cbc1c662930ad459d85f"`)
         await db.query(`DROP INDEX "public"."IDX_8fe0911731a462cddd07a16aaa"`)
         await db.query(`DROP INDEX "public"."IDX_041edb97f1d969e50b0e6d8293"`)
+        await db.query(`DROP INDEX "public"."IDX_ed7c16437738e82bc91ba6a088"`)
         await db.query(`DROP TABLE "operator_service_state"`)
         await db.query(`DROP INDEX "public"."IDX_ac3e9c637588019cf80cf87070"`)
         await db.query(`DROP INDEX "public"."IDX_fb698ec7e763fec5b3c67367c7"`)
@@ -264,6 +265,7 @@ module.exports = class Data1796417305185 {
         await db.query(`DROP INDEX "public"."IDX_50143ab40c8954049269f7cb43"`)
         await db.query(`DROP INDEX "public"."IDX_7adf1b9f6552f1e00941750b1a"`)
         await db.query(`DROP INDEX "public"."IDX_df6e554f4bec9051b34eed1901"`)
+        await db.query(`DROP INDEX "public"."IDX_eb545567399d9cb4649a124cc5"`)
         await db.query(`DROP INDEX "public"."IDX_f869a2a6226f6154efa6e47040"`)
         await db.query(`ALTER TABLE "blueprint_source_update" DROP CONSTRAINT "FK_d5bb5b794fb787fdbdfa5eb3ba7"`)
         await db.query(`ALTER TABLE "service_request_response" DROP CONSTRAINT "FK_1d92b9e46ecfb83d8576cbf38fa"`)
