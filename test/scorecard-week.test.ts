@@ -95,6 +95,21 @@ describe('nearestRankPercentile', () => {
     })
 })
 
+describe('week still running', () => {
+    it('scored up to now', async () => {
+        // "now" in the middle of 2026-W02: the week is scored over [Monday, now), exactly like that explicit period,
+        // and compared with the whole previous week.
+        const week = parseIsoWeek('2026-W02')
+        const now = new Date(week.from.getTime() + 3.5 * 86_400_000)
+        const running = await loadScorecards(world.sql, {blueprintId: BLUEPRINT}, week, WEEK_FRESHNESS, now)
+        const explicit = await loadScorecards(world.sql, {blueprintId: BLUEPRINT}, {...week, to: now}, WEEK_FRESHNESS, now)
+        expect(running.map((card) => card.period.to)).toEqual(running.map(() => now.toISOString()))
+        expect(running.length).toBeGreaterThan(0)
+        expect(running.map((card) => card.heartbeatUptime)).toEqual(explicit.map((card) => card.heartbeatUptime))
+        expect(running.map((card) => card.previous.period.from)).toEqual(running.map(() => '2025-12-29T00:00:00.000Z'))
+    })
+})
+
 describe('parseIsoWeek', () => {
     it('rejects week 53 of 2025', () => {
         expect(() => parseIsoWeek('2025-W53')).toThrow(/does not exist/)

@@ -169,13 +169,17 @@ export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubj
 export async function loadScorecards(
     sql: SqlRunner,
     subject: ScorecardSubject,
-    period: Period,
+    requested: Period,
     config: GapConfig,
+    now: Date = new Date(),
 ): Promise<Scorecard[]> {
     if (subject.operator === undefined && subject.blueprintId === undefined) {
         throw new Error('a scorecard needs an operator or a blueprint: pass operator, blueprint or both')
     }
-    const before = previousPeriod(period)
+    // A period still running (this week) is scored up to now: claims judged at its future end would find no live
+    // heartbeat and no fresh proof, and the time not yet lived would count as downtime.
+    const period = requested.to.getTime() > now.getTime() && requested.from.getTime() < now.getTime() ? {...requested, to: now} : requested
+    const before = previousPeriod(requested)
     const [current, previous] = await Promise.all([
         loadScorecardInputs(sql, subject, period),
         loadScorecardInputs(sql, subject, before),
