@@ -32,11 +32,21 @@ describe('npm start configuration errors', () => {
         const result = await start(['--network', 'base-sepolia'], {
             RPC_URL: `http://user:pw-${SECRET}@127.0.0.1:${closedPort}/v1?apikey=${SECRET}`,
             START_BLOCK: '100',
+            PROBER_DEV_MODE: '1',
         })
         expect(result.code).toBe(1)
         expect(result.stderr).toContain('RPC_URL: eth_blockNumber failed')
+        // The node is checked before any service starts.
+        expect(result.stderr).not.toContain('[processor]')
         expect(result.stderr + result.stdout).not.toContain(SECRET)
     }, 120_000)
+
+    it('missing prober key named before anything starts', async () => {
+        const result = await start(['--network', 'tempo'], {RPC_URL: 'http://127.0.0.1:9/', PROBER_PRIVATE_KEY: '', PROBER_DEV_MODE: ''})
+        expect(result.code).toBe(1)
+        expect(result.stderr).toContain('PROBER_PRIVATE_KEY: missing')
+        expect(result.stderr).not.toContain('starting embedded PostgreSQL')
+    })
 
     it('unknown network names the presets', async () => {
         const result = await start(['--network', 'mainnet-x'], {})

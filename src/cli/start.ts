@@ -91,7 +91,16 @@ export async function runStart(argv: string[]): Promise<number> {
 
     try {
         // Reject a bad network setting before starting anything (the devnet's RPC_URL only exists once anvil runs).
-        if (!devnet) loadNetworkConfig({network, env: process.env})
+        if (!devnet) {
+            loadNetworkConfig({network, env: process.env})
+            const devMode = ['1', 'true'].includes(process.env.PROBER_DEV_MODE ?? '')
+            if (!process.env.PROBER_PRIVATE_KEY && !devMode) {
+                throw new Error(
+                    'PROBER_PRIVATE_KEY: missing; set the key that signs proof records (64 hex digits), or PROBER_DEV_MODE=1 ' +
+                        'to sign with a throw-away key whose records nobody can attribute later',
+                )
+            }
+        }
         await assertPortFree(gqlPort, 'GraphQL API (--gql-port)')
 
         // 1. Database: external when DB_URL / DB_HOST is set, else embedded under .data/.
@@ -120,6 +129,8 @@ export async function runStart(argv: string[]): Promise<number> {
         }
         const config = loadNetworkConfig({network, env: {...process.env, ...chainEnv}})
         progress(`network ${config.name} (chain id ${config.chainId}) via ${redactUrlForLog(config.rpcUrl)}`)
+
+        await chainHead(config)
 
         // 3. The three services, each its own process so each can also run alone.
         const env: Record<string, string> = {
@@ -270,17 +281,21 @@ function spawnService(stack: Stack, label: string, command: string, args: string
     stack.children.push(entry)
 }
 
-/** Ready = the processor has indexed up to the chain head seen at start and the API answers a query. */
-async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>, gqlPort: number): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS
-    let head: number
+/** The node's head block, or an error that names RPC_URL without its secrets. */
+async function chainHead(config: NetworkConfig): Promise<number> {
     try {
-        head = Number(await createPublicClient({transport: http(config.rpcUrl, {retryCount: 2})}).getBlockNumber())
+        return Number(await createPublicClient({transport: http(config.rpcUrl, {retryCount: 2})}).getBlockNumber())
     } catch (err) {
         // viem's message repeats the full URL, query string included: report the redacted one.
         const reason = (err as {shortMessage?: string}).shortMessage ?? 'request failed'
         throw new Error(`RPC_URL: eth_blockNumber failed at ${redactUrlForLog(config.rpcUrl)} (${reason}); check that the node is reachable and RPC_URL is right`)
     }
+}
+
+/** Ready = the processor has indexed up to the chain head seen at start and the API answers a query. */
+async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>, gqlPort: number): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS
+    const head = await chainHead(config)
     const client = new pg.Client({host: dbEnv.DB_HOST, port: Number(dbEnv.DB_PORT), database: dbEnv.DB_NAME, user: dbEnv.DB_USER, password: dbEnv.DB_PASS})
     await client.connect()
     const schema = PROCESSOR_STATE_SCHEMA
