@@ -5,10 +5,11 @@ import {loadNetworkConfig, ConfigError, redactUrlForLog, PROCESSOR_STATE_SCHEMA}
 import {createLogFilter, createProcessor, familiesByAddress} from './chain/processor'
 import {handleBatch} from './chain/batch'
 import {FinalizedEntityMemory} from './chain/cache'
+import {findChainMismatch, CHAIN_MISMATCH_EXIT_CODE} from './chain/chain-identity'
 
 const log = createLogger('proofgap:processor')
 
-function main(): void {
+async function main(): Promise<void> {
     let config
     try {
         config = loadNetworkConfig()
@@ -35,6 +36,12 @@ function main(): void {
         {network: config.name, chain_id: config.chainId, rpc: redactUrlForLog(config.rpcUrl), to_block: toBlock, verify_logs: verifyLogs},
         'starting processor',
     )
+
+    const mismatch = await findChainMismatch(config.rpcUrl, config.finalityConfirmations)
+    if (mismatch) {
+        log.fatal(mismatch)
+        process.exit(CHAIN_MISMATCH_EXIT_CODE)
+    }
 
     // One network per database: the default state schema is the one squid-graphql-server reads for squidStatus.
     const db = new TypeormDatabase({supportHotBlocks: true, stateSchema: PROCESSOR_STATE_SCHEMA})
@@ -73,4 +80,4 @@ function registerMetrics(processor: unknown): {handled: Counter; unhandled: Coun
     }
 }
 
-main()
+void main()

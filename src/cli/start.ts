@@ -239,8 +239,8 @@ const RESTART_FIRST_DELAY_MS = 1_000
 const RESTART_MAX_DELAY_MS = 30_000
 /** A service that ran this long before failing starts again from the first delay. */
 const RESTART_RESET_AFTER_MS = 60_000
-/** Exit code with which the processor and the prober report a rejected setting. */
-const CONFIG_ERROR_EXIT_CODE = 2
+/** Exit codes that a restart cannot help: 2 a rejected setting, 3 a database indexed from another chain. */
+const FATAL_EXIT_CODES = [2, 3]
 
 /**
  * Start a service and restart it when it fails, as a supervisor would: the processor stops on RPC errors the SDK does
@@ -261,9 +261,9 @@ function spawnService(stack: Stack, label: string, command: string, args: string
         child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)))
         child.on('exit', (code, signal) => {
             if (stack.stopping || code === 0) return
-            if (code === CONFIG_ERROR_EXIT_CODE) {
-                // A rejected setting fails the same way on every restart: stop the stack and say so.
-                progress(`${label} rejected its configuration (see the [${label}] lines above); stopping`)
+            if (code !== null && FATAL_EXIT_CODES.includes(code)) {
+                // A rejected setting or a database of another chain fails the same way on every restart.
+                progress(`${label} cannot go on (see the [${label}] lines above); stopping`)
                 stack.onFatal()
                 return
             }
