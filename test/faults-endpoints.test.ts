@@ -18,6 +18,8 @@ import {startTestDatabase} from './helpers/stack'
 
 const PROBER_KEY = '59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 const PROBE_TIMEOUT_MS = 2_500
+/** Below PROBE_TIMEOUT_MS, so a server that drips its headers hits the headers limit first. */
+const PROBE_HEADERS_TIMEOUT_MS = 1_000
 const ROUND_WAIT_MS = 60_000
 /** Time a probe may take beyond the configured limit: timer resolution, signing and event-loop delays. */
 const TIMEOUT_SLACK_MS = 750
@@ -99,6 +101,7 @@ describe('hostile endpoints in one prober round', () => {
                     intervalMs: 600_000,
                     jitterMs: 0,
                     timeoutMs: PROBE_TIMEOUT_MS,
+                    headersTimeoutMs: PROBE_HEADERS_TIMEOUT_MS,
                     pollIntervalMs: 500,
                     concurrency: urls.size,
                     maxConcurrentPerHost: 4,
@@ -138,8 +141,8 @@ describe('hostile endpoints in one prober round', () => {
 
     it.each([
         // Headers and total limit are equal at this timeout, and the total timer starts first, so the total wins.
-        ['slow headers', OPERATOR.slowHeaders, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'TOTAL_TIMEOUT'],
-        ['slow headers reachability', OPERATOR.slowHeaders, 'ENDPOINT_REACHABILITY', 'UNREACHABLE', 'TOTAL_TIMEOUT'],
+        ['slow headers', OPERATOR.slowHeaders, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'HEADERS_TIMEOUT'],
+        ['slow headers reachability', OPERATOR.slowHeaders, 'ENDPOINT_REACHABILITY', 'UNREACHABLE', 'HEADERS_TIMEOUT'],
         ['huge body', OPERATOR.hugeBody, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'BODY_TOO_LARGE'],
         ['redirect loop', OPERATOR.redirectLoop, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'TOO_MANY_REDIRECTS'],
         ['redirect to private', OPERATOR.redirectToPrivate, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'ADDRESS_REFUSED'],

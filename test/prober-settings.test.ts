@@ -34,3 +34,28 @@ describe('proberSettingsFromEnv redeem request', () => {
         expect(message).not.toContain('deadbeef')
     })
 })
+
+describe('proberSettingsFromEnv headers timeout', () => {
+    it('defaults to 5000 ms', () => {
+        expect(proberSettingsFromEnv({}).headersTimeoutMs).toBe(5_000)
+    })
+
+    it('follows a shorter total timeout', () => {
+        expect(proberSettingsFromEnv({PROBE_TIMEOUT_MS: '2500'}).headersTimeoutMs).toBe(2_500)
+    })
+
+    it('keeps a value below the total timeout', () => {
+        expect(proberSettingsFromEnv({PROBE_TIMEOUT_MS: '2500', PROBE_HEADERS_TIMEOUT_MS: '1000'}).headersTimeoutMs).toBe(1_000)
+    })
+
+    it.each([
+        ['equal to total', '2500', /PROBE_HEADERS_TIMEOUT_MS: must be smaller than PROBE_TIMEOUT_MS \(2500\), received 2500/],
+        ['above total', '3000', /PROBE_HEADERS_TIMEOUT_MS: must be smaller than PROBE_TIMEOUT_MS \(2500\), received 3000/],
+        ['below minimum', '50', /PROBE_HEADERS_TIMEOUT_MS: expected an integer >= 100 \(milliseconds\), received "50"/],
+        ['not a number', 'soon', /PROBE_HEADERS_TIMEOUT_MS: expected an integer >= 100/],
+    ])('rejects %s', (_name, text, message) => {
+        const env = {PROBE_TIMEOUT_MS: '2500', PROBE_HEADERS_TIMEOUT_MS: text}
+        expect(() => proberSettingsFromEnv(env)).toThrow(ProberSettingsError)
+        expect(() => proberSettingsFromEnv(env)).toThrow(message)
+    })
+})

@@ -60,7 +60,8 @@ export async function runProber(options: RunProberOptions): Promise<RunningProbe
         policy: compileAddressPolicy({allow: ['public', ...options.config.probeAllow]}),
         resolveHost: options.resolveHost,
         totalTimeoutMs: options.settings.timeoutMs,
-        headersTimeoutMs: Math.min(options.settings.timeoutMs, 5_000),
+        // A headers limit above the total limit could never fire, so the smaller one applies.
+        headersTimeoutMs: Math.min(options.settings.headersTimeoutMs, options.settings.timeoutMs),
         connectTimeoutMs: Math.min(options.settings.timeoutMs, 3_000),
         maxConcurrentPerHost: options.settings.maxConcurrentPerHost,
     })

@@ -57,10 +57,21 @@ export interface FaultRule {
     times: number
 }
 
+export interface BlockRequest {
+    /** First parameter of the call: a hex height or a tag such as `latest`. */
+    block: string
+    /** Highest head `eth_blockNumber` had returned when the call arrived; -1 before the first. */
+    advertisedHead: number
+    /** Whether the proxy answered the call with a fault. */
+    faulted: boolean
+}
+
 export interface RpcFaultProxy {
     url: string
     /** Calls received per method, counting each call of a batch. */
     callCounts(): Record<string, number>
+    /** Every `eth_getBlockByNumber` call in arrival order: the height or tag requested and the head advertised then. */
+    blockRequests(): BlockRequest[]
     /** Faults applied per rule, in the order of the rules given. */
     faultCounts(): number[]
     /** Replaces the rules; counts of applied faults restart from zero. */
@@ -81,6 +92,7 @@ interface ActiveRule extends FaultRule {
 export async function startRpcFaultProxy(upstreamUrl: string, rules: FaultRule[] = []): Promise<RpcFaultProxy> {
     let active: ActiveRule[] = rules.map((rule) => ({...rule, applied: 0}))
     const counts: Record<string, number> = {}
+    const blockRequests: BlockRequest[] = []
     // Highest head the proxy has passed on; `nullNewestBlock` hides exactly this block.
     let advertisedHead = -1
     const sockets = new Set<net.Socket>()
@@ -113,6 +125,10 @@ export async function startRpcFaultProxy(upstreamUrl: string, rules: FaultRule[]
 
     async function answer(calls: RpcCall[], callNumbers: number[]): Promise<RpcResponse[]> {
         const planned = calls.map((call, i) => takeRule(call, callNumbers[i], 'call'))
+        calls.forEach((call, i) => {
+            if (call.method !== 'eth_getBlockByNumber') return
+            blockRequests.push({block: String(call.params?.[0]), advertisedHead, faulted: planned[i] !== undefined})
+        })
         const local = new Map<number, RpcResponse>()
         const upstreamIndexes: number[] = []
         calls.forEach((call, i) => {
@@ -213,6 +229,7 @@ export async function startRpcFaultProxy(upstreamUrl: string, rules: FaultRule[]
     return {
         url: `http://127.0.0.1:${port}`,
         callCounts: () => ({...counts}),
+        blockRequests: () => [...blockRequests],
         faultCounts: () => active.map((rule) => rule.applied),
         setRules(next) {
             active = next.map((rule) => ({...rule, applied: 0}))

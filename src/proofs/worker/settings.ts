@@ -8,6 +8,11 @@ export interface ProberSettings {
     jitterMs: number
     /** Whole-call limit of one HTTP request, milliseconds. Default 10,000. */
     timeoutMs: number
+    /**
+     * Time from sending a request until the status line and headers have arrived, milliseconds. Default 5,000, or
+     * timeoutMs when that is smaller. A value set by PROBE_HEADERS_TIMEOUT_MS must be smaller than timeoutMs.
+     */
+    headersTimeoutMs: number
     /** Probe jobs one worker process takes from the queue at once. Default 8. */
     concurrency: number
     /** How often an idle worker polls the queue, milliseconds (pg-boss allows at least 500). Default 2,000. */
@@ -41,6 +46,7 @@ export const DEFAULT_PROBER_SETTINGS: Readonly<ProberSettings> = {
     intervalMs: 300_000,
     jitterMs: 30_000,
     timeoutMs: 10_000,
+    headersTimeoutMs: 5_000,
     // Measured by bench/probing.ts: 8 jobs a batch with a 2 s poll fell behind 10,000 probes a minute; 32 and 500 ms kept up.
     concurrency: 32,
     pollIntervalMs: 500,
@@ -59,6 +65,7 @@ const NUMERIC_VARIABLES: ReadonlyArray<{name: string; key: keyof ProberSettings;
     {name: 'PROBE_INTERVAL_MS', key: 'intervalMs', minimum: 1_000, unit: 'milliseconds'},
     {name: 'PROBE_JITTER_MS', key: 'jitterMs', minimum: 0, unit: 'milliseconds'},
     {name: 'PROBE_TIMEOUT_MS', key: 'timeoutMs', minimum: 100, unit: 'milliseconds'},
+    {name: 'PROBE_HEADERS_TIMEOUT_MS', key: 'headersTimeoutMs', minimum: 100, unit: 'milliseconds'},
     {name: 'PROBER_CONCURRENCY', key: 'concurrency', minimum: 1, unit: 'jobs'},
     {name: 'PROBER_POLL_INTERVAL_MS', key: 'pollIntervalMs', minimum: 500, unit: 'milliseconds'},
     {name: 'PROBER_JOB_EXPIRE_SECONDS', key: 'jobExpireSeconds', minimum: 1, unit: 'seconds'},
@@ -111,6 +118,13 @@ export function proberSettingsFromEnv(env: NodeJS.ProcessEnv): ProberSettings {
     if (problems.length === 0 && settings.jitterMs >= settings.intervalMs) {
         problems.push(`PROBE_JITTER_MS: must be smaller than PROBE_INTERVAL_MS (${settings.intervalMs}), received ${settings.jitterMs}`)
     }
+    const headersTimeoutText = env.PROBE_HEADERS_TIMEOUT_MS
+    const headersTimeoutSet = headersTimeoutText !== undefined && headersTimeoutText.trim() !== ''
+    if (problems.length === 0 && headersTimeoutSet && settings.headersTimeoutMs >= settings.timeoutMs) {
+        problems.push(`PROBE_HEADERS_TIMEOUT_MS: must be smaller than PROBE_TIMEOUT_MS (${settings.timeoutMs}), received ${settings.headersTimeoutMs}`)
+    }
+    // Without an explicit value the default follows a shorter total timeout, so PROBE_TIMEOUT_MS alone stays valid.
+    if (!headersTimeoutSet) settings.headersTimeoutMs = Math.min(settings.headersTimeoutMs, settings.timeoutMs)
     if (problems.length > 0) throw new ProberSettingsError(problems)
     return settings
 }
