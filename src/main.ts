@@ -3,6 +3,7 @@ import {createLogger} from '@subsquid/logger'
 import {Counter, type Registry} from 'prom-client'
 import {loadNetworkConfig, ConfigError, redactUrlForLog, PROCESSOR_STATE_SCHEMA} from './config'
 import {createLogFilter, createProcessor, familiesByAddress} from './chain/processor'
+import {retryTransientRpcErrors} from './chain/rpc-retry'
 import {handleBatch} from './chain/batch'
 import {FinalizedEntityMemory} from './chain/cache'
 import {findChainMismatch, CHAIN_MISMATCH_EXIT_CODE} from './chain/chain-identity'
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
         process.exit(2)
     }
     const verifyLogs = verifyText === 'true' || verifyText === '1'
+    if (!retryTransientRpcErrors()) log.warn('cannot extend the RPC client retries; -32005, -32019 and -32503 will stop the processor')
     const processor = createProcessor(config, {toBlock, verifyLogs})
     const families = familiesByAddress(config)
     const isRelevant = createLogFilter(families)
