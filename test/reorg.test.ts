@@ -1,15 +1,25 @@
-import path from 'node:path'
-import type {ChildProcess} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createClient, http, type Hex} from 'viem'
-import pg from 'pg'
-import {DEVNET_ADDRESSES, PROCESSOR_STATE_SCHEMA} from '../src/config'
-import {OPERATORS, ACTORS, word} from '../src/devnet/actors'
-import {startAnvil, DEVNET_GENESIS_TIMESTAMP_S, type AnvilInstance} from '../src/devnet/anvil'
-import {emitLogs, installEmitter, type EmittedLog, type LogToEmit, type RpcRequester} from '../src/devnet/emitter'
-import {encodeEvent, type AbiName} from '../src/devnet/encode'
-import {PROJECT_ROOT, startChild, stopChild, type RunResult} from '../src/stack/children'
+import {DEVNET_ADDRESSES} from '../src/config'
+import {OPERATORS} from '../src/devnet/actors'
+import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
+import {installEmitter, type EmittedLog} from '../src/devnet/emitter'
+import {stopChild, type RunResult} from '../src/stack/children'
 import {dumpChainTables} from './helpers/db'
+import {
+    BLOCK_TIME_S,
+    Miner,
+    chainHead,
+    heartbeat,
+    indexedHead,
+    mineBaseChain,
+    registration,
+    startFollowingProcessor,
+    waitForIndexedHead,
+    type ChainHead,
+    type Database,
+    type FollowingProcessor,
+} from './helpers/reorg'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
 
 /*
@@ -19,138 +29,8 @@ import {runProcessorTo, startTestDatabase} from './helpers/stack'
  */
 
 const FINALITY_CONFIRMATIONS = 5
-const BLOCK_TIME_S = 12
-/** The processor polls the head every 5 s (evm-processor 1.27 default), so catching up takes a few polls. */
-const CATCH_UP_TIMEOUT_MS = 60_000
-const POLL_INTERVAL_MS = 250
-
-type Database = Awaited<ReturnType<typeof startTestDatabase>>
-
 const A = DEVNET_ADDRESSES
 const op = OPERATORS
-
-function log(abi: AbiName, address: string, event: string, args: Record<string, unknown>): LogToEmit {
-    return {address: address as Hex, ...encodeEvent(abi, event, args)}
-}
-
-const tangle = (event: string, args: Record<string, unknown>) => log('Tangle', A.tangle, event, args)
-const restaking = (event: string, args: Record<string, unknown>) => log('MultiAssetDelegation', A.multiAssetDelegation, event, args)
-const heartbeat = (operator: number, statusCode: number, timestamp: number) =>
-    log('OperatorStatusRegistry', A.operatorStatusRegistry, 'HeartbeatReceived', {
-        serviceId: 0n,
-        blueprintId: 1n,
-        operator: op[operator],
-        statusCode,
-        timestamp: BigInt(timestamp),
-    })
-const registration = (operator: number) =>
-    tangle('OperatorRegistered', {
-        blueprintId: 1n,
-        operator: op[operator],
-        ecdsaPublicKey: '0x04' + word(`reorg-key-${operator}`).slice(2),
-        rpcAddress: `http://127.0.0.1:${19_000 + operator}/`,
-    })
-
-/** Mines blocks with a running clock so that every block time is known and later than the last. */
-class Miner {
-    time = DEVNET_GENESIS_TIMESTAMP_S
-    constructor(private readonly client: RpcRequester) {}
-
-    async block(...logs: LogToEmit[]): Promise<EmittedLog[]> {
-        this.time += BLOCK_TIME_S
-        return emitLogs(this.client, logs, {timestamp: this.time})
-    }
-}
-
-/** Mines the chain before the reorg point: a blueprint, four operators, one service with two members, and heartbeats. */
-async function mineBaseChain(miner: Miner): Promise<void> {
-    await miner.block(
-        tangle('BlueprintCreated', {
-            blueprintId: 1n,
-            owner: ACTORS.blueprintOwner,
-            manager: A.sandboxManager,
-            metadataUri: 'ipfs://bafy-reorg-1',
-            metadataHash: word('reorg-metadata-1'),
-        }),
-        ...[0, 1, 2, 3].map((index) => restaking('OperatorRegistered', {operator: op[index], stake: 10n ** 18n * BigInt(index + 1)})),
-    )
-    await miner.block(registration(0), registration(1))
-    await miner.block(
-        tangle('ServiceRequested', {requestId: 0n, blueprintId: 1n, requester: ACTORS.customerA, confidentiality: 0}),
-        tangle('ServiceApproved', {requestId: 0n, operator: op[0]}),
-        tangle('ServiceApproved', {requestId: 0n, operator: op[1]}),
-    )
-    await miner.block(tangle('ServiceActivated', {serviceId: 0n, requestId: 0n, blueprintId: 1n, confidentiality: 0}))
-    for (let round = 0; round < 4; round++) {
-        await miner.block(heartbeat(0, 0, miner.time + BLOCK_TIME_S), heartbeat(1, 0, miner.time + BLOCK_TIME_S))
-    }
-}
-
-interface ChainHead {
-    height: number
-    hash: string
-}
-
-async function chainHead(client: RpcRequester): Promise<ChainHead> {
-    const block = (await client.request({method: 'eth_getBlockByNumber', params: ['latest', false]})) as {number: Hex; hash: Hex}
-    return {height: Number(block.number), hash: block.hash}
-}
-
-/** Returns the highest block the processor has stored: the top hot block, else the finalised status. */
-async function indexedHead(client: pg.Client): Promise<ChainHead | undefined> {
-    const exists = await client.query(`SELECT to_regclass('${PROCESSOR_STATE_SCHEMA}.status') IS NOT NULL AS ok`)
-    if (!exists.rows[0].ok) return undefined
-    const hot = await client.query(`SELECT height, hash FROM ${PROCESSOR_STATE_SCHEMA}.hot_block ORDER BY height DESC LIMIT 1`)
-    if (hot.rows.length > 0) return {height: hot.rows[0].height, hash: hot.rows[0].hash}
-    const status = await client.query(`SELECT height, hash FROM ${PROCESSOR_STATE_SCHEMA}.status WHERE id = 0`)
-    return status.rows.length > 0 ? {height: status.rows[0].height, hash: status.rows[0].hash} : undefined
-}
-
-/** A processor child that follows the head, with its output kept for the failure messages. */
-interface FollowingProcessor {
-    child: ChildProcess
-    output(): string
-}
-
-function startFollowingProcessor(rpcUrl: string, db: Database): FollowingProcessor {
-    const child = startChild(
-        process.execPath,
-        [path.join(PROJECT_ROOT, 'lib', 'main.js')],
-        {
-            ...db.env,
-            NETWORK: 'devnet',
-            RPC_URL: rpcUrl,
-            FINALITY_CONFIRMATIONS: String(FINALITY_CONFIRMATIONS),
-            PROMETHEUS_PORT: '0',
-        },
-        'reorg processor',
-    )
-    let output = ''
-    const keep = (chunk: Buffer) => {
-        output = (output + chunk.toString('utf8')).slice(-100_000)
-    }
-    child.stdout?.on('data', keep)
-    child.stderr?.on('data', keep)
-    return {child, output: () => output}
-}
-
-/** Waits until the processor stored `head` (same height and hash), failing with its output on timeout or exit. */
-async function waitForIndexedHead(db: Database, processor: FollowingProcessor, head: ChainHead): Promise<void> {
-    const deadline = Date.now() + CATCH_UP_TIMEOUT_MS
-    let last: ChainHead | undefined
-    while (Date.now() < deadline) {
-        if (processor.child.exitCode !== null || processor.child.signalCode !== null) {
-            throw new Error(`processor exited (code ${processor.child.exitCode}) before block ${head.height}:\n${processor.output().slice(-4000)}`)
-        }
-        last = await indexedHead(db.client)
-        if (last && last.height === head.height && last.hash === head.hash) return
-        await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS))
-    }
-    throw new Error(
-        `processor timed out: block ${head.height} ${head.hash} not indexed within ${CATCH_UP_TIMEOUT_MS} ms; ` +
-            `last indexed ${JSON.stringify(last)}. Output:\n${processor.output().slice(-4000)}`,
-    )
-}
 
 let anvil: AnvilInstance
 let followed: Database
@@ -180,7 +60,7 @@ beforeAll(async () => {
     removed = {registration: oldRegistration, heartbeat: oldHeartbeat}
     hotHeadBeforeReorg = await chainHead(client)
 
-    processor = startFollowingProcessor(anvil.rpcUrl, followed)
+    processor = startFollowingProcessor(anvil.rpcUrl, followed, FINALITY_CONFIRMATIONS)
     await waitForIndexedHead(followed, processor, hotHeadBeforeReorg)
     indexedBeforeReorg = await indexedHead(followed.client)
 
