@@ -1,5 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync} from 'node:fs'
+import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {concat, createClient, http, maxUint256, stringToHex, type Hex} from 'viem'
@@ -9,7 +9,8 @@ import {startAnvil, DEVNET_GENESIS_TIMESTAMP_S, type AnvilInstance} from '../src
 import {emitLogs, installEmitter, type LogToEmit} from '../src/devnet/emitter'
 import {encodeEvent, type AbiName} from '../src/devnet/encode'
 import {freePort} from '../src/db/embedded'
-import {binPath, runToEnd, PROJECT_ROOT, type RunResult} from '../src/stack/children'
+import {binPath, PROJECT_ROOT, type RunResult} from '../src/stack/children'
+import {compileProject, runProcessorInBuild} from './helpers/private-build'
 import {startTestDatabase} from './helpers/stack'
 
 /*
@@ -115,7 +116,7 @@ beforeAll(async () => {
     }
 
     const head = Number(await client.request({method: 'eth_blockNumber'}))
-    run = await runProcessorInBuild({...db.env, NETWORK: 'devnet', RPC_URL: anvil.rpcUrl, PROCESSOR_TO_BLOCK: String(head), PROMETHEUS_PORT: '0'})
+    run = await runProcessorInBuild(BUILD_DIR, {...db.env, NETWORK: 'devnet', RPC_URL: anvil.rpcUrl, PROCESSOR_TO_BLOCK: String(head), PROMETHEUS_PORT: '0'})
     if (run.code !== 0) throw new Error(`processor failed (exit ${run.code}):\n${run.stderr.slice(-4000)}`)
     await insertMibRegistration(db, firstBlockAt)
 
@@ -395,40 +396,6 @@ async function insertMibRegistration(database: Awaited<ReturnType<typeof startTe
     )
 }
 
-/**
- * Compiles src/ into `dir`/lib with schema.graphql beside it, for the processor and the API. Type errors are printed
- * but do not stop the test, because tsc still emits JavaScript and other work in progress in the tree must not
- * block this one; a missing entry point does.
- */
-async function compileProject(dir: string): Promise<void> {
-    const build = await runToEnd(binPath('tsc'), ['-p', 'tsconfig.json', '--outDir', path.join(dir, 'lib')], {}, 120_000)
-    if (build.code !== 0) process.stderr.write(`tsc reported errors (exit ${build.code}):\n${build.stdout.slice(0, 2_000)}\n`)
-    expect(existsSync(path.join(dir, 'lib', 'main.js')), 'compiled processor entry point').toBe(true)
-    mkdirSync(dir, {recursive: true})
-    const schema = path.join(dir, 'schema.graphql')
-    if (!existsSync(schema)) symlinkSync(path.join(PROJECT_ROOT, 'schema.graphql'), schema)
-}
-
-/** Runs the compiled processor to its end block; typeorm finds the entity classes under the working folder's lib/. */
-function runProcessorInBuild(env: Record<string, string>): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(BUILD_DIR, 'lib', 'main.js')], {
-            cwd: BUILD_DIR,
-            env: {...process.env, ...env},
-            stdio: ['ignore', 'pipe', 'pipe'],
-        })
-        let stdout = ''
-        let stderr = ''
-        child.stdout.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString()).slice(-200_000)))
-        child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-200_000)))
-        const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-        child.on('error', reject)
-        child.on('exit', (code, signal) => {
-            clearTimeout(timer)
-            resolve({code, signal, stdout, stderr})
-        })
-    })
-}
 
 /** Waits until the API returns data for a trivial query, failing with its output when it exits or times out. */
 async function waitForServer(child: ChildProcess): Promise<void> {

@@ -1,5 +1,4 @@
 import {spawn, type ChildProcess} from 'node:child_process'
-import {existsSync, mkdirSync, symlinkSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type pg from 'pg'
@@ -16,9 +15,10 @@ import {buildScenario, runScenario, scenarioDurationSeconds, LEAKED_SIDECAR_TOKE
 import {PROOF_KINDS, type ProofKind} from '../src/proofs/kinds'
 import {verifyRecord, type ProofRecordFields} from '../src/proofs/record'
 import {DEFAULT_PROBER_SETTINGS, type ProberLogger} from '../src/proofs/worker'
-import {binPath, runToEnd, PROJECT_ROOT, type RunResult} from '../src/stack/children'
+import {binPath, PROJECT_ROOT, type RunResult} from '../src/stack/children'
 import {SIMULATED_MRTD_HEX} from '../src/devnet/operators/tee-fixture'
 import {emitProofWorld, PROOF_WORLD_OPERATORS, proofWorldFleetSpecs, type ProofWorldChain, type ProofWorldRole} from './helpers/proof-world'
+import {compileProject, runProcessorInBuild} from './helpers/private-build'
 import {startTestDatabase} from './helpers/stack'
 
 /*
@@ -65,7 +65,7 @@ beforeAll(async () => {
     await runScenario(anvil.rpcUrl, buildScenario({...urlOptions, genesisTimestamp}))
 
     const head = Number(await createPublicClient({transport: http(anvil.rpcUrl)}).getBlockNumber())
-    processorRun = await runProcessorInBuild(
+    processorRun = await runProcessorInBuild(BUILD_DIR, 
         {...db.env, NETWORK: 'devnet', RPC_URL: anvil.rpcUrl, PROCESSOR_TO_BLOCK: String(head), PROMETHEUS_PORT: '0'},
     )
     if (processorRun.code !== 0) throw new Error(`processor failed (exit ${processorRun.code}):\n${processorRun.stderr.slice(-4000)}`)
@@ -272,7 +272,7 @@ describe('prober proof world', () => {
         liveTradeTxHashes.push(chain.tradeTxHash)
 
         const head = Number(await createPublicClient({transport: http(worldAnvil.rpcUrl)}).getBlockNumber())
-        worldProcessor = await runProcessorInBuild(
+        worldProcessor = await runProcessorInBuild(BUILD_DIR, 
             {...worldDb.env, NETWORK: 'devnet', RPC_URL: worldAnvil.rpcUrl, PROCESSOR_TO_BLOCK: String(head), PROMETHEUS_PORT: '0'},
         )
         if (worldProcessor.code !== 0) throw new Error(`processor failed (exit ${worldProcessor.code}):\n${worldProcessor.stderr.slice(-4000)}`)
@@ -373,40 +373,6 @@ describe('prober proof world', () => {
     })
 })
 
-/**
- * Compiles src/ into `dir`/lib with schema.graphql beside it, for the processor and the API. Type errors are printed
- * but do not stop the test, because tsc still emits JavaScript and other work in progress in the tree must not
- * block this one; a missing entry point does.
- */
-async function compileProject(dir: string): Promise<void> {
-    const build = await runToEnd(binPath('tsc'), ['-p', 'tsconfig.json', '--outDir', path.join(dir, 'lib')], {}, 120_000)
-    if (build.code !== 0) process.stderr.write(`tsc reported errors (exit ${build.code}):\n${build.stdout.slice(0, 2_000)}\n`)
-    expect(existsSync(path.join(dir, 'lib', 'main.js')), 'compiled processor entry point').toBe(true)
-    mkdirSync(dir, {recursive: true})
-    const schema = path.join(dir, 'schema.graphql')
-    if (!existsSync(schema)) symlinkSync(path.join(PROJECT_ROOT, 'schema.graphql'), schema)
-}
-
-/** Runs the compiled processor to its end block; typeorm finds the entity classes under the working folder's lib/. */
-function runProcessorInBuild(env: Record<string, string>): Promise<RunResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(BUILD_DIR, 'lib', 'main.js')], {
-            cwd: BUILD_DIR,
-            env: {...process.env, ...env},
-            stdio: ['ignore', 'pipe', 'pipe'],
-        })
-        let stdout = ''
-        let stderr = ''
-        child.stdout.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString()).slice(-200_000)))
-        child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-200_000)))
-        const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-        child.on('error', reject)
-        child.on('exit', (code, signal) => {
-            clearTimeout(timer)
-            resolve({code, signal, stdout, stderr})
-        })
-    })
-}
 
 async function postQuery(text: string): Promise<{status: number; body: string}> {
     const response = await fetch(endpoint, {
