@@ -23,7 +23,7 @@ const PROBE_HEADERS_TIMEOUT_MS = 1_000
 const ROUND_WAIT_MS = 60_000
 /** Time a probe may take beyond the configured limit: timer resolution, signing and event-loop delays. */
 const TIMEOUT_SLACK_MS = 750
-/** A healthy loopback endpoint answers well within this, even next to hostile ones. */
+/** A healthy loopback endpoint responds well within this, even next to hostile ones. */
 const HEALTHY_LATENCY_MS = 1_000
 const HUGE_BODY_BYTES = 100 * 1024 * 1024
 const RSS_GROWTH_LIMIT_BYTES = 100 * 1024 * 1024
@@ -170,7 +170,7 @@ describe('hostile endpoints in one prober round', () => {
     it('hostile targets pass no content kind', () => {
         const hostile = Object.values(OPERATOR).filter((n) => n !== OPERATOR.healthy && n !== OPERATOR.okToEverything)
         for (const operatorNumber of hostile) {
-            // Reachability only asks whether some HTTP response came back, so it may pass where the content is bad.
+            // Reachability only checks whether some HTTP response came back, so it may pass where the content is bad.
             for (const row of recordsOf(operatorNumber).filter((record) => record.kind !== 'ENDPOINT_REACHABILITY')) {
                 expect(['FAIL', 'UNREACHABLE', 'INCONCLUSIVE', 'NOT_APPLICABLE'], `${row.kind} of operator ${operatorNumber}`).toContain(row.outcome)
             }
@@ -324,7 +324,7 @@ describe('hostile endpoints in one prober round', () => {
         })
     }
 
-    /** Answers 200 with an empty JSON object to every method and path, protected or not. */
+    /** Responds 200 with an empty JSON object to every method and path, protected or not. */
     function okToEverythingServer(): http.Server {
         return http.createServer((_request, response) => {
             response.writeHead(200, {'content-type': 'application/json'})

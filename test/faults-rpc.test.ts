@@ -215,7 +215,7 @@ describe('processor behind a faulty RPC node', () => {
         })
     }
 
-    // "response too large" has no code that says whether a retry can help (the same range stays too large): the
+    // "response too large" has no code that shows whether a retry can help (the same range stays too large): the
     // processor stops with the error, and a restart (the fault is over by then) finishes the job.
     it('response too large stops, restart recovers', async () => {
         const result = await indexThroughFaults([rule('eth_getLogs', {kind: 'rpcError', code: -32000, message: 'response too large'}, 1)])
@@ -294,7 +294,7 @@ describe('processor behind a faulty RPC node', () => {
 })
 
 describe('verifyBlockLogs against the faulty node', () => {
-    /** Reads one block's header and all its logs through `url`, the way the RPC data source asks for them. */
+    /** Reads one block's header and all its logs through `url`, the way the RPC data source requests them. */
     async function blockEvidence(url: string, height: number): Promise<BlockLogsEvidence> {
         const tag = '0x' + height.toString(16)
         const header = (await rpcRequest(url, 'eth_getBlockByNumber', [tag, false])) as {hash: string; logsBloom: string}

@@ -8,7 +8,7 @@ import {probeJobId} from '../src/proofs/worker/rounds'
 import {startTestDatabase} from './helpers/stack'
 
 const TARGET_COUNT = 200
-/** Answer delay of the loopback server, so a round lasts long enough to kill a worker in the middle of it. */
+/** Response delay of the loopback server, so a round lasts long enough to kill a worker in the middle of it. */
 const ANSWER_DELAY_MS = 120
 const JOB_EXPIRE_SECONDS = 3
 const MAINTENANCE_INTERVAL_SECONDS = 1
@@ -108,7 +108,7 @@ describe('prober workers', () => {
     it('killed worker loses no targets', async () => {
         const deadline = Date.now() + ROUND_WAIT_MS
         // Both workers have stored records, and more jobs are active than one worker takes at once, so the worker
-        // about to be killed holds some of them.
+        // about to be killed has some of them.
         while ((await signerCount()) < 2 && Date.now() < deadline) await sleep(50)
         while ((await activeJobCount()) <= CONCURRENCY && Date.now() < deadline) await sleep(20)
         const beforeKill = await recordCount()
@@ -131,7 +131,7 @@ describe('prober workers', () => {
     })
 
     it('both workers stored records', async () => {
-        // Dev mode gives each process its own key, so the signer tells which worker stored a record.
+        // Dev mode gives each process its own key, so the signer identifies the worker that stored a record.
         const signers = (await db.client.query(`SELECT signer, count(*)::int AS n FROM proof_record GROUP BY signer`)).rows
         expect(signers).toHaveLength(2)
     })
@@ -180,7 +180,7 @@ async function compileProject(dir: string): Promise<void> {
     expect(existsSync(path.join(dir, 'lib', 'cli', 'prober.js')), 'compiled prober entry point').toBe(true)
 }
 
-/** The signer a prober process logged at start. */
+/** Return the signer address a prober process logged at start. */
 function signerOf(log: string): string {
     const match = /"signer":"(0x[0-9a-f]{40})"/.exec(log)
     if (match === null) throw new Error(`no signer in the prober output: ${log.slice(0, 500)}`)

@@ -14,7 +14,7 @@ let stderr = ''
 let gqlPort: number
 let dataDir: string
 
-/** Every descendant process id of `root`, from the ps process table. */
+/** List every descendant process id of `root`, from the ps process table. */
 function descendants(root: number): number[] {
     const table = execFileSync('ps', ['-eo', 'pid=,ppid='], {encoding: 'utf8'})
         .split('\n')
@@ -52,7 +52,7 @@ function processesMentioning(needle: string): string[] {
         .map((line) => line.trim())
 }
 
-/** The example queries as the ready message printed them (the line after each `#` title). */
+/** Extract the example queries the ready message printed (the line after each `#` title). */
 function printedQueries(): string[] {
     const lines = stdout.split('\n')
     const queries: string[] = []

@@ -10,7 +10,7 @@ export interface FoundSecret {
     redacted: string
 }
 
-/** What a sandbox_create output says about the sandbox. */
+/** Facts about a sandbox that its sandbox_create output publishes. */
 export interface SandboxFacts {
     sandboxId: string
     sandboxHash: string

@@ -7,7 +7,7 @@ import type {Claim, ClaimKind, GapFacts, MembershipFact} from './types'
 /** Confidentiality value of a service that requires a TEE. */
 export const CONFIDENTIALITY_TEE_REQUIRED = 1
 
-/** Product-independent kinds that a registration asks for; the probed subset is required (see requiredKindsFor). */
+/** Product-independent kinds of a registration. Only the subset the prober runs is required (see requiredKindsFor). */
 const ENDPOINT_KINDS: ProofKind[] = ['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE']
 
 /** Proofs that back membership of an active service, by product family. */
@@ -17,7 +17,7 @@ const MEMBER_KINDS: Record<ProductFamily, ProofKind[]> = {
     surplus: ['MARKET_ORDER_BOOK', 'MARKET_ATTESTER_QUORUM'],
 }
 
-/** Proofs that a healthy heartbeat should agree with: the endpoint answers and the product reports healthy. */
+/** Proofs that a healthy heartbeat should agree with: the endpoint responds and the product reports healthy. */
 const HEARTBEAT_KINDS: Record<ProductFamily, ProofKind[]> = {
     sandbox: ['ENDPOINT_REACHABILITY', 'SANDBOX_ENDPOINT_HEALTH'],
     trading: ['ENDPOINT_REACHABILITY', 'TRADING_BOT_HEALTH'],
@@ -193,7 +193,9 @@ function compareClaims(a: Claim, b: Claim): number {
 }
 
 export function compareText(a: string, b: string): number {
-    return a < b ? -1 : a > b ? 1 : 0
+    if (a < b) return -1
+    if (a > b) return 1
+    return 0
 }
 
 /** Orders decimal strings numerically; the empty string (no service) sorts first. */

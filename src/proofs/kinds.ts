@@ -2,7 +2,7 @@ import type {ProductFamily} from '../config/products'
 
 /**
  * Every proof the prober can try to establish. Each kind has one request plan and one pure evaluator under
- * `./plans`; the stored proof rows use these names, so a name never changes once released.
+ * `./plans`. Stored proof rows use these names, so a name never changes once released.
  */
 export const PROOF_KINDS = [
     'SANDBOX_ENDPOINT_HEALTH',
@@ -60,7 +60,7 @@ export const PROOF_KIND_INFO: Readonly<Record<ProofKind, ProofKindInfo>> = {
     },
     TRADING_BOT_HEALTH: {
         product: 'trading',
-        description: 'The trading operator API answers (/health or /api/meta) and the bot is active.',
+        description: 'The trading operator API responds (/health or /api/meta) and the bot is active.',
     },
     TRADING_MODE: {
         product: 'trading',
@@ -80,7 +80,7 @@ export const PROOF_KIND_INFO: Readonly<Record<ProofKind, ProofKindInfo>> = {
     },
     TRADING_VALIDATOR_STATUS: {
         product: 'trading',
-        description: 'The validator endpoints of the bot answer healthy.',
+        description: 'The validator endpoints of the bot report healthy.',
     },
     MARKET_ORDER_BOOK: {
         product: 'surplus',
@@ -96,7 +96,7 @@ export const PROOF_KIND_INFO: Readonly<Record<ProofKind, ProofKindInfo>> = {
     },
     MARKET_ATTESTER_QUORUM: {
         product: 'surplus',
-        description: 'At least the threshold of the listed CLOB operators answer and agree on the epoch.',
+        description: 'At least the threshold of the listed CLOB operators respond and agree on the epoch.',
     },
     MARKET_SP1_PROOF_PATH: {
         product: 'surplus',
@@ -112,7 +112,7 @@ export const PROOF_KIND_INFO: Readonly<Record<ProofKind, ProofKindInfo>> = {
     },
     PRIVATE_PORT_EXPOSURE: {
         product: 'any',
-        description: 'Ports and sidecars meant to stay private do not answer from outside.',
+        description: 'Ports and sidecars meant to stay private do not respond from outside.',
     },
 }
 

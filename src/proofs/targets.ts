@@ -4,7 +4,7 @@ import {type Product, productFamily} from '../config/products'
 import {redactUrl} from './http/redact-url'
 import {type ProofKind, proofKindsForProduct} from './kinds'
 
-/** Where a probe target's URL came from on chain. */
+/** Source on chain of a probe target's URL. */
 export type ProbeTargetSource = 'RPC_ADDRESS' | 'SIDECAR' | 'VENUE'
 
 /** One endpoint to probe, derived from the indexed chain tables. */
@@ -44,7 +44,7 @@ export function probeTargetId(source: ProbeTargetSource, blueprintId: string, op
 export function kindsForTarget(source: ProbeTargetSource, product: Product | null): ProofKind[] {
     if (source === 'SIDECAR') return ['PRIVATE_PORT_EXPOSURE']
     if (product === null) return ['ENDPOINT_REACHABILITY']
-    // A validator blueprint runs no bot, so the per-bot trading kinds say nothing about it.
+    // A validator blueprint runs no bot, so the per-bot trading kinds do not apply to it.
     if (product === 'trading-validator') return ['ENDPOINT_REACHABILITY']
     const family = productFamily(product)
     return proofKindsForProduct(family).filter((kind) => family === 'trading' || kind !== 'PRIVATE_PORT_EXPOSURE')

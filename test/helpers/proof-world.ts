@@ -54,7 +54,7 @@ const REDEMPTION_WINDOW_S = 600
 
 /**
  * The fleet of the world, one simulated operator per role. The trading bots list `liveTradeTxHashes` as live trades
- * and name `validatorEndpoints`; both arrays are read when a bot answers, so the caller fills them once the chain and
+ * and name `validatorEndpoints`; both arrays are read when a bot responds, so the caller fills them once the chain and
  * the fleet exist.
  */
 export function proofWorldFleetSpecs(liveTradeTxHashes: string[], validatorEndpoints: string[]): SimulatedOperatorSpec[] {
@@ -74,7 +74,7 @@ export function proofWorldFleetSpecs(liveTradeTxHashes: string[], validatorEndpo
                 vaultAddress: PROOF_WORLD_VAULT,
                 liveTradeTxHashes,
                 validatorEndpoints,
-                // Each trader's trading API stands in for one validator of the vault; it answers only when exposed.
+                // Each trader's trading API acts as one validator of the vault. It responds only when exposed.
                 exposeTradingApi: true,
             },
         }

@@ -328,9 +328,9 @@ function handleRegistration(ctx: BatchContext, d: DecodedLog): void {
 
 /**
  * Activation through the request/approve path emits no OperatorJoinedService, so the approving operators of the
- * request become members here. A quote-based service names request 0, which collides with a real request 0: the id is
- * taken as that request only while request 0 is still pending for the same blueprint; otherwise the service came from
- * a quote and has no request.
+ * request become members here. A quote-based service names request 0, which collides with a real request 0. The id is
+ * taken as that request only while request 0 is still pending for the same blueprint. Otherwise the service came
+ * from a quote and has no request.
  */
 function handleServiceActivated(ctx: BatchContext, d: DecodedLog): void {
     const {log, args: a} = d

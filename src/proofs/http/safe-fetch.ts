@@ -267,7 +267,8 @@ async function fetchHop(hop: HopState, options: ResolvedOptions, remainingMs: nu
 
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
     const secure = url.protocol === 'https:'
-    const port = url.port === '' ? (secure ? 443 : 80) : Number(url.port)
+    const defaultPort = secure ? 443 : 80
+    const port = url.port === '' ? defaultPort : Number(url.port)
     const literal = parseIpAddress(hostname) !== undefined
 
     const resolution = literal ? {addresses: [hostname]} : await resolveWithin(options.resolveHost, hostname, remainingMs)

@@ -21,7 +21,7 @@ const SCHEDULE_LOCK_ID = 0x70726f6f6667
 /** Advisory lock id that serializes queue set-up across workers. */
 const SETUP_LOCK_ID = 0x70726f6f6668
 
-/** Longest pause of the scheduler loop, so a new round is noticed promptly even with long intervals. */
+/** Maximum pause of the scheduler loop, so a new round is noticed promptly even with long intervals. */
 const MAX_SCHEDULER_TICK_MS = 5_000
 
 /** pino-like structured logger. */
@@ -189,7 +189,7 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
 
     // pg-boss 10 pauses a worker for the polling interval after every batch, even when more jobs wait. A full
     // batch means a backlog, so notifyWorker makes the worker fetch again at once. A round then drains without idle
-    // gaps, and a worker that crashes mid-round holds active jobs, which expire and are retried by the others.
+    // gaps, and a worker that crashes mid-round leaves active jobs behind, which expire and are retried by the others.
     let workerId: string | undefined
     workerId = await boss.work<ProbeJobData>(
         PROBE_QUEUE,
