@@ -35,6 +35,10 @@ const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
     'capacity-20': {RPC_CAPACITY: '20'},
     'rate-100': {RPC_RATE_LIMIT: '100'},
     tuned: {RPC_CAPACITY: '20', RPC_MAX_BATCH_CALL_SIZE: '500'},
+    /** evm-processor 1.27's own batching: 10 blocks per request group and per handler call. */
+    'sdk-batches': {RPC_BLOCKS_PER_REQUEST: '10', PROCESSOR_MAX_BATCH_BLOCKS: '10'},
+    /** The same batches as `sdk-batches` with a handler that does nothing. */
+    'noop-sdk-batches': {RPC_BLOCKS_PER_REQUEST: '10', PROCESSOR_MAX_BATCH_BLOCKS: '10'},
     /** Default settings with a handler that does nothing (bench/lib/noop-processor.cjs): ingestion alone. */
     'noop-handler': {},
 }
@@ -92,7 +96,7 @@ async function main(): Promise<void> {
         for (const [index, setting] of settings.entries()) {
             const context = runContext()
             const run = await indexChain(server, `run_${index}`, anvil.rpcUrl, chain.head, setting, profileArgs)
-            if (setting !== 'noop-handler' && run.heartbeatRows !== chain.heartbeats) {
+            if (!setting.startsWith('noop-') && run.heartbeatRows !== chain.heartbeats) {
                 throw new Error(`setting ${setting}: ${run.heartbeatRows} heartbeat rows, expected ${chain.heartbeats}`)
             }
             runs.push({run, context})
@@ -158,7 +162,7 @@ async function indexChain(
     const startup = await runProcessor({...startupDb, ...settingEnv}, rpcUrl, 0, [])
 
     const dbEnv = await createDatabase(server, database)
-    const entry = setting === 'noop-handler' ? path.join(__dirname, 'lib', 'noop-processor.cjs') : undefined
+    const entry = setting.startsWith('noop-') ? path.join(__dirname, 'lib', 'noop-processor.cjs') : undefined
     const full = await runProcessor({...dbEnv, ...settingEnv}, rpcUrl, head, nodeArgs, entry)
     const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${database}`})
     await client.connect()

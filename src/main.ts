@@ -7,6 +7,7 @@ import {retryTransientRpcErrors} from './chain/rpc-retry'
 import {handleBatch} from './chain/batch'
 import {FinalizedEntityMemory} from './chain/cache'
 import {findChainMismatch, CHAIN_MISMATCH_EXIT_CODE} from './chain/chain-identity'
+import {applyFinalizedIngest, DEFAULT_FINALIZED_INGEST} from './chain/ingest'
 
 const log = createLogger('proofgap:processor')
 
@@ -31,11 +32,29 @@ async function main(): Promise<void> {
     const verifyLogs = verifyText === 'true' || verifyText === '1'
     if (!retryTransientRpcErrors()) log.warn('cannot extend the RPC client retries; -32005, -32019 and -32503 will stop the processor')
     const processor = createProcessor(config, {toBlock, verifyLogs})
+    const ingest = {
+        ...DEFAULT_FINALIZED_INGEST,
+        blocksPerRequest: config.rpcBlocksPerRequest,
+        // The same bound as evm-processor 1.27: more groups in flight than the RPC capacity only queue.
+        concurrentRequests: Math.min(DEFAULT_FINALIZED_INGEST.concurrentRequests, config.rpcCapacity),
+        maxBatchBlocks: config.maxBatchBlocks,
+    }
+    if (!applyFinalizedIngest(processor, ingest)) {
+        log.warn('cannot apply RPC_BLOCKS_PER_REQUEST and PROCESSOR_MAX_BATCH_BLOCKS; finalized blocks come in batches of 10')
+    }
     const families = familiesByAddress(config)
     const isRelevant = createLogFilter(families)
     const metrics = registerMetrics(processor)
     log.info(
-        {network: config.name, chain_id: config.chainId, rpc: redactUrlForLog(config.rpcUrl), to_block: toBlock, verify_logs: verifyLogs},
+        {
+            network: config.name,
+            chain_id: config.chainId,
+            rpc: redactUrlForLog(config.rpcUrl),
+            to_block: toBlock,
+            verify_logs: verifyLogs,
+            blocks_per_request: ingest.blocksPerRequest,
+            max_batch_blocks: ingest.maxBatchBlocks,
+        },
         'starting processor',
     )
 
@@ -51,11 +70,25 @@ async function main(): Promise<void> {
     processor.run(db, async (ctx) => {
         const batch = await handleBatch(ctx.store, config!, families, ctx.blocks, {verifyLogs, isRelevant, memory})
         metrics?.handled.inc(batch.counters.handled)
+        const first = ctx.blocks[0]?.header.height
+        const last = ctx.blocks[ctx.blocks.length - 1]?.header.height
+        const t = batch.timings
+        ctx.log.debug(
+            {
+                from_block: first,
+                to_block: last,
+                blocks: ctx.blocks.length,
+                logs: batch.counters.handled,
+                decode_ms: Math.round(t.decodeMs),
+                load_ms: Math.round(t.loadMs),
+                handle_ms: Math.round(t.handleMs),
+                write_ms: Math.round(t.writeMs),
+            },
+            'batch handled',
+        )
         const unhandled = Object.entries(batch.counters.unhandled)
         for (const [reason, count] of unhandled) metrics?.unhandled.inc({reason}, count)
         if (unhandled.length > 0) {
-            const first = ctx.blocks[0].header.height
-            const last = ctx.blocks[ctx.blocks.length - 1].header.height
             ctx.log.warn({from_block: first, to_block: last, unhandled: batch.counters.unhandled}, 'logs kept in unhandled_log or counted')
         }
     })

@@ -5,6 +5,8 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {
     ConfigError,
     DEFAULT_FINALITY_CONFIRMATIONS,
+    DEFAULT_PROCESSOR_MAX_BATCH_BLOCKS,
+    DEFAULT_RPC_BLOCKS_PER_REQUEST,
     DEVNET_ADDRESSES,
     loadNetworkConfig,
     NETWORK_PRESETS,
@@ -191,6 +193,18 @@ describe('invalid settings are named', () => {
             detail: /expected an integer >= 1, received "0"/,
         },
         {
+            name: 'zero RPC_BLOCKS_PER_REQUEST',
+            load: () => loadNetworkConfig({network: 'devnet', env: {RPC_URL, RPC_BLOCKS_PER_REQUEST: '0'}}),
+            setting: 'RPC_BLOCKS_PER_REQUEST',
+            detail: /expected an integer >= 1, received "0"/,
+        },
+        {
+            name: 'fractional PROCESSOR_MAX_BATCH_BLOCKS',
+            load: () => loadNetworkConfig({network: 'devnet', env: {RPC_URL, PROCESSOR_MAX_BATCH_BLOCKS: '50.5'}}),
+            setting: 'PROCESSOR_MAX_BATCH_BLOCKS',
+            detail: /expected an integer >= 1, received "50\.5"/,
+        },
+        {
             name: 'negative FINALITY_CONFIRMATIONS',
             load: () => loadNetworkConfig({network: 'devnet', env: {RPC_URL, FINALITY_CONFIRMATIONS: '-1'}}),
             setting: 'FINALITY_CONFIRMATIONS',
@@ -257,6 +271,14 @@ describe('user network file', () => {
         expect(config.contracts.settlements).toEqual([])
         expect(config.blueprints).toEqual({'1': 'sandbox-cloud'})
         expect(config.finalityConfirmations).toBe(DEFAULT_FINALITY_CONFIRMATIONS)
+        expect(config.rpcBlocksPerRequest).toBe(DEFAULT_RPC_BLOCKS_PER_REQUEST)
+        expect(config.maxBatchBlocks).toBe(DEFAULT_PROCESSOR_MAX_BATCH_BLOCKS)
+    })
+
+    it('batch settings come from the environment', () => {
+        const config = loadNetworkConfig({network: 'devnet', env: {RPC_URL, RPC_BLOCKS_PER_REQUEST: '25', PROCESSOR_MAX_BATCH_BLOCKS: '300'}})
+        expect(config.rpcBlocksPerRequest).toBe(25)
+        expect(config.maxBatchBlocks).toBe(300)
     })
 
     it('RPC_URL overrides the file', () => {

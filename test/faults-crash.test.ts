@@ -17,15 +17,17 @@ import {runProcessorTo, startTestDatabase} from './helpers/stack'
 /*
  * The processor is killed with SIGKILL at seeded random moments while it indexes the demo scenario, and restarted
  * each time; the database must end equal to the ground truth. Empty blocks after the scenario give the processor more
- * splits to commit (evm-processor 1.27 fetches final blocks in splits of 10), and a rate limit stretches each split
- * over about a second, so that kills land while a split is fetched, handled or committed.
+ * splits to commit (fetched 10 blocks at a time here, and merged up to 20 per batch), and a rate limit stretches each
+ * split over about a second, so that kills land while a split is fetched, handled or committed.
  */
 
 const KILLS = 20
 const KILL_SEED = 20_260_101
 const EMPTY_BLOCKS_AFTER_SCENARIO = 200
-/** At 10 requests/s the SDK sends 2 calls per batch, and one split takes about 1.1 s. */
+/** At 10 requests/s a split of 10 blocks (11 calls) takes about 1.1 s. */
 const RPC_RATE_LIMIT = 10
+const BLOCKS_PER_REQUEST = 10
+const MAX_BATCH_BLOCKS = 20
 /** Even kills: a moment after the start, while the processor starts up or fetches its first split. */
 const EARLY_KILL_MIN_MS = 300
 const EARLY_KILL_MAX_MS = 1_500
@@ -86,6 +88,8 @@ function startProcessor(dbEnv: Record<string, string>): RunningProcessor {
             PROCESSOR_TO_BLOCK: String(head),
             PROMETHEUS_PORT: '0',
             RPC_RATE_LIMIT: String(RPC_RATE_LIMIT),
+            RPC_BLOCKS_PER_REQUEST: String(BLOCKS_PER_REQUEST),
+            PROCESSOR_MAX_BATCH_BLOCKS: String(MAX_BATCH_BLOCKS),
         },
         'processor',
     )

@@ -70,6 +70,38 @@ describe('devnet scenario indexed from block 0 to head', () => {
     })
 })
 
+describe('devnet scenario indexed in small merged batches', () => {
+    // 3 blocks per request group and at most 7 per handler call: request groups are merged and split in places that
+    // the default settings (one batch for the whole scenario) never try.
+    let smallDb: Awaited<ReturnType<typeof startTestDatabase>>
+    let smallRun: RunResult
+
+    beforeAll(async () => {
+        smallDb = await startTestDatabase()
+        const head = Number(await createPublicClient({transport: http(anvil.rpcUrl)}).getBlockNumber())
+        smallRun = await runProcessorTo(anvil.rpcUrl, smallDb.env, head, {
+            RPC_BLOCKS_PER_REQUEST: '3',
+            PROCESSOR_MAX_BATCH_BLOCKS: '7',
+            SQD_DEBUG: 'sqd:processor:mapping',
+        })
+    }, 120_000)
+
+    afterAll(async () => {
+        await smallDb?.stop()
+    })
+
+    it('every batch stays within 7 blocks', () => {
+        expect(smallRun.code, smallRun.stderr.slice(-4000)).toBe(0)
+        const sizes = [...smallRun.stderr.matchAll(/"msg":"batch handled"[^\n]*?"blocks":(\d+)/g)].map((m) => Number(m[1]))
+        expect(sizes.length).toBeGreaterThan(1)
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(7)
+    })
+
+    it('equals the scenario state', async () => {
+        expect(await diffWithExpected(smallDb.client, expected)).toEqual([])
+    })
+})
+
 describe('devnet scenario indexed in legs', () => {
     // Batches never span two runs, so stopping the processor before every ServiceActivated and every tenth block
     // makes each handler read what earlier batches wrote (approvals, registrations, calls) from the database.

@@ -77,6 +77,12 @@ async function handleBatchWith(
 ): Promise<BatchContext> {
     const ctx = new BatchContext(store, config, memory)
     const decoded: DecodedLog[] = []
+    let phaseStart = performance.now()
+    const endPhase = (phase: keyof BatchContext['timings']): void => {
+        const now = performance.now()
+        ctx.timings[phase] += now - phaseStart
+        phaseStart = now
+    }
 
     for (const block of blocks) {
         if (options.verifyLogs && block.header.logsBloom !== undefined) {
@@ -122,6 +128,8 @@ async function handleBatchWith(
         }
     }
 
+    endPhase('decodeMs')
+
     const membershipServices = new Set<string>()
     const requestIds = new Set<string>()
     const endpointServices = new Set<string>()
@@ -165,6 +173,7 @@ async function handleBatchWith(
     await ctx.loadActiveMemberships(membershipServices)
     await ctx.loadResponses(requestIds)
     await ctx.loadActiveEndpoints(endpointServices)
+    endPhase('loadMs')
 
     for (const d of decoded) {
         try {
@@ -194,6 +203,8 @@ async function handleBatchWith(
             ctx.recordUnhandled(d.log, 'HANDLER_ERROR', (err as Error).stack ?? String(err), d.name)
         }
     }
+    endPhase('handleMs')
     await ctx.flush()
+    endPhase('writeMs')
     return ctx
 }

@@ -82,6 +82,12 @@ export class BatchContext {
 
     readonly counters: BatchCounters = {handled: 0, unhandled: {}}
 
+    /**
+     * Milliseconds spent in each phase of the batch: decoding with the log check, loading rows, the handlers, and
+     * writing.
+     */
+    readonly timings = {decodeMs: 0, loadMs: 0, handleMs: 0, writeMs: 0}
+
     /** Active memberships loaded per service id, so membership lookups never query per log. */
     private readonly activeMembershipsLoaded = new Set<string>()
     private readonly responsesLoaded = new Set<string>()

@@ -22,6 +22,10 @@ const SINGLE_KEYS = ['tangle', 'operatorStatusRegistry', 'multiAssetDelegation']
 export const DEFAULT_RPC_CAPACITY = 10
 export const DEFAULT_RPC_MAX_BATCH_CALL_SIZE = 100
 export const DEFAULT_FINALITY_CONFIRMATIONS = 10
+/** Finalized blocks fetched per request group (evm-processor 1.27 uses 10). */
+export const DEFAULT_RPC_BLOCKS_PER_REQUEST = 100
+/** Upper bound of finalized blocks per handler call (one database transaction). */
+export const DEFAULT_PROCESSOR_MAX_BATCH_BLOCKS = 1000
 /** The processor's RPC request timeout when none is set (the evm-processor 1.27 default). */
 export const DEFAULT_RPC_REQUEST_TIMEOUT_MS = 30_000
 
@@ -36,7 +40,7 @@ export interface LoadNetworkOptions {
  * setting, and fill defaults. Throws a ConfigError that lists every problem at once.
  *
  * Environment: NETWORK, RPC_URL, RPC_RATE_LIMIT (requests/s), RPC_CAPACITY, RPC_MAX_BATCH_CALL_SIZE,
- * RPC_REQUEST_TIMEOUT_MS, FINALITY_CONFIRMATIONS (blocks), START_BLOCK (overrides every start block not recorded in the preset),
+ * RPC_REQUEST_TIMEOUT_MS, RPC_BLOCKS_PER_REQUEST, PROCESSOR_MAX_BATCH_BLOCKS, FINALITY_CONFIRMATIONS (blocks), START_BLOCK (overrides every start block not recorded in the preset),
  * PROBE_ALLOW (comma-separated CIDRs or address classes).
  */
 export function loadNetworkConfig(options: LoadNetworkOptions = {}): NetworkConfig {
@@ -103,6 +107,12 @@ export function validateNetworkFile(
     const rpcRequestTimeoutMs =
         readNumber('RPC_REQUEST_TIMEOUT_MS', env.RPC_REQUEST_TIMEOUT_MS, file.rpcRequestTimeoutMs, problems, {min: 1}) ??
         DEFAULT_RPC_REQUEST_TIMEOUT_MS
+    const rpcBlocksPerRequest =
+        readNumber('RPC_BLOCKS_PER_REQUEST', env.RPC_BLOCKS_PER_REQUEST, file.rpcBlocksPerRequest, problems, {min: 1}) ??
+        DEFAULT_RPC_BLOCKS_PER_REQUEST
+    const maxBatchBlocks =
+        readNumber('PROCESSOR_MAX_BATCH_BLOCKS', env.PROCESSOR_MAX_BATCH_BLOCKS, file.maxBatchBlocks, problems, {min: 1}) ??
+        DEFAULT_PROCESSOR_MAX_BATCH_BLOCKS
     const finalityConfirmations =
         readNumber('FINALITY_CONFIRMATIONS', env.FINALITY_CONFIRMATIONS, file.finalityConfirmations, problems, {min: 0}) ??
         DEFAULT_FINALITY_CONFIRMATIONS
@@ -124,6 +134,8 @@ export function validateNetworkFile(
         rpcCapacity,
         rpcMaxBatchCallSize,
         rpcRequestTimeoutMs,
+        rpcBlocksPerRequest,
+        maxBatchBlocks,
         finalityConfirmations,
         contracts: contracts!,
         blueprints,

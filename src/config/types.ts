@@ -37,6 +37,13 @@ export interface NetworkConfig {
     rpcMaxBatchCallSize: number
     /** Time in ms after which the processor abandons an RPC request and retries it. */
     rpcRequestTimeoutMs: number
+    /** Finalized blocks per request group: one JSON-RPC batch of block headers plus one `eth_getLogs` call. */
+    rpcBlocksPerRequest: number
+    /**
+     * Upper bound of finalized blocks per handler call, that is per database transaction. Request groups that arrived
+     * while the previous batch was written are merged up to this bound.
+     */
+    maxBatchBlocks: number
     /** Blocks behind the head that the processor treats as final; hot blocks above that are rolled back on reorgs. */
     finalityConfirmations: number
     contracts: NetworkContracts
@@ -55,6 +62,8 @@ export interface NetworkFile {
     rpcCapacity?: number
     rpcMaxBatchCallSize?: number
     rpcRequestTimeoutMs?: number
+    rpcBlocksPerRequest?: number
+    maxBatchBlocks?: number
     finalityConfirmations?: number
     contracts: Partial<NetworkContracts> & Pick<NetworkContracts, 'tangle' | 'operatorStatusRegistry' | 'multiAssetDelegation'>
     blueprints?: Record<string, string>
