@@ -1,0 +1,80 @@
+import {appendFileSync, mkdirSync, readFileSync} from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+/** Machine and moment of a measurement, written beside every figure. */
+export interface RunContext {
+    date: string
+    cpus: number
+    cpuModel: string
+    memoryGiB: number
+    node: string
+    /** 1, 5 and 15 minute load averages when the figure was taken. */
+    loadAverage: [number, number, number]
+}
+
+export function runContext(): RunContext {
+    const [one, five, fifteen] = os.loadavg().map((value) => Math.round(value * 100) / 100)
+    return {
+        date: new Date().toISOString(),
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+        node: process.version,
+        loadAverage: [one, five, fifteen],
+    }
+}
+
+export function formatLoad(context: RunContext): string {
+    return context.loadAverage.join(' / ')
+}
+
+const RESULTS_DIR = path.resolve(__dirname, '..', 'results')
+
+/** Appends one result as a JSON line to bench/results/<name>.jsonl, so that BENCHMARKS.md can be checked against raw runs. */
+export function saveResult(name: string, result: object): void {
+    mkdirSync(RESULTS_DIR, {recursive: true})
+    appendFileSync(path.join(RESULTS_DIR, `${name}.jsonl`), JSON.stringify(result) + '\n')
+}
+
+/** Parses `--key value` and `--flag` arguments into a map. */
+export function parseArgs(argv: readonly string[]): Map<string, string> {
+    const args = new Map<string, string>()
+    for (let index = 0; index < argv.length; index++) {
+        const key = argv[index]
+        if (!key.startsWith('--')) throw new Error(`unexpected argument ${key}: options have the form --name value`)
+        const next = argv[index + 1]
+        if (next === undefined || next.startsWith('--')) {
+            args.set(key.slice(2), 'true')
+        } else {
+            args.set(key.slice(2), next)
+            index += 1
+        }
+    }
+    return args
+}
+
+export function numberArg(args: Map<string, string>, key: string, fallback: number): number {
+    const raw = args.get(key)
+    if (raw === undefined) return fallback
+    const value = Number(raw)
+    if (!Number.isFinite(value) || value < 0) throw new Error(`--${key}: expected a non-negative number, received ${raw}`)
+    return value
+}
+
+/** Resident set size of a process in KiB, from /proc (Linux); undefined once it has exited. */
+export function residentKiB(pid: number): number | undefined {
+    try {
+        const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+        const match = /VmRSS:\s+(\d+) kB/.exec(status)
+        return match ? Number(match[1]) : undefined
+    } catch {
+        return undefined
+    }
+}
+
+export function percentile(sortedValues: readonly number[], fraction: number): number {
+    if (sortedValues.length === 0) return NaN
+    const index = Math.min(sortedValues.length - 1, Math.ceil(fraction * sortedValues.length) - 1)
+    return sortedValues[Math.max(0, index)]
+}
