@@ -8,6 +8,7 @@ import {createProberMetrics} from '../src/proofs/metrics'
 import {
     DEFAULT_PROBER_SETTINGS,
     jitterMsFor,
+    JOB_INSERT_BATCH,
     MAX_SCHEDULE_LEAD_MS,
     probeJobId,
     type ProberLogger,
@@ -24,7 +25,8 @@ import {startTestDatabase} from './helpers/stack'
 // keeps every job as not yet due and no probe is sent. The test reads what the schedulers inserted.
 
 const PROBER_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
-const TARGET_COUNT = 20
+/** One more than a queue insert takes, so each round is inserted in two statements. */
+const TARGET_COUNT = JOB_INSERT_BATCH + 1
 const INTERVAL_MS = 600_000
 const JITTER_MS = 60_000
 /** Maximum wait for the scheduler loop to insert a round by itself: a few of its ticks (at most 5 s each). */

@@ -35,6 +35,12 @@ const MAX_SCHEDULER_TICK_MS = 5_000
 const ON_TIME_PRIORITY = 1
 const CATCH_UP_PRIORITY = 0
 
+/**
+ * Jobs per queue insert. The next round is inserted while the current one is probed, so the insert's memory adds to
+ * the worker's peak. 2,000 jobs make about 1.2 MB of JSON (about 600 bytes a job), whatever the target count.
+ */
+export const JOB_INSERT_BATCH = 2_000
+
 /** pino-like structured logger. */
 export interface ProberLogger {
     info(attributes: object, message: string): void
@@ -147,25 +153,27 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
         }
 
         const insertedAt = now().getTime()
-        const jobs = rounds.flatMap((round) =>
-            targets.map((target) => {
-                const plannedAt = new Date(round.startsAt.getTime() + jitterMsFor(target.id, round.id, settings.jitterMs))
-                const data: ProbeJobData = {roundId: round.id, plannedAt: plannedAt.toISOString(), target}
-                return {
-                    id: probeJobId(round.id, target.id),
-                    name: PROBE_QUEUE,
-                    data,
-                    startAfter: plannedAt.toISOString(),
-                    priority: plannedAt.getTime() > insertedAt ? ON_TIME_PRIORITY : CATCH_UP_PRIORITY,
-                    singletonKey: probeSingletonKey(round.id, target.id),
-                }
-            }),
-        )
-        // The queue drops a job whose id it already contains, so every worker may schedule the same round. That is
-        // true while the job row is kept, and pg-boss 10 archives a completed job after 12 hours by default. With a
-        // longer interval a restarted worker could insert a completed job again, and the proof_record id drops its
-        // records.
-        if (jobs.length > 0) await boss.insert(jobs)
+        for (const round of rounds) {
+            for (let start = 0; start < targets.length; start += JOB_INSERT_BATCH) {
+                const jobs = targets.slice(start, start + JOB_INSERT_BATCH).map((target) => {
+                    const plannedAt = new Date(round.startsAt.getTime() + jitterMsFor(target.id, round.id, settings.jitterMs))
+                    const data: ProbeJobData = {roundId: round.id, plannedAt: plannedAt.toISOString(), target}
+                    return {
+                        id: probeJobId(round.id, target.id),
+                        name: PROBE_QUEUE,
+                        data,
+                        startAfter: plannedAt.toISOString(),
+                        priority: plannedAt.getTime() > insertedAt ? ON_TIME_PRIORITY : CATCH_UP_PRIORITY,
+                        singletonKey: probeSingletonKey(round.id, target.id),
+                    }
+                })
+                // The queue drops a job whose id it already contains, so every worker may schedule the same round.
+                // That is true while the job row is kept, and pg-boss 10 archives a completed job after 12 hours by
+                // default. With a longer interval a restarted worker could insert a completed job again, and the
+                // proof_record id drops its records.
+                await boss.insert(jobs)
+            }
+        }
         return rounds.map((round) => ({round, jobs: targets.length}))
     }
 
