@@ -8,13 +8,17 @@
  *
  * Modes:
  * - paced: a 60 s round with targets spread over its first 50 s (PROBE_JITTER_MS), so N probes a minute. Reports the
- *   schedule lag (proof time minus planned time) p50/p99 and the peak RSS of each worker. Waits for the next round
- *   boundary first, so the measured round starts after the workers.
+ *   schedule lag (proof time minus planned time) p50/p99, the lag grouped by planned offset within the round with
+ *   its parts (job inserted late, waiting in the queue, probing), the worst targets, and the peak RSS of each worker.
+ *   The workers start --lead-in-s before the measured round (default one round), so it is measured in steady state.
  * - burst: one-hour round with no jitter, so every target is due at once. Reports probes per second while the
  *   queue drains (the capacity of the workers).
- * Options: --targets N (default 2,000), --mode paced|burst, --workers 1|2, --concurrency N (PROBER_CONCURRENCY,
- * default 8), --per-host N (PROBE_MAX_CONCURRENT_PER_HOST, default 2), --poll-ms N (PROBER_POLL_INTERVAL_MS, default
- * 2,000), --servers N (default 4), --ports-per-server N (default 25). Every run stops by itself: paced after its round plus PACED_DRAIN_MS, burst after BURST_TIMEOUT_MS.
+ * Options: --targets N (default 2,000), --mode paced|burst, --workers 1|2, --servers N (default 4),
+ * --ports-per-server N (default 25), and --lead-in-s N (paced only, default 60). With --lead-in-s 3 the workers start
+ * just before the measured round, so they first catch up on the round before it. The worker settings default to the
+ * product defaults: --concurrency N (PROBER_CONCURRENCY), --per-host N (PROBE_MAX_CONCURRENT_PER_HOST) and
+ * --poll-ms N (PROBER_POLL_INTERVAL_MS). Every run stops by itself: paced after its round plus PACED_DRAIN_MS, burst
+ * after BURST_TIMEOUT_MS.
  */
 import {spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, readFileSync} from 'node:fs'
@@ -24,8 +28,10 @@ import pg from 'pg'
 import {startEmbeddedPostgres} from '../src/db/embedded'
 import {applyMigrations} from '../src/stack/children'
 import {jitterMsFor} from '../src/proofs/worker/rounds'
+import {DEFAULT_PROBER_SETTINGS} from '../src/proofs/worker/settings'
 import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
 import {formatLoad, numberArg, parseArgs, percentile, runContext, saveResult} from './lib/machine'
+import {formatLagReport, lagByPlannedOffset, worstTargets, type TargetTimeline} from './lib/schedule-lag'
 
 const PACED_INTERVAL_MS = 60_000
 const PACED_JITTER_MS = 50_000
@@ -37,6 +43,10 @@ const BURST_TIMEOUT_MS = 180_000
 /** A blueprint id outside the devnet preset: its targets have no product and get the reachability check only. */
 const BENCH_BLUEPRINT = '100'
 const SERVER_LIFETIME_S = 600
+/** Width of the planned-offset buckets of the lag report. */
+const LAG_BUCKET_MS = 5_000
+/** Targets listed in the worst-lag table. */
+const WORST_TARGET_COUNT = 10
 const WORKER_STOP_TIMEOUT_MS = 20_000
 
 interface WorkerProcess {
@@ -156,10 +166,11 @@ async function main(): Promise<void> {
         PROBE_INTERVAL_MS: String(intervalMs),
         PROBE_JITTER_MS: String(jitterMs),
         PROBE_TIMEOUT_MS: '5000',
-        PROBER_CONCURRENCY: String(numberArg(args, 'concurrency', 8)),
-        PROBE_MAX_CONCURRENT_PER_HOST: String(numberArg(args, 'per-host', 2)),
-        PROBER_POLL_INTERVAL_MS: String(numberArg(args, 'poll-ms', 2_000)),
+        PROBER_CONCURRENCY: String(numberArg(args, 'concurrency', DEFAULT_PROBER_SETTINGS.concurrency)),
+        PROBE_MAX_CONCURRENT_PER_HOST: String(numberArg(args, 'per-host', DEFAULT_PROBER_SETTINGS.maxConcurrentPerHost)),
+        PROBER_POLL_INTERVAL_MS: String(numberArg(args, 'poll-ms', DEFAULT_PROBER_SETTINGS.pollIntervalMs)),
     }
+    const leadInMs = numberArg(args, 'lead-in-s', PACED_INTERVAL_MS / 1000) * 1000
 
     await buildProcessorCopy()
     const endpoints = await startEndpointServers(numberArg(args, 'servers', 4), numberArg(args, 'ports-per-server', 25))
@@ -172,11 +183,11 @@ async function main(): Promise<void> {
         await client.connect()
         await seed(client, targets, endpoints.ports)
 
-        // The measured round must start after the workers: wait for a boundary far enough ahead of their start-up.
+        // The measured round must start after the workers: wait for a boundary at least the lead-in ahead.
         let roundStart = Math.floor(Date.now() / intervalMs) * intervalMs
         if (mode === 'paced') {
-            roundStart += intervalMs
-            await sleep(Math.max(0, roundStart - Date.now() - 3_000))
+            roundStart += intervalMs * Math.ceil((Date.now() + leadInMs - roundStart) / intervalMs)
+            await sleep(Math.max(0, roundStart - Date.now() - leadInMs))
         } else if (roundStart + intervalMs - Date.now() < BURST_TIMEOUT_MS + 30_000) {
             throw new Error('the one-hour burst round ends within the run; start the burst benchmark again in a few minutes')
         }
@@ -197,10 +208,30 @@ async function main(): Promise<void> {
         const peaks = workers.map((worker) => worker.peakRssMiB())
         await Promise.all(workers.map(stopWorker))
 
-        const rows = await client.query<{target_id: string; observed_at: Date}>('SELECT target_id, observed_at FROM proof_record WHERE round = $1', [roundId])
+        const rows = await client.query<{target_id: string; observed_at: Date; created_on: Date | null; started_on: Date | null}>(
+            `SELECT r.target_id, r.observed_at, j.created_on, j.started_on
+             FROM proof_record r
+             LEFT JOIN pgboss.job j ON j.name = 'proofgap-probe' AND j.data->>'roundId' = r.round AND j.data->'target'->>'id' = r.target_id
+             WHERE r.round = $1`,
+            [roundId],
+        )
+        const otherRounds = await client.query<{round: string; n: number}>(
+            'SELECT round, count(*)::int AS n FROM proof_record WHERE round <> $1 GROUP BY round ORDER BY round',
+            [roundId],
+        )
         // In burst mode every target is due before the workers start, so lag counts from their start (p99 is the drain time).
         const plannedAt = (targetId: string) => (mode === 'burst' ? startedAt : roundStart + jitterMsFor(targetId, roundId, jitterMs))
-        const lagsMs = rows.rows.map((row) => row.observed_at.getTime() - plannedAt(row.target_id)).sort((a, b) => a - b)
+        const timelines: TargetTimeline[] = rows.rows.map((row) => ({
+            targetId: row.target_id,
+            plannedMs: plannedAt(row.target_id),
+            createdMs: row.created_on?.getTime(),
+            startedMs: row.started_on?.getTime(),
+            observedMs: row.observed_at.getTime(),
+        }))
+        const lagsMs = timelines.map((timeline) => timeline.observedMs - timeline.plannedMs).sort((a, b) => a - b)
+        const insertedMs = timelines.flatMap((timeline) => (timeline.createdMs === undefined ? [] : [timeline.createdMs - roundStart])).sort((a, b) => a - b)
+        const lagBuckets = mode === 'paced' ? lagByPlannedOffset(timelines, roundStart, LAG_BUCKET_MS) : []
+        const worst = worstTargets(timelines, mode === 'paced' ? roundStart : startedAt, WORST_TARGET_COUNT)
         const times = rows.rows.map((row) => row.observed_at.getTime()).sort((a, b) => a - b)
         const drainSeconds = times.length > 1 ? (times[times.length - 1] - Math.max(roundStart, times[0])) / 1000 : NaN
         const result = {
@@ -214,6 +245,13 @@ async function main(): Promise<void> {
             probesPerSecond: mode === 'burst' ? rows.rows.length / drainSeconds : rows.rows.length / (intervalMs / 1000),
             probesPerSecondPerWorker: mode === 'burst' ? rows.rows.length / drainSeconds / workerCount : undefined,
             peakRssMiB: peaks,
+            leadInMs: mode === 'paced' ? leadInMs : undefined,
+            /** Records stored for the other rounds: the workers' first round before the measured one, and the next one. */
+            otherRounds: otherRounds.rows,
+            /** First and last insert of the measured round's jobs, relative to the round start. */
+            jobsInsertedMs: insertedMs.length === 0 ? undefined : [insertedMs[0], insertedMs[insertedMs.length - 1]],
+            lagBuckets,
+            worst,
             context,
         }
         console.log(
@@ -222,6 +260,11 @@ async function main(): Promise<void> {
                 `; schedule lag p50 ${(result.lagP50Ms / 1000).toFixed(2)} s, p99 ${(result.lagP99Ms / 1000).toFixed(2)} s; ` +
                 `peak RSS ${peaks.join(', ')} MiB; load ${formatLoad(context)}`,
         )
+        if (insertedMs.length > 0) {
+            console.log(`jobs of the measured round inserted from ${(insertedMs[0] / 1000).toFixed(2)} s to ${(insertedMs[insertedMs.length - 1] / 1000).toFixed(2)} s after its start`)
+        }
+        console.log(`records of other rounds: ${JSON.stringify(otherRounds.rows)}`)
+        if (mode === 'paced') console.log(formatLagReport(lagBuckets, worst))
         saveResult('probing', result)
     } finally {
         await Promise.all(workers.map(stopWorker))

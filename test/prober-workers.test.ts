@@ -5,6 +5,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {binPath, runToEnd, startChild, stopChild, PROJECT_ROOT} from '../src/stack/children'
 import {probeJobId} from '../src/proofs/worker/rounds'
+import {seedReachabilityTargets} from './helpers/reachability-targets'
 import {startTestDatabase} from './helpers/stack'
 
 const TARGET_COUNT = 200
@@ -18,8 +19,6 @@ const RETRY_SLACK_MS = 10_000
 /** Jobs one worker takes from the queue at once. */
 const CONCURRENCY = 5
 const ROUND_WAIT_MS = 60_000
-/** A blueprint the devnet configuration does not map, so every target gets only the reachability check. */
-const UNMAPPED_BLUEPRINT = '900'
 
 /** Compiled sources of this file; inside node_modules so that the packages resolve and git ignores it. */
 const BUILD_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'proofgap-tests', 'prober-workers')
@@ -42,24 +41,8 @@ describe('prober workers', () => {
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
         const port = (server.address() as {port: number}).port
 
-        const at = '2025-06-01T00:00:00.000Z'
-        await db.client.query(
-            `INSERT INTO blueprint (id, blueprint_id, owner, shape, active, created_at_block, created_at, created_tx)
-             VALUES ($1, $2, $3, 'current', true, 1, $4, '0x01')`,
-            [UNMAPPED_BLUEPRINT, UNMAPPED_BLUEPRINT, op(9999), at],
-        )
         const operators = Array.from({length: TARGET_COUNT}, (_, index) => op(index))
-        await db.client.query(
-            `INSERT INTO operator (id, stake, restaking_status, unstake_scheduled, first_seen_block, first_seen_at)
-             SELECT id, 1, 'ACTIVE', 0, 1, $2 FROM unnest($1::text[]) AS id`,
-            [operators, at],
-        )
-        await db.client.query(
-            `INSERT INTO registration (id, blueprint_id, operator_id, status, rpc_address, registration_count, registered_at_block, registered_at, updated_at)
-             SELECT $2 || '-' || o, $2, o, 'ACTIVE', 'http://127.0.0.1:' || $3 || '/op/' || i, 1, 10, $4, $4
-             FROM unnest($1::text[]) WITH ORDINALITY AS t(o, i)`,
-            [operators, UNMAPPED_BLUEPRINT, String(port), at],
-        )
+        await seedReachabilityTargets(db.client, operators, `http://127.0.0.1:${port}`, op(9999))
 
         const env = {
             ...db.env,

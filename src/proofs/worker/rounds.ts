@@ -7,17 +7,49 @@ import {keccak256, stringToBytes} from 'viem'
 export interface Round {
     /** `r<bucket number>`, e.g. `r28934112`. */
     id: string
+    /** Bucket number: milliseconds since the Unix epoch divided by the interval, rounded down. */
+    bucket: number
     startsAt: Date
     endsAt: Date
 }
 
 export function roundAt(now: Date, intervalMs: number): Round {
-    const bucket = Math.floor(now.getTime() / intervalMs)
+    return roundOfBucket(Math.floor(now.getTime() / intervalMs), intervalMs)
+}
+
+function roundOfBucket(bucket: number, intervalMs: number): Round {
     return {
         id: `r${bucket}`,
+        bucket,
         startsAt: new Date(bucket * intervalMs),
         endsAt: new Date((bucket + 1) * intervalMs),
     }
+}
+
+/** Upper bound of the time before a round's start at which its jobs are inserted, milliseconds. */
+export const MAX_SCHEDULE_LEAD_MS = 30_000
+
+/**
+ * Time before a round's start at which its jobs are inserted: MAX_SCHEDULE_LEAD_MS, or half the interval when that is
+ * shorter, so the window never reaches back into the round before the current one.
+ */
+export function scheduleLeadMs(intervalMs: number): number {
+    return Math.min(MAX_SCHEDULE_LEAD_MS, Math.floor(intervalMs / 2))
+}
+
+/**
+ * Rounds whose jobs a scheduler inserts at `now`: the current round, and the next one once `now` is within `leadMs`
+ * of its start, so targets planned early in a round find their jobs already queued. Rounds up to
+ * `scheduledThrough` (the bucket of the last round this scheduler inserted) are left out.
+ */
+export function roundsDue(now: Date, intervalMs: number, leadMs: number, scheduledThrough: number | undefined): Round[] {
+    const current = roundAt(now, intervalMs)
+    const last = roundAt(new Date(now.getTime() + leadMs), intervalMs)
+    const rounds: Round[] = []
+    for (let bucket = current.bucket; bucket <= last.bucket; bucket++) {
+        if (scheduledThrough === undefined || bucket > scheduledThrough) rounds.push(roundOfBucket(bucket, intervalMs))
+    }
+    return rounds
 }
 
 /** Deterministic per-target delay inside a round, in [0, jitterMs), so targets of one host do not all start at once. */

@@ -9,7 +9,7 @@ import {readChainFacts, factsKey} from '../facts-sql'
 import type {ProberMetrics} from '../metrics'
 import {deriveProbeTargets, kindsForTarget, syncProbeTargets, type DerivedTarget} from '../targets'
 import {discoverBotId, type Fetcher, planTarget, probeKind, signKindResult} from './probe'
-import {jitterMsFor, probeJobId, probeSingletonKey, proofRecordId, type Round, roundAt} from './rounds'
+import {jitterMsFor, probeJobId, probeSingletonKey, proofRecordId, type Round, roundsDue, scheduleLeadMs} from './rounds'
 import type {ProberSettings} from './settings'
 import {insertProofRecords, markTargetsProbed, readChainHead, type StoredProof} from './store'
 
@@ -21,8 +21,25 @@ const SCHEDULE_LOCK_ID = 0x70726f6f6667
 /** Advisory lock id that serializes queue set-up across workers. */
 const SETUP_LOCK_ID = 0x70726f6f6668
 
-/** Maximum pause of the scheduler loop, so a new round is noticed promptly even with long intervals. */
+/**
+ * Maximum pause of the scheduler loop, milliseconds. The loop also pauses for at most half the schedule lead, so at
+ * least one tick falls inside every lead window.
+ */
 const MAX_SCHEDULER_TICK_MS = 5_000
+
+/**
+ * Queue priorities of probe jobs. pg-boss 10 hands out due jobs by priority (highest first), then by insert time.
+ * A job inserted after its planned time is catch-up work: its round was under way when the worker started or when the
+ * database came back. It yields to jobs of the next round, which can still start on time.
+ */
+const ON_TIME_PRIORITY = 1
+const CATCH_UP_PRIORITY = 0
+
+/**
+ * Jobs per queue insert. The next round is inserted while the current one is probed, so the insert's memory adds to
+ * the worker's peak. 2,000 jobs make about 1.2 MB of JSON (about 600 bytes a job), whatever the target count.
+ */
+export const JOB_INSERT_BATCH = 2_000
 
 /** pino-like structured logger. */
 export interface ProberLogger {
@@ -53,9 +70,18 @@ export interface ProberWorkerOptions {
     now?: () => Date
 }
 
+/** A round whose jobs a scheduler inserted, with the number of jobs it submitted. */
+export interface ScheduledRound {
+    round: Round
+    jobs: number
+}
+
 export interface ProberWorker {
-    /** Schedules the current round now (idempotent across workers); returns the round and its job count. */
-    scheduleRound(): Promise<{round: Round; jobs: number}>
+    /**
+     * Inserts the jobs of the rounds due at the worker's clock (see roundsDue) that this worker has not inserted yet.
+     * Idempotent across workers and restarts, because a job id is a function of (round, target).
+     */
+    scheduleDueRounds(): Promise<ScheduledRound[]>
     stop(): Promise<void>
 }
 
@@ -90,11 +116,25 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
         setupClient.release()
     }
 
-    let lastScheduledRound: string | null = null
+    const leadMs = scheduleLeadMs(settings.intervalMs)
+    /** Bucket of the last round this worker inserted jobs for. Later ticks skip it and every round before it. */
+    let scheduledThrough: number | undefined
     let stopped = false
 
-    async function scheduleRound(): Promise<{round: Round; jobs: number}> {
-        const round = roundAt(now(), settings.intervalMs)
+    async function scheduleDueRounds(): Promise<ScheduledRound[]> {
+        const rounds = roundsDue(now(), settings.intervalMs, leadMs, scheduledThrough)
+        if (rounds.length === 0) return []
+        const scheduled = await scheduleRounds(rounds)
+        scheduledThrough = Math.max(scheduledThrough ?? -Infinity, ...rounds.map((round) => round.bucket))
+        return scheduled
+    }
+
+    /**
+     * Derives the targets once and inserts one job per target and round. The next round's jobs are inserted up to
+     * `leadMs` before it starts, so a target registered in that window is probed from the round after.
+     */
+    async function scheduleRounds(rounds: Round[]): Promise<ScheduledRound[]> {
+        const roundIds = rounds.map((round) => round.id).join(',')
         const client = await pool.connect()
         let targets: DerivedTarget[]
         try {
@@ -104,7 +144,7 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
             targets = await deriveProbeTargets(client, options.config.blueprints)
             const refresh = await syncProbeTargets(client, targets, now())
             await client.query('COMMIT')
-            logger.info({round: round.id, targets: refresh.active, deactivated: refresh.deactivated}, 'probe targets refreshed')
+            logger.info({rounds: roundIds, targets: refresh.active, deactivated: refresh.deactivated}, 'probe targets refreshed')
         } catch (error) {
             await client.query('ROLLBACK').catch(() => undefined)
             throw error
@@ -112,21 +152,29 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
             client.release()
         }
 
-        const jobs = targets.map((target) => {
-            const plannedAt = new Date(round.startsAt.getTime() + jitterMsFor(target.id, round.id, settings.jitterMs))
-            const data: ProbeJobData = {roundId: round.id, plannedAt: plannedAt.toISOString(), target}
-            return {
-                id: probeJobId(round.id, target.id),
-                name: PROBE_QUEUE,
-                data,
-                startAfter: plannedAt.toISOString(),
-                singletonKey: probeSingletonKey(round.id, target.id),
+        const insertedAt = now().getTime()
+        for (const round of rounds) {
+            for (let start = 0; start < targets.length; start += JOB_INSERT_BATCH) {
+                const jobs = targets.slice(start, start + JOB_INSERT_BATCH).map((target) => {
+                    const plannedAt = new Date(round.startsAt.getTime() + jitterMsFor(target.id, round.id, settings.jitterMs))
+                    const data: ProbeJobData = {roundId: round.id, plannedAt: plannedAt.toISOString(), target}
+                    return {
+                        id: probeJobId(round.id, target.id),
+                        name: PROBE_QUEUE,
+                        data,
+                        startAfter: plannedAt.toISOString(),
+                        priority: plannedAt.getTime() > insertedAt ? ON_TIME_PRIORITY : CATCH_UP_PRIORITY,
+                        singletonKey: probeSingletonKey(round.id, target.id),
+                    }
+                })
+                // The queue drops a job whose id it already contains, so every worker may schedule the same round.
+                // That is true while the job row is kept, and pg-boss 10 archives a completed job after 12 hours by
+                // default. With a longer interval a restarted worker could insert a completed job again, and the
+                // proof_record id drops its records.
+                await boss.insert(jobs)
             }
-        })
-        // The queue drops a job whose id it already holds, so every worker may schedule the same round.
-        if (jobs.length > 0) await boss.insert(jobs)
-        lastScheduledRound = round.id
-        return {round, jobs: jobs.length}
+        }
+        return rounds.map((round) => ({round, jobs: targets.length}))
     }
 
     /** Runs a batch; a database failure fails the whole batch, which the queue retries. */
@@ -201,22 +249,22 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
     )
 
     let timer: NodeJS.Timeout | undefined
+    const tickMs = Math.max(1, Math.min(MAX_SCHEDULER_TICK_MS, Math.floor(leadMs / 2)))
     const tick = async (): Promise<void> => {
         if (stopped) return
         try {
-            if (roundAt(now(), settings.intervalMs).id !== lastScheduledRound) {
-                const {round, jobs} = await scheduleRound()
-                logger.info({round: round.id, jobs}, 'round scheduled')
+            for (const {round, jobs} of await scheduleDueRounds()) {
+                logger.info({round: round.id, jobs, starts_in_ms: round.startsAt.getTime() - now().getTime()}, 'round scheduled')
             }
         } catch (error) {
             logger.error({err_name: error instanceof Error ? error.name : 'unknown', err: error instanceof Error ? error.message : String(error)}, 'scheduling a round failed; retrying on the next tick')
         }
-        if (!stopped) timer = setTimeout(() => void tick(), Math.min(settings.intervalMs, MAX_SCHEDULER_TICK_MS))
+        if (!stopped) timer = setTimeout(() => void tick(), tickMs)
     }
     await tick()
 
     return {
-        scheduleRound,
+        scheduleDueRounds,
         async stop() {
             stopped = true
             clearTimeout(timer)
