@@ -1,12 +1,24 @@
 import {PROOF_KINDS, proofKindsForProduct, type ProofKind} from '../proofs/kinds'
+import type {ProductFamily} from '../config/products'
 import {compareDecimal, compareText, deriveClaims, familyOf} from './claims'
 import type {GapConfig} from './config'
 import {livenessForMemberships} from './liveness'
 import {decideGapStatus} from './status'
-import type {Claim, ClaimKind, GapFacts, GapRow, GapStatus, Liveness, MembershipFact, ProofSummary, RedemptionFact} from './types'
+import type {
+    Claim,
+    ClaimKind,
+    GapFacts,
+    GapRow,
+    GapStatus,
+    Liveness,
+    MembershipFact,
+    ProofSummary,
+    RedemptionFact,
+    RegistrationFact,
+} from './types'
 
 /** One scope a gap is computed for: a blueprint registration (serviceId null) or a service membership. */
-interface GapScope {
+export interface GapScope {
     operator: string
     blueprintId: string
     serviceId: string | null
@@ -14,11 +26,22 @@ interface GapScope {
 }
 
 /** Lists the kinds that can apply to a product; an unmapped product gets only the product-independent kinds. */
-export function kindsForProduct(product: string | null): ProofKind[] {
+export function kindsForProduct(product: string | null): readonly ProofKind[] {
     const family = familyOf(product)
-    if (family !== null) return proofKindsForProduct(family)
-    return PROOF_KINDS.filter((kind) => kind === 'ENDPOINT_REACHABILITY' || kind === 'PRIVATE_PORT_EXPOSURE')
+    if (family === null) return UNMAPPED_PRODUCT_KINDS
+    // Computed once per family: a blueprint page asks for the kinds of thousands of scopes.
+    let kinds = KINDS_BY_FAMILY.get(family)
+    if (kinds === undefined) {
+        kinds = proofKindsForProduct(family)
+        KINDS_BY_FAMILY.set(family, kinds)
+    }
+    return kinds
 }
+
+const UNMAPPED_PRODUCT_KINDS: readonly ProofKind[] = PROOF_KINDS.filter(
+    (kind) => kind === 'ENDPOINT_REACHABILITY' || kind === 'PRIVATE_PORT_EXPOSURE',
+)
+const KINDS_BY_FAMILY = new Map<ProductFamily, readonly ProofKind[]>()
 
 function scopeKey(operator: string, blueprintId: string, serviceId: string | null): string {
     return `${operator}|${blueprintId}|${serviceId ?? ''}`
@@ -30,6 +53,33 @@ function proofMatchesScope(proof: ProofSummary, scope: GapScope): boolean {
     if (proof.serviceId !== null) return proof.serviceId === scope.serviceId
     return proof.blueprintId === scope.blueprintId
 }
+
+/**
+ * Returns the scopes computeGaps evaluates, keyed by operator, blueprint and service: every active registration
+ * (blueprint scope) and every active service membership (service scope).
+ */
+export function gapScopes(registrations: readonly RegistrationFact[], memberships: readonly MembershipFact[]): Map<string, GapScope> {
+    const scopes = new Map<string, GapScope>()
+    for (const registration of registrations) {
+        if (registration.status !== 'ACTIVE') continue
+        const scope = {operator: registration.operator, blueprintId: registration.blueprintId, serviceId: null, product: registration.product}
+        scopes.set(scopeKey(scope.operator, scope.blueprintId, null), scope)
+    }
+    for (const membership of memberships) {
+        if (!membership.active) continue
+        const scope = {
+            operator: membership.operator,
+            blueprintId: membership.blueprintId,
+            serviceId: membership.serviceId,
+            product: membership.product,
+        }
+        scopes.set(scopeKey(scope.operator, scope.blueprintId, scope.serviceId), scope)
+    }
+    return scopes
+}
+
+/** The fields that identify a gap row. */
+export type GapRowKey = Pick<GapRow, 'operator' | 'blueprintId' | 'serviceId' | 'kind'>
 
 export interface GapComputation {
     claims: Claim[]
@@ -46,22 +96,7 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
     const claims = deriveClaims(facts, at)
     const liveness = livenessForMemberships(facts.memberships, facts.heartbeats, at)
 
-    const scopes = new Map<string, GapScope>()
-    for (const registration of facts.registrations) {
-        if (registration.status !== 'ACTIVE') continue
-        const scope = {operator: registration.operator, blueprintId: registration.blueprintId, serviceId: null, product: registration.product}
-        scopes.set(scopeKey(scope.operator, scope.blueprintId, null), scope)
-    }
-    for (const membership of facts.memberships) {
-        if (!membership.active) continue
-        const scope = {
-            operator: membership.operator,
-            blueprintId: membership.blueprintId,
-            serviceId: membership.serviceId,
-            product: membership.product,
-        }
-        scopes.set(scopeKey(scope.operator, scope.blueprintId, scope.serviceId), scope)
-    }
+    const scopes = gapScopes(facts.registrations, facts.memberships)
 
     const claimsByScope = new Map<string, Claim[]>()
     for (const claim of claims) {
@@ -137,7 +172,8 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
     return {claims, liveness, gaps}
 }
 
-export function compareGapRows(a: GapRow, b: GapRow): number {
+/** Orders gap rows, or their keys, by operator, blueprint, service and kind. */
+export function compareGapRows(a: GapRowKey, b: GapRowKey): number {
     return (
         compareText(a.operator, b.operator) ||
         compareDecimal(a.blueprintId, b.blueprintId) ||

@@ -1,5 +1,5 @@
 import type {ProofOutcome} from '../proofs/types'
-import {kindsForProduct} from './gaps'
+import {gapScopes, kindsForProduct} from './gaps'
 import {asDate, asInt, asNullableDate, asNullableText, asText, type SqlRunner} from './sql'
 import type {GapFacts, HeartbeatFact, MembershipFact, ProofSummary, RegistrationFact} from './types'
 
@@ -88,26 +88,39 @@ SELECT operator, service_id, count(DISTINCT sidecar_url)::int AS url_count FROM 
 GROUP BY operator, service_id
 ORDER BY operator, service_id`
 
-const PROOF_OUTCOMES: readonly ProofOutcome[] = ['PASS', 'FAIL', 'UNREACHABLE', 'INCONCLUSIVE', 'NOT_APPLICABLE']
-
-// The latest record per (scope, kind, outcome): one probe each on proof_record (operator, kind, outcome, observed_at),
-// so the cost follows the number of scopes and not the length of the proof history. The scope test is the one
-// computeGaps applies. A blueprint scope (service_id null) matches every record of its blueprint. A service scope
-// matches records of its service and records of its blueprint that name no service.
+// The latest record per (scope, kind, outcome), read from proof_latest: the latest record of every (operator, kind,
+// outcome, blueprint, service) group, which triggers on proof_record keep current (db/migrations/*-ProofLatest.js).
+// A group matches a scope by the rule computeGaps applies: a blueprint scope (service_id null) matches every group of
+// its blueprint, a service scope the groups of its service and the groups of its blueprint that name no service.
+// computeGaps takes the latest of the matching groups, which is the scope's latest record.
+//
+// A group whose latest record is newer than `at` gets its latest record at or before `at` from proof_record, one
+// index probe on (operator, kind, outcome, observed_at); a group first observed after `at` is skipped. So a query at
+// the present reads proof_latest only, and a query in the past probes only the groups that changed since.
 const PROOF_SUMMARIES_SQL = `
-SELECT latest.id, latest.operator, latest.blueprint_id, latest.service_id, latest.kind, latest.outcome, latest.reason,
-       latest.observed_at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS scope(operator, blueprint_id, service_id, kind)
-CROSS JOIN unnest($5::text[]) AS wanted(outcome)
-CROSS JOIN LATERAL (
-  SELECT p.id, p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.reason, p.observed_at
+WITH matched AS (
+  SELECT DISTINCT ON (l.operator, l.kind, l.outcome, l.blueprint_id, l.has_service, l.service_key)
+         l.operator, l.kind, l.outcome, l.blueprint_id, CASE WHEN l.has_service THEN l.service_key END AS service_id,
+         l.latest_id, l.latest_observed_at, l.latest_reason
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS scope(operator, blueprint_id, service_id, kind)
+  JOIN proof_latest l ON l.operator = scope.operator AND l.kind = scope.kind
+   AND CASE WHEN scope.service_id IS NULL THEN l.blueprint_id = scope.blueprint_id
+            ELSE (l.has_service AND l.service_key = scope.service_id) OR (NOT l.has_service AND l.blueprint_id = scope.blueprint_id) END
+  WHERE l.first_observed_at <= $5
+)
+SELECT coalesce(earlier.id, m.latest_id) AS id, m.operator, m.blueprint_id, m.service_id, m.kind, m.outcome,
+       coalesce(earlier.reason, m.latest_reason) AS reason, coalesce(earlier.observed_at, m.latest_observed_at) AS observed_at
+FROM matched m
+LEFT JOIN LATERAL (
+  SELECT p.id, p.reason, p.observed_at
   FROM proof_record p
-  WHERE p.operator = scope.operator AND p.kind = scope.kind AND p.outcome = wanted.outcome AND p.observed_at <= $6
-    AND CASE WHEN scope.service_id IS NULL THEN p.blueprint_id = scope.blueprint_id
-             ELSE p.service_id = scope.service_id OR (p.service_id IS NULL AND p.blueprint_id = scope.blueprint_id) END
+  WHERE m.latest_observed_at > $5
+    AND p.operator = m.operator AND p.kind = m.kind AND p.outcome = m.outcome AND p.observed_at <= $5
+    AND p.blueprint_id = m.blueprint_id AND p.service_id IS NOT DISTINCT FROM m.service_id
   ORDER BY p.observed_at DESC, p.id DESC
   LIMIT 1
-) latest`
+) earlier ON true
+WHERE m.latest_observed_at <= $5 OR earlier.id IS NOT NULL`
 
 /** Columns of PROOF_SUMMARIES_SQL: one entry per (gap scope, proof kind of its product). */
 interface ProofScopeColumns {
@@ -117,14 +130,10 @@ interface ProofScopeColumns {
     kinds: string[]
 }
 
-/** Lists the (scope, kind) pairs computeGaps evaluates: active registrations and active memberships. */
-export function proofScopeColumns(registrations: RegistrationFact[], memberships: MembershipFact[]): ProofScopeColumns {
+/** Lists the (scope, kind) pairs computeGaps evaluates. */
+function proofScopeColumns(registrations: RegistrationFact[], memberships: MembershipFact[]): ProofScopeColumns {
     const columns: ProofScopeColumns = {operators: [], blueprintIds: [], serviceIds: [], kinds: []}
-    const scopes = [
-        ...registrations.filter((r) => r.status === 'ACTIVE').map((r) => ({...r, serviceId: null})),
-        ...memberships.filter((m) => m.active),
-    ]
-    for (const scope of scopes) {
+    for (const scope of gapScopes(registrations, memberships).values()) {
         for (const kind of kindsForProduct(scope.product)) {
             columns.operators.push(scope.operator)
             columns.blueprintIds.push(scope.blueprintId)
@@ -135,11 +144,14 @@ export function proofScopeColumns(registrations: RegistrationFact[], memberships
     return columns
 }
 
-/**
- * Reads every fact the gap computation needs at instant `at`, in eight statements whatever the number of operators.
- * Operators are those with a registration or membership that matches the filter.
- */
-export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date): Promise<GapFacts> {
+/** Registrations and memberships that match a filter: the scopes of the gap computation and their operators. */
+export interface ScopeFacts {
+    registrations: RegistrationFact[]
+    memberships: MembershipFact[]
+}
+
+/** Reads the registrations and memberships that match the filter at instant `at`, in one or two statements. */
+export async function loadScopeFacts(sql: SqlRunner, filter: FactFilter, at: Date): Promise<ScopeFacts> {
     const operatorParam = filter.operator?.toLowerCase() ?? null
     const blueprintParam = filter.blueprintId ?? null
     const productParam = filter.product ?? null
@@ -165,7 +177,20 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
         heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
         heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
     }))
+    return {registrations, memberships}
+}
 
+/**
+ * Reads every fact the gap computation needs at instant `at`, in eight statements whatever the number of operators.
+ * Operators are those with a registration or membership that matches the filter.
+ */
+export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date): Promise<GapFacts> {
+    return loadOperatorFacts(sql, await loadScopeFacts(sql, filter, at), at)
+}
+
+/** Reads the heartbeats, job results, redemptions, sidecars and proofs of the operators of `scopes`, in six statements. */
+export async function loadOperatorFacts(sql: SqlRunner, scopes: ScopeFacts, at: Date): Promise<GapFacts> {
+    const {registrations, memberships} = scopes
     const operators = [...new Set([...registrations.map((r) => r.operator), ...memberships.map((m) => m.operator)])].sort()
     if (operators.length === 0) {
         return {registrations, memberships, heartbeats: [], jobResults: [], liveTradingServices: [], redemptions: [], sidecars: [], proofs: []}
@@ -178,14 +203,7 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
         sql(LIVE_TRADING_SQL, [at]),
         sql(REDEMPTIONS_SQL, [operators, at]),
         sql(SIDECARS_SQL, [operators, at]),
-        sql(PROOF_SUMMARIES_SQL, [
-            proofScopes.operators,
-            proofScopes.blueprintIds,
-            proofScopes.serviceIds,
-            proofScopes.kinds,
-            PROOF_OUTCOMES,
-            at,
-        ]),
+        sql(PROOF_SUMMARIES_SQL, [proofScopes.operators, proofScopes.blueprintIds, proofScopes.serviceIds, proofScopes.kinds, at]),
     ])
 
     const heartbeats: HeartbeatFact[] = heartbeatRows.map((row) => ({
@@ -195,9 +213,7 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
         statusCode: asInt(row.status_code),
         blockNumber: asInt(row.block_number),
     }))
-    // A record can be the latest of a blueprint scope and of a service scope at once; keep it once.
-    const uniqueProofRows = [...new Map(proofRows.map((row) => [asText(row.id), row])).values()]
-    const proofs: ProofSummary[] = uniqueProofRows.map((row) => ({
+    const proofs: ProofSummary[] = proofRows.map((row) => ({
         id: asText(row.id),
         operator: asText(row.operator),
         blueprintId: asText(row.blueprint_id),
