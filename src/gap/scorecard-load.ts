@@ -1,16 +1,9 @@
 import type {GapConfig} from './config'
 import {loadGapFacts} from './load'
 import {previousPeriod, type Period} from './period'
-import {
-    AVAILABILITY_KINDS,
-    buildScorecard,
-    DECISIVE_OUTCOMES,
-    LATENCY_EXCLUDED_OUTCOMES,
-    NO_PROBES,
-    type Scorecard,
-    type ScorecardInputs,
-    type ScorecardProbes,
-} from './scorecard'
+import {buildScorecard, NO_PROBES, type Scorecard, type ScorecardInputs} from './scorecard'
+import {loadHeartbeatCover} from './scorecard-cover'
+import {loadProbeFigures} from './scorecard-probes'
 import {asDate, asInt, asNullableDate, asText, type SqlRunner} from './sql'
 import type {GapFacts} from './types'
 
@@ -32,68 +25,6 @@ FROM service_membership m JOIN service s ON s.id = m.service_id
 WHERE m.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
   AND m.joined_at < $4 AND (m.left_at IS NULL OR m.left_at > $3)
 ORDER BY m.operator_id, s.id, m.joined_at`
-
-// A heartbeat earlier than from − interval × max missed cannot cover any part of the period. The bound is compared in
-// numeric epoch seconds because the interval is a uint64: as a PostgreSQL interval it would overflow.
-const HEARTBEATS_SQL = `
-SELECT h.operator_id AS operator, h.service_id, h.timestamp AS at, h.status_code
-FROM heartbeat h JOIN service s ON s.id = h.service_id
-WHERE h.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
-  AND h.timestamp < $4
-  AND extract(epoch FROM h.timestamp) >= extract(epoch FROM $3::timestamptz) - s.heartbeat_interval * s.heartbeat_max_missed
-ORDER BY h.operator_id, h.service_id, h.timestamp, h.id`
-
-// Probe figures come from the day counts that triggers on proof_record keep (probe_day_outcome, probe_day_latency,
-// see db/migrations/*-ProofAggregates.js) for the whole UTC days of the period, $5 to $6, and from proof_record itself
-// for the parts of the period before $5 and from $6 on. An ISO week has no such part.
-const PROBE_ROWS_FILTER = `operator = ANY($1::text[]) AND ($2::text IS NULL OR blueprint_id = $2)`
-const DAY_FILTER = `${PROBE_ROWS_FILTER}
-    AND day >= ($5::timestamptz AT TIME ZONE 'UTC')::date AND day < ($6::timestamptz AT TIME ZONE 'UTC')::date`
-const EDGE_FILTER = `${PROBE_ROWS_FILTER}
-    AND observed_at >= $3 AND observed_at < $4 AND (observed_at < $5 OR observed_at >= $6)`
-
-const PROBE_COUNTS_SQL = `
-SELECT operator,
-       coalesce(sum(records) FILTER (WHERE kind = ANY($7::text[]) AND outcome = ANY($8::text[])), 0)::bigint AS probes,
-       coalesce(sum(records) FILTER (WHERE kind = ANY($7::text[]) AND outcome = 'PASS'), 0)::bigint AS passed
-FROM (
-  SELECT operator, kind, outcome, records FROM probe_day_outcome WHERE ${DAY_FILTER}
-  UNION ALL
-  SELECT operator, kind, outcome, 1 FROM proof_record WHERE ${EDGE_FILTER}
-) counted
-GROUP BY operator`
-
-// Nearest-rank percentiles as nearestRankPercentile (src/gap/stats.ts) computes them, over a histogram of latencies:
-// the value at 1-based rank max(1, floor((p × n + 99) / 100)) is the smallest latency whose running count reaches it.
-const PROBE_LATENCY_SQL = `
-WITH histogram AS (
-  SELECT operator, latency_ms, sum(records)::bigint AS records FROM (
-    SELECT operator, latency_ms, records FROM probe_day_latency WHERE ${DAY_FILTER} AND outcome <> ALL($7::text[])
-    UNION ALL
-    SELECT operator, latency_ms, 1 FROM proof_record
-    WHERE ${EDGE_FILTER} AND latency_ms IS NOT NULL AND outcome <> ALL($7::text[])
-  ) counted
-  GROUP BY operator, latency_ms
-), running AS (
-  SELECT operator, latency_ms, sum(records) OVER (PARTITION BY operator ORDER BY latency_ms)::bigint AS reached,
-         sum(records) OVER (PARTITION BY operator)::bigint AS samples
-  FROM histogram
-)
-SELECT operator, max(samples) AS samples,
-       min(latency_ms) FILTER (WHERE reached >= greatest(1, (50 * samples + 99) / 100)) AS p50,
-       min(latency_ms) FILTER (WHERE reached >= greatest(1, (95 * samples + 99) / 100)) AS p95,
-       min(latency_ms) FILTER (WHERE reached >= greatest(1, (99 * samples + 99) / 100)) AS p99
-FROM running
-GROUP BY operator`
-
-const DAY_MS = 24 * 60 * 60 * 1000
-
-/** Returns the whole UTC days inside `period` as [from, to); from equals to when there is none. */
-export function wholeDays(period: Period): {from: Date; to: Date} {
-    const from = Math.ceil(period.from.getTime() / DAY_MS) * DAY_MS
-    const to = Math.floor(period.to.getTime() / DAY_MS) * DAY_MS
-    return to > from ? {from: new Date(from), to: new Date(to)} : {from: period.from, to: period.from}
-}
 
 // Calls made while the operator was a member; the first result of that operator before the period end.
 const JOBS_SQL = `
@@ -153,19 +84,7 @@ function splitFactsByOperator(facts: GapFacts): (operator: string) => GapFacts {
     })
 }
 
-function probeFigures(counts: Record<string, unknown> | undefined, latencies: Record<string, unknown> | undefined): ScorecardProbes {
-    const nullableInt = (value: unknown) => (value === null || value === undefined ? null : asInt(value))
-    return {
-        availabilityProbes: counts === undefined ? 0 : asInt(counts.probes),
-        availabilityPassed: counts === undefined ? 0 : asInt(counts.passed),
-        latencySamples: latencies === undefined ? 0 : asInt(latencies.samples),
-        latencyP50Ms: nullableInt(latencies?.p50),
-        latencyP95Ms: nullableInt(latencies?.p95),
-        latencyP99Ms: nullableInt(latencies?.p99),
-    }
-}
-
-/** Reads the rows of one period for every operator of the subject, in eight statements and the gap facts. */
+/** Reads the rows of one period for every operator of the subject. */
 export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubject, period: Period): Promise<ScorecardInputs[]> {
     const blueprint = subject.blueprintId ?? null
     const operators =
@@ -175,24 +94,34 @@ export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubj
     if (operators.length === 0) return []
 
     const params = [operators, blueprint, period.from, period.to]
-    const days = wholeDays(period)
-    const dayParams = [...params, days.from, days.to]
-    const [memberships, heartbeats, probeCounts, probeLatencies, jobs, slashes] = await Promise.all([
-        sql(MEMBERSHIPS_SQL, params),
-        sql(HEARTBEATS_SQL, params),
-        sql(PROBE_COUNTS_SQL, [...dayParams, AVAILABILITY_KINDS, DECISIVE_OUTCOMES]),
-        sql(PROBE_LATENCY_SQL, [...dayParams, LATENCY_EXCLUDED_OUTCOMES]),
+    const loadMemberships = async () => {
+        const memberships = (await sql(MEMBERSHIPS_SQL, params)).map((row) => ({
+            operator: asText(row.operator),
+            membership: {
+                serviceId: asText(row.service_id),
+                blueprintId: asText(row.blueprint_id),
+                joinedAt: asDate(row.joined_at),
+                leftAt: asNullableDate(row.left_at),
+                activatedAt: asDate(row.activated_at),
+                terminatedAt: asNullableDate(row.terminated_at),
+                heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
+                heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
+            },
+        }))
+        const covered = await loadHeartbeatCover(sql, memberships, period)
+        return memberships.map(({operator, membership}, index) => ({operator, membership: {...membership, coveredMs: covered[index]}}))
+    }
+    const [memberships, probes, jobs, slashes, gapFacts] = await Promise.all([
+        loadMemberships(),
+        loadProbeFigures(sql, operators, blueprint, period),
         sql(JOBS_SQL, params),
         sql(SLASHES_SQL, params),
+        loadGapFacts(sql, {operator: subject.operator, blueprintId: subject.blueprintId}, period.to),
     ])
-    const gapFacts = await loadGapFacts(sql, {operator: subject.operator, blueprintId: subject.blueprintId}, period.to)
 
     const factsOf = splitFactsByOperator(gapFacts)
     const operatorOf = (row: Record<string, unknown>) => asText(row.operator)
-    const membershipsOf = groupBy(memberships, operatorOf)
-    const heartbeatsOf = groupBy(heartbeats, operatorOf)
-    const countsOf = new Map(probeCounts.map((row) => [operatorOf(row), row]))
-    const latenciesOf = new Map(probeLatencies.map((row) => [operatorOf(row), row]))
+    const membershipsOf = groupBy(memberships, (row) => row.operator)
     const jobsOf = groupBy(jobs, operatorOf)
     const slashOf = new Map(slashes.map((row) => [operatorOf(row), row]))
 
@@ -202,22 +131,8 @@ export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubj
             operator,
             blueprintId: blueprint,
             period,
-            memberships: (membershipsOf.get(operator) ?? []).map((row) => ({
-                serviceId: asText(row.service_id),
-                blueprintId: asText(row.blueprint_id),
-                joinedAt: asDate(row.joined_at),
-                leftAt: asNullableDate(row.left_at),
-                activatedAt: asDate(row.activated_at),
-                terminatedAt: asNullableDate(row.terminated_at),
-                heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
-                heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
-            })),
-            heartbeats: (heartbeatsOf.get(operator) ?? []).map((row) => ({
-                serviceId: asText(row.service_id),
-                at: asDate(row.at),
-                statusCode: asInt(row.status_code),
-            })),
-            probes: probeFigures(countsOf.get(operator), latenciesOf.get(operator)),
+            memberships: (membershipsOf.get(operator) ?? []).map((row) => row.membership),
+            probes: probes.get(operator) ?? NO_PROBES,
             jobs: (jobsOf.get(operator) ?? []).map((row) => ({
                 serviceId: asText(row.service_id),
                 callId: asText(row.call_id),
@@ -255,7 +170,6 @@ export async function loadScorecards(
             ...inputs,
             period: before,
             memberships: [],
-            heartbeats: [],
             probes: NO_PROBES,
             jobs: [],
             slashesProposed: 0,

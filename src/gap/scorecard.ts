@@ -29,6 +29,11 @@ export interface ScorecardMembership {
     heartbeatMaxMissed: number
 }
 
+/** A membership with the milliseconds of its window (membershipWindow) that healthy heartbeats cover. */
+export interface CoveredMembership extends ScorecardMembership {
+    coveredMs: number
+}
+
 export interface ScorecardHeartbeat {
     serviceId: string
     at: Date
@@ -71,8 +76,7 @@ export interface ScorecardInputs {
     operator: string
     blueprintId: string | null
     period: Period
-    memberships: ScorecardMembership[]
-    heartbeats: ScorecardHeartbeat[]
+    memberships: CoveredMembership[]
     probes: ScorecardProbes
     jobs: ScorecardJob[]
     slashesProposed: number
@@ -155,7 +159,7 @@ export function computeScorecardMetrics(inputs: ScorecardInputs, config: GapConf
     for (const membership of inputs.memberships) {
         const [from, to] = membershipWindow(membership, period)
         expectedMs += to - from
-        coveredMs += coveredHeartbeatMs(inputs.heartbeats, membership, from, to)
+        coveredMs += membership.coveredMs
     }
 
     const {probes} = inputs

@@ -6,7 +6,7 @@ import {computeGaps, gapScopes, kindsForProduct} from '../src/gap/gaps'
 import {loadGapFacts} from '../src/gap/load'
 import {parseIsoWeek, parsePeriod, type Period} from '../src/gap/period'
 import {queryGaps, type GapQuery} from '../src/gap/query'
-import {AVAILABILITY_KINDS} from '../src/gap/scorecard'
+import {AVAILABILITY_KINDS, coveredHeartbeatMs, membershipWindow} from '../src/gap/scorecard'
 import {loadScorecards} from '../src/gap/scorecard-load'
 import {asDate, asText} from '../src/gap/sql'
 import {nearestRankPercentile} from '../src/gap/stats'
@@ -15,10 +15,12 @@ import {insertProofRecords, type StoredProof} from '../src/proofs/worker/store'
 import type {ProofOutcome} from '../src/proofs/types'
 import {PROJECT_ROOT} from '../src/stack/children'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
+import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
 import {AT, BLUEPRINT, OPERATORS, SERVICE} from './gap-world'
 
-// The proof aggregates (proof_latest, probe_day_outcome, probe_day_latency) must always equal what proof_record
-// gives when recomputed from scratch, and every gap and scorecard read from them must equal the raw computation.
+// The summary tables (proof_latest, probe_day_outcome, probe_day_latency, heartbeat_day_cover) must always equal what
+// proof_record and heartbeat give when recomputed from scratch, and every gap and scorecard read from them must equal
+// the raw computation.
 
 const OUTCOMES: ProofOutcome[] = ['PASS', 'FAIL', 'UNREACHABLE', 'INCONCLUSIVE', 'NOT_APPLICABLE']
 const KINDS = ['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE', 'SANDBOX_ENDPOINT_HEALTH', 'SANDBOX_READINESS']
@@ -323,6 +325,180 @@ describe('proof aggregates', () => {
         await expectAggregatesMatchRecords(world.client)
         await expectGapsMatchRawProofs(world)
         await expectScorecardsMatchRawProbes(world)
+    })
+})
+
+/** Services added for the heartbeat tests: a three-hour grace, a grace of about 63,000 years, both in the blueprint. */
+const HOURLY_SERVICE = '11'
+const ENDLESS_SERVICE = '12'
+const HEARTBEAT_SERVICES = [SERVICE, HOURLY_SERVICE, ENDLESS_SERVICE]
+
+async function insertRow(client: pg.Client, table: string, row: Record<string, unknown>): Promise<void> {
+    const columns = Object.keys(row)
+    await client.query(
+        `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        Object.values(row),
+    )
+}
+
+/** Adds the two services and memberships that start or end inside a day, so that windows have ragged ends. */
+async function seedHeartbeatServices(client: pg.Client): Promise<void> {
+    for (const [id, interval, maxMissed] of [[HOURLY_SERVICE, '3600', 3], [ENDLESS_SERVICE, '1000000000000', 2]] as const) {
+        await insertRow(client, 'service', {
+            id, service_id: id, blueprint_id: BLUEPRINT, activation_request_id: '0', from_quote: false, confidentiality: 0,
+            status: 'ACTIVE', heartbeat_interval: interval, heartbeat_max_missed: maxMissed, heartbeat_configured: true,
+            activated_at_block: 5, activated_at: new Date('2025-12-29T00:00:00.000Z'), activated_tx: '0x' + 'ab'.repeat(32),
+        })
+    }
+    for (const [index, operator] of OPERATORS.entries()) {
+        await insertRow(client, 'service_membership', {
+            id: `${HOURLY_SERVICE}-${operator}`, service_id: HOURLY_SERVICE, operator_id: operator, source: 'APPROVAL',
+            exposure_bps: 10000, active: true, joined_at_block: 6, joined_at: new Date(`2026-01-0${2 + index}T10:30:00.000Z`),
+        })
+    }
+    await insertRow(client, 'service_membership', {
+        id: `${ENDLESS_SERVICE}-${OPERATORS[0]}`, service_id: ENDLESS_SERVICE, operator_id: OPERATORS[0], source: 'APPROVAL',
+        exposure_bps: 10000, active: false, joined_at_block: 6, joined_at: new Date('2025-12-30T06:00:00.000Z'),
+        left_at_block: 7, left_at: new Date('2026-01-09T17:00:00.000Z'),
+    })
+}
+
+let nextHeartbeat = 0
+
+/** Inserts `count` random heartbeats in one statement, as the processor writes a finalized batch. */
+async function insertRandomHeartbeats(client: pg.Client, random: (limit: number) => number, count: number): Promise<void> {
+    const rows = Array.from({length: count}, () => {
+        nextHeartbeat += 1
+        const service = HEARTBEAT_SERVICES[random(HEARTBEAT_SERVICES.length)]
+        return {
+            id: `${String(nextHeartbeat).padStart(10, '0')}-abcde-000000`,
+            service_id: service,
+            operator_id: OPERATORS[random(OPERATORS.length)],
+            status_code: random(6) === 0 ? 1 : 0,
+            // Whole minutes, so that heartbeats of a pair share instants now and then.
+            timestamp: new Date(START_MS + random(SPAN_MINUTES / 4) * 4 * 60_000),
+        }
+    })
+    await client.query(
+        `INSERT INTO heartbeat (id, service_id, operator_id, blueprint_id, reported_blueprint_id, status_code, event_timestamp,
+                                block_number, timestamp, tx_hash)
+         SELECT r.id, r.service_id, r.operator_id, 1, 1, r.status_code, 0, 1, r.timestamp, '0x'
+         FROM json_populate_recordset(NULL::heartbeat, $1::json) r`,
+        [JSON.stringify(rows)],
+    )
+}
+
+async function expectCoverMatchesHeartbeats(client: pg.Client): Promise<void> {
+    const stored = await storedHeartbeatCover(client)
+    expect(stored.length).toBeGreaterThan(0)
+    expect(stored).toEqual(await recomputedHeartbeatCover(client))
+}
+
+/** Heartbeat uptime of one operator over a period, from every heartbeat sent before the period end. */
+async function rawHeartbeatUptime(world: SeededDatabase, operator: string, period: Period): Promise<{coveredMs: number; expectedMs: number}> {
+    const memberships = await world.sql(
+        `SELECT m.service_id, s.blueprint_id, m.joined_at, m.left_at, s.activated_at, s.terminated_at,
+                s.heartbeat_interval::text AS interval, s.heartbeat_max_missed
+         FROM service_membership m JOIN service s ON s.id = m.service_id
+         WHERE m.operator_id = $1 AND s.blueprint_id = $2 AND m.joined_at < $4 AND (m.left_at IS NULL OR m.left_at > $3)`,
+        [operator, BLUEPRINT, period.from, period.to],
+    )
+    const heartbeats = (
+        await world.sql(`SELECT service_id, timestamp, status_code FROM heartbeat WHERE operator_id = $1 AND timestamp < $2 ORDER BY timestamp, id`, [
+            operator,
+            period.to,
+        ])
+    ).map((row) => ({serviceId: asText(row.service_id), at: asDate(row.timestamp), statusCode: Number(row.status_code)}))
+    let coveredMs = 0
+    let expectedMs = 0
+    for (const row of memberships) {
+        const membership = {
+            serviceId: asText(row.service_id),
+            blueprintId: asText(row.blueprint_id),
+            joinedAt: asDate(row.joined_at),
+            leftAt: row.left_at === null ? null : asDate(row.left_at),
+            activatedAt: asDate(row.activated_at),
+            terminatedAt: row.terminated_at === null ? null : asDate(row.terminated_at),
+            heartbeatIntervalSeconds: BigInt(asText(row.interval)),
+            heartbeatMaxMissed: Number(row.heartbeat_max_missed),
+        }
+        const [from, to] = membershipWindow(membership, period)
+        expectedMs += to - from
+        coveredMs += coveredHeartbeatMs(heartbeats, membership, from, to)
+    }
+    return {coveredMs, expectedMs}
+}
+
+async function expectScorecardsMatchRawHeartbeats(world: SeededDatabase): Promise<void> {
+    // The last "now" falls inside 2026-W02, so that week is scored up to a time that is not a midnight.
+    for (const now of [new Date('2026-06-01T00:00:00.000Z'), new Date('2026-01-08T13:45:30.000Z')]) {
+        for (const period of PERIODS) {
+            if (period.from.getTime() >= now.getTime()) continue
+            const cards = await loadScorecards(world.sql, {blueprintId: BLUEPRINT}, period, DEFAULT_GAP_CONFIG, now)
+            expect(cards.length).toBe(OPERATORS.length)
+            for (const card of cards) {
+                const scored = {...period, to: new Date(card.period.to)}
+                const raw = await rawHeartbeatUptime(world, card.operator, scored)
+                const label = `${card.operator} over ${card.period.from}/${card.period.to}`
+                expect({coveredMs: card.heartbeatUptime.coveredMs, expectedMs: card.heartbeatUptime.expectedMs}, label).toEqual(raw)
+            }
+        }
+    }
+}
+
+describe('heartbeat cover', () => {
+    let world: SeededDatabase
+
+    beforeAll(async () => {
+        world = await startSeededDatabase()
+        await seedHeartbeatServices(world.client)
+    }, 180_000)
+
+    afterAll(async () => {
+        await world?.close()
+    })
+
+    it('equals raw recomputation after a mixed workload', async () => {
+        const random = randomSource(31)
+        for (let batch = 0; batch < 15; batch++) await insertRandomHeartbeats(world.client, random, 1 + random(60))
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+
+        // A change of grace recomputes the service; an update that keeps it (as the processor's upserts do) changes nothing.
+        await world.client.query(`UPDATE service SET heartbeat_interval = 120 WHERE id = $1`, [SERVICE])
+        await world.client.query(`UPDATE service SET status = status`)
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+    })
+
+    it('equals raw recomputation after a hot-block reorg removes heartbeats', async () => {
+        // typeorm-store rolls a hot block back by deleting its rows one by one, newest change first.
+        const latest = await world.client.query(`SELECT id FROM heartbeat ORDER BY timestamp DESC, id DESC LIMIT 12`)
+        for (const row of latest.rows) await world.client.query('DELETE FROM heartbeat WHERE id = $1', [row.id])
+        // And rows of a block in the middle of the history, all in one statement.
+        await world.client.query(`DELETE FROM heartbeat WHERE id IN (SELECT id FROM heartbeat ORDER BY id LIMIT 20 OFFSET 40)`)
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+
+        // The new branch adds heartbeats again.
+        await insertRandomHeartbeats(world.client, randomSource(32), 30)
+        await expectCoverMatchesHeartbeats(world.client)
+    })
+
+    it('equals raw recomputation after backfill of existing rows', async () => {
+        const migrationPath = path.join(PROJECT_ROOT, 'db/migrations/1796424742607-HeartbeatAggregates.js')
+        const Migration = (await import(migrationPath)).default as new () => {up(db: pg.Client): Promise<void>; down(db: pg.Client): Promise<void>}
+        const migration = new Migration()
+        await world.client.query('BEGIN')
+        await migration.down(world.client)
+        await world.client.query('COMMIT')
+        await insertRandomHeartbeats(world.client, randomSource(33), 80)
+
+        await world.client.query('BEGIN')
+        await migration.up(world.client)
+        await world.client.query('COMMIT')
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
     })
 })
 
