@@ -8,9 +8,9 @@
  * Options: --operators N (default 10,000), --heartbeats N (default 2,000,000), --proofs N (default 5,000,000),
  * --repeat N (timed calls per query, default 30), --explain (print the plans), --data-dir DIR (keep the seeded database in
  * DIR and reuse it on the next run with the same DIR; without it the database is temporary), --write-cost (also time
- * proof_record inserts with and without the summary triggers, rolled back).
+ * proof_record and heartbeat inserts with and without the summary triggers, rolled back).
  * A reused database gets the migrations added since it was seeded, so a summary table is filled by its migration's
- * backfill, as on a running deployment; a fresh one is migrated first and filled by the triggers while seeding.
+ * backfill, as on a running deployment. A fresh one is migrated first, so the triggers fill the tables while seeding.
  * NOTE: GraphQL parsing and HTTP are not in these figures; squid-graphql-server adds its own overhead per request.
  */
 import {mkdtempSync} from 'node:fs'
@@ -99,25 +99,31 @@ async function seededCounts(pool: pg.Pool): Promise<{operators: number; heartbea
     return {operators: row.operators, heartbeats: row.heartbeats, proofs: row.proofs}
 }
 
-const WRITE_COST_RECORDS = 3_200
-const WRITE_COST_BATCH = 32
+const WRITE_COST_ROWS = 3_200
 const WRITE_COST_ROUNDS = 3
+/** Rows per statement: the tuned prober's batch of proof records, and the heartbeats of a 10-block finalized batch. */
+const PROOF_BATCH = 32
+const HEARTBEAT_BATCH = 100
 
-/**
- * Times inserting WRITE_COST_RECORDS proof records in batches of WRITE_COST_BATCH (the tuned prober's batch), through
- * the prober's own insert, with the summary triggers enabled and disabled, alternating. Each run is rolled back.
- */
-async function measureWriteCost(pool: pg.Pool, operators: number): Promise<void> {
+/** Synthetic operator, blueprint and service of write-cost row `n`, spread over the seeded operators. */
+function writeCostPlace(n: number, operators: number): {operator: string; blueprintId: string; serviceId: string} {
+    const index = (n * 7919) % operators
+    return {
+        operator: `0x${index.toString(16).padStart(40, '0')}`,
+        blueprintId: String((((index / OPERATORS_PER_SERVICE) | 0) % BLUEPRINTS) + 1),
+        serviceId: String((index / OPERATORS_PER_SERVICE) | 0),
+    }
+}
+
+function proofBatches(operators: number): StoredProof[][] {
     const batches: StoredProof[][] = []
-    for (let start = 0; start < WRITE_COST_RECORDS; start += WRITE_COST_BATCH) {
+    for (let start = 0; start < WRITE_COST_ROWS; start += PROOF_BATCH) {
         const batch: StoredProof[] = []
-        for (let n = start; n < start + WRITE_COST_BATCH; n++) {
-            const operatorIndex = (n * 7919) % operators
+        for (let n = start; n < start + PROOF_BATCH; n++) {
+            const place = writeCostPlace(n, operators)
             const fields = {
                 targetUrl: 'http://127.0.0.1:9/health',
-                operator: `0x${operatorIndex.toString(16).padStart(40, '0')}`,
-                blueprintId: String(((operatorIndex / OPERATORS_PER_SERVICE) | 0) % BLUEPRINTS + 1),
-                serviceId: String((operatorIndex / OPERATORS_PER_SERVICE) | 0),
+                ...place,
                 kind: PROOF_KINDS[n % PROOF_KINDS.length],
                 outcome: (n % 7 === 0 ? 'UNREACHABLE' : 'PASS') as ProofOutcome,
                 reason: n % 7 === 0 ? 'UNREACHABLE' : 'OK',
@@ -131,30 +137,76 @@ async function measureWriteCost(pool: pg.Pool, operators: number): Promise<void>
             }
             batch.push({
                 id: `write-cost-${n}`,
-                targetId: `RPC_ADDRESS:${operatorIndex}`,
+                targetId: `RPC_ADDRESS:${place.operator}`,
                 roundId: 'write-cost',
                 record: {fields, recordDigest: `0x${'11'.repeat(32)}`, signature: `0x${'00'.repeat(65)}`, signer: `0x${'22'.repeat(20)}`},
             })
         }
         batches.push(batch)
     }
+    return batches
+}
+
+/** Heartbeat rows after the seeded history, each batch one statement as the processor writes a finalized batch. */
+function heartbeatBatches(operators: number): string[] {
+    const batches: string[] = []
+    for (let start = 0; start < WRITE_COST_ROWS; start += HEARTBEAT_BATCH) {
+        const rows = []
+        for (let n = start; n < start + HEARTBEAT_BATCH; n++) {
+            const place = writeCostPlace(n, operators)
+            rows.push({
+                id: `write-cost-${String(n).padStart(6, '0')}`,
+                service_id: place.serviceId,
+                operator_id: place.operator,
+                blueprint_id: place.blueprintId,
+                reported_blueprint_id: place.blueprintId,
+                status_code: 0,
+                event_timestamp: '0',
+                block_number: 1,
+                timestamp: new Date(HISTORY_END.getTime() + n * 1000).toISOString(),
+                tx_hash: '0x',
+            })
+        }
+        batches.push(JSON.stringify(rows))
+    }
+    return batches
+}
+
+/**
+ * Times writing WRITE_COST_ROWS proof records (through the prober's insert) and heartbeats (one json_populate_recordset
+ * statement a batch, as src/chain/write.ts writes a finalized batch) with the summary triggers enabled and disabled,
+ * alternating. Each run is rolled back, so the database stays as seeded.
+ */
+async function measureWriteCost(pool: pg.Pool, operators: number): Promise<void> {
+    const proofs = proofBatches(operators)
+    const heartbeats = heartbeatBatches(operators)
+    const writes = [
+        {table: 'proof_record', batches: proofs.length, write: (client: pg.PoolClient, i: number) => insertProofRecords(client, proofs[i])},
+        {
+            table: 'heartbeat',
+            batches: heartbeats.length,
+            write: (client: pg.PoolClient, i: number) =>
+                client.query('INSERT INTO heartbeat SELECT * FROM json_populate_recordset(NULL::heartbeat, $1::json)', [heartbeats[i]]),
+        },
+    ]
     const client = await pool.connect()
     try {
-        for (let round = 0; round < WRITE_COST_ROUNDS; round++) {
-            for (const triggers of [true, false]) {
-                const context = runContext()
-                await client.query('BEGIN')
-                if (!triggers) await client.query('ALTER TABLE proof_record DISABLE TRIGGER USER')
-                const started = performance.now()
-                for (const batch of batches) await insertProofRecords(client, batch)
-                const millis = performance.now() - started
-                await client.query('ROLLBACK')
-                const perBatch = millis / batches.length
-                console.log(
-                    `write cost: ${WRITE_COST_RECORDS} proof records in batches of ${WRITE_COST_BATCH}, triggers ${triggers ? 'on' : 'off'}: ` +
-                        `${millis.toFixed(0)} ms, ${perBatch.toFixed(2)} ms a batch; load ${formatLoad(context)}`,
-                )
-                saveResult('api', {operators, name: `write cost, triggers ${triggers ? 'on' : 'off'}`, millis, perBatch, context})
+        for (const {table, batches, write} of writes) {
+            for (let round = 0; round < WRITE_COST_ROUNDS; round++) {
+                for (const triggers of [true, false]) {
+                    const context = runContext()
+                    await client.query('BEGIN')
+                    // USER leaves the foreign-key triggers on, so only the summary triggers are off.
+                    if (!triggers) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`)
+                    const started = performance.now()
+                    for (let i = 0; i < batches; i++) await write(client, i)
+                    const millis = performance.now() - started
+                    await client.query('ROLLBACK')
+                    const perBatch = millis / batches
+                    const label = `write cost: ${WRITE_COST_ROWS} ${table} rows in ${batches} statements, triggers ${triggers ? 'on' : 'off'}`
+                    console.log(`${label}: ${millis.toFixed(0)} ms, ${perBatch.toFixed(2)} ms a statement; load ${formatLoad(context)}`)
+                    saveResult('api', {operators, name: label, millis, perBatch, context})
+                }
             }
         }
     } finally {

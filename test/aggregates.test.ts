@@ -2,6 +2,7 @@ import path from 'node:path'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
+import {compareText} from '../src/gap/claims'
 import {computeGaps, gapScopes, kindsForProduct} from '../src/gap/gaps'
 import {loadGapFacts} from '../src/gap/load'
 import {parseIsoWeek, parsePeriod, type Period} from '../src/gap/period'
@@ -80,6 +81,15 @@ function randomRecords(random: (limit: number) => number, count: number, operato
     return records
 }
 
+/** Runs one direction of a migration file of db/migrations in a transaction, as squid-typeorm-migration does. */
+async function runMigration(client: pg.Client, file: string, direction: 'up' | 'down'): Promise<void> {
+    type Migration = Record<'up' | 'down', (db: pg.Client) => Promise<void>>
+    const Migration = (await import(path.join(PROJECT_ROOT, 'db/migrations', file))).default as new () => Migration
+    await client.query('BEGIN')
+    await new Migration()[direction](client)
+    await client.query('COMMIT')
+}
+
 /** Rows of the three aggregate tables, as stored. */
 async function storedAggregates(client: pg.Client | pg.Pool): Promise<Record<string, string[]>> {
     const latest = await client.query(
@@ -101,7 +111,7 @@ async function storedAggregates(client: pg.Client | pg.Pool): Promise<Record<str
     }
 }
 
-/** The same three tables recomputed in JavaScript from every row of proof_record. */
+/** Recomputes the three tables in JavaScript from every row of proof_record. */
 async function recomputedAggregates(client: pg.Client | pg.Pool): Promise<Record<string, string[]>> {
     const {rows} = await client.query(
         `SELECT id, operator, kind, outcome, blueprint_id, service_id, reason, latency_ms,
@@ -127,7 +137,7 @@ async function recomputedAggregates(client: pg.Client | pg.Pool): Promise<Record
             latencies.set(latencyKey, (latencies.get(latencyKey) ?? 0) + 1)
         }
     }
-    const sorted = (values: string[]) => values.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    const sorted = (values: string[]) => values.sort(compareText)
     return {
         latest: sorted([...latest].map(([group, value]) => [group, value.id, value.at, value.reason, value.first].join('|'))),
         outcomes: sorted([...outcomes].map(([key, count]) => `${key}|${count}`)),
@@ -303,21 +313,14 @@ describe('proof aggregates', () => {
     })
 
     it('equal raw recomputation after backfill of existing rows', async () => {
-        // Reverting the migration drops the tables and triggers; the records inserted meanwhile exist only in
+        // Reverting the migration drops the tables and triggers. Records inserted meanwhile exist only in
         // proof_record, as on a database that was running before the migration.
-        const migrationPath = path.join(PROJECT_ROOT, 'db/migrations/1796424742606-ProofAggregates.js')
-        const Migration = (await import(migrationPath)).default as new () => {up(db: pg.Client): Promise<void>; down(db: pg.Client): Promise<void>}
-        const migration = new Migration()
-        await world.client.query('BEGIN')
-        await migration.down(world.client)
-        await world.client.query('COMMIT')
+        await runMigration(world.client, '1796424742606-ProofAggregates.js', 'down')
         await insertProofRecords(world.client, randomRecords(randomSource(11), 60))
         const missing = await world.client.query(`SELECT to_regclass('public.proof_latest') IS NULL AS missing`)
         expect(missing.rows[0].missing).toBe(true)
 
-        await world.client.query('BEGIN')
-        await migration.up(world.client)
-        await world.client.query('COMMIT')
+        await runMigration(world.client, '1796424742606-ProofAggregates.js', 'up')
         await expectAggregatesMatchRecords(world.client)
 
         // The triggers work again after the backfill.
@@ -486,17 +489,9 @@ describe('heartbeat cover', () => {
     })
 
     it('equals raw recomputation after backfill of existing rows', async () => {
-        const migrationPath = path.join(PROJECT_ROOT, 'db/migrations/1796424742607-HeartbeatAggregates.js')
-        const Migration = (await import(migrationPath)).default as new () => {up(db: pg.Client): Promise<void>; down(db: pg.Client): Promise<void>}
-        const migration = new Migration()
-        await world.client.query('BEGIN')
-        await migration.down(world.client)
-        await world.client.query('COMMIT')
+        await runMigration(world.client, '1796424742607-HeartbeatAggregates.js', 'down')
         await insertRandomHeartbeats(world.client, randomSource(33), 80)
-
-        await world.client.query('BEGIN')
-        await migration.up(world.client)
-        await world.client.query('COMMIT')
+        await runMigration(world.client, '1796424742607-HeartbeatAggregates.js', 'up')
         await expectCoverMatchesHeartbeats(world.client)
         await expectScorecardsMatchRawHeartbeats(world)
     })

@@ -29,7 +29,7 @@ export interface GapScope {
 export function kindsForProduct(product: string | null): readonly ProofKind[] {
     const family = familyOf(product)
     if (family === null) return UNMAPPED_PRODUCT_KINDS
-    // Computed once per family: a blueprint page asks for the kinds of thousands of scopes.
+    // Computed once per family, because a blueprint page needs the kinds of thousands of scopes.
     let kinds = KINDS_BY_FAMILY.get(family)
     if (kinds === undefined) {
         kinds = proofKindsForProduct(family)

@@ -94,9 +94,9 @@ ORDER BY operator, service_id`
 // its blueprint, a service scope the groups of its service and the groups of its blueprint that name no service.
 // computeGaps takes the latest of the matching groups, which is the scope's latest record.
 //
-// A group whose latest record is newer than `at` gets its latest record at or before `at` from proof_record, one
-// index probe on (operator, kind, outcome, observed_at); a group first observed after `at` is skipped. So a query at
-// the present reads proof_latest only, and a query in the past probes only the groups that changed since.
+// A group whose latest record is newer than `at` is read from proof_record instead: one index probe on (operator,
+// kind, outcome, observed_at) finds its latest record at or before `at`. A group first observed after `at` is skipped.
+// So a query at the present reads proof_latest only, and a query in the past probes only the groups that changed since.
 const PROOF_SUMMARIES_SQL = `
 WITH matched AS (
   SELECT DISTINCT ON (l.operator, l.kind, l.outcome, l.blueprint_id, l.has_service, l.service_key)

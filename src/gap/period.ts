@@ -60,7 +60,7 @@ export function previousPeriod(period: Period): Period {
     return {from, to: period.from, label}
 }
 
-/** Returns the whole UTC days inside [from, to) as [from, to) in ms; from equals to when there is none. */
+/** Returns the whole UTC days inside [fromMs, toMs) as a range in ms, empty (fromMs equal to toMs) when there is none. */
 export function wholeUtcDays(fromMs: number, toMs: number): {fromMs: number; toMs: number} {
     const first = Math.ceil(fromMs / DAY_MS) * DAY_MS
     const end = Math.floor(toMs / DAY_MS) * DAY_MS

@@ -92,8 +92,8 @@ export async function queryGaps(sql: SqlRunner, query: GapQuery, config: GapConf
     const {limit, offset, orderBy} = validateGapQuery(query)
     const at = query.at ?? new Date()
     const scopes = await loadScopeFacts(sql, normalizeFilter(query), at)
-    // Without a status filter and in operator order, which rows a page holds follows from the scopes alone, so only
-    // the operators on the page need their facts read and their gaps computed.
+    // Without a status filter and in operator order, the scopes alone decide which rows are on a page. So only the
+    // operators on the page need their facts read and their gaps computed.
     if (query.status === undefined && (orderBy === null || orderBy === 'operator_ASC')) {
         return pageInScopeOrder(sql, scopes, query, {at, limit, offset}, config)
     }
@@ -115,7 +115,7 @@ function filterGapRows(rows: GapRow[], query: GapQuery): GapRow[] {
 
 /**
  * Pages rows in computeGaps order (operator, blueprint, service, kind). The row keys come from the scopes and the
- * kinds of their products, as computeGaps derives them; gaps are then computed for the operators on the page only.
+ * kinds of their products, as computeGaps derives them. Gaps are then computed for the operators on the page only.
  */
 async function pageInScopeOrder(
     sql: SqlRunner,
@@ -146,11 +146,12 @@ async function pageInScopeOrder(
         page.at,
     )
     const rows = filterGapRows(computeGaps(facts, page.at, config).gaps, query)
-    // The rows of the page's operators stand in `keys` from the first key of the page's first operator on.
+    // In `keys`, the rows of the page's operators start at the first key of the page's first operator.
     const firstOperatorStart = keys.findIndex((key) => key.operator === pageKeys[0].operator)
     const operatorKeys = keys.filter((key) => operators.has(key.operator)).length
     if (rows.length !== operatorKeys) {
-        throw new Error(`gap rows of ${operators.size} operators: computed ${rows.length}, expected ${operatorKeys} from the scopes`)
+        // An invariant, not bad input: computeGaps and the key enumeration above disagree on the scopes or kinds.
+        throw new Error(`gap page of ${operators.size} operators is invalid: computed ${rows.length} rows, expected ${operatorKeys} from their scopes`)
     }
     const start = page.offset - firstOperatorStart
     return {at: page.at, totalCount: keys.length, gaps: rows.slice(start, start + page.limit)}

@@ -8,9 +8,9 @@ export interface OperatorMembership {
     membership: ScorecardMembership
 }
 
-// For the whole UTC days of each membership window: the cover of every heartbeat that has a next one, summed from
-// heartbeat_day_cover (kept by triggers, see db/migrations/*-HeartbeatAggregates.js), and the latest heartbeat of the
-// (operator, service), whose cover the table leaves out.
+// For the whole UTC days of each membership window, the cover of every heartbeat that has a next one is summed from
+// heartbeat_day_cover (kept by triggers, see db/migrations/*-HeartbeatAggregates.js). The table leaves out the latest
+// heartbeat of each (operator, service), so the statement returns it too.
 const WHOLE_DAYS_SQL = `
 SELECT w.i,
        coalesce((SELECT sum(c.covered_ms) FROM heartbeat_day_cover c
@@ -83,8 +83,8 @@ export async function loadHeartbeatCover(sql: SqlRunner, memberships: OperatorMe
         const index = asInt(row.i)
         const {membership} = memberships[index]
         covered[index] += asInt(row.covered_ms)
-        // The latest heartbeat counts as coveredHeartbeatMs counts a last heartbeat: [t, t + grace) when sent before
-        // the period end with status 0.
+        // The latest heartbeat covers [t, t + grace) when it has status 0 and was sent before the period end, as in
+        // coveredHeartbeatMs, which only sees heartbeats sent before the period end.
         if (row.latest_at === null || asInt(row.latest_status) !== 0) continue
         const latestMs = asDate(row.latest_at).getTime()
         if (latestMs >= period.to.getTime()) continue

@@ -3,9 +3,9 @@ import {wholeUtcDays} from './period'
 import {AVAILABILITY_KINDS, DECISIVE_OUTCOMES, LATENCY_EXCLUDED_OUTCOMES, type ScorecardProbes} from './scorecard'
 import {asInt, asText, type SqlRunner} from './sql'
 
-// Probe figures come from the day counts that triggers on proof_record keep (probe_day_outcome, probe_day_latency,
-// see db/migrations/*-ProofAggregates.js) for the whole UTC days of the period, $5 to $6, and from proof_record itself
-// for the parts of the period before $5 and from $6 on. An ISO week has no such part.
+// For the whole UTC days of the period, $5 to $6, probe figures come from the day counts that triggers on proof_record
+// keep (probe_day_outcome and probe_day_latency, see db/migrations/*-ProofAggregates.js). The parts of the period
+// before $5 and from $6 on are counted from proof_record itself. An ISO week has no such part.
 const PROBE_ROWS_FILTER = `operator = ANY($1::text[]) AND ($2::text IS NULL OR blueprint_id = $2)`
 const DAY_FILTER = `${PROBE_ROWS_FILTER}
     AND day >= ($5::timestamptz AT TIME ZONE 'UTC')::date AND day < ($6::timestamptz AT TIME ZONE 'UTC')::date`

@@ -41,9 +41,9 @@ export interface ScorecardHeartbeat {
 }
 
 /**
- * Probe figures of one operator over one period, counted from its proof records: records of an availability kind
- * with a decisive outcome, the PASS among them, and the nearest-rank latency percentiles of every record that has a
- * latency and an outcome outside LATENCY_EXCLUDED_OUTCOMES.
+ * Probe figures of one operator over one period, counted from its proof records. Uptime counts the records of an
+ * availability kind with a decisive outcome and the PASS among them. The nearest-rank latency percentiles cover every
+ * record that has a latency and an outcome outside LATENCY_EXCLUDED_OUTCOMES.
  */
 export interface ScorecardProbes {
     availabilityProbes: number

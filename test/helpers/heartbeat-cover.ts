@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import {compareText} from '../../src/gap/claims'
 
 const DAY_MS = 86_400_000
 
@@ -11,9 +12,9 @@ export async function storedHeartbeatCover(client: pg.Client | pg.Pool): Promise
 }
 
 /**
- * heartbeat_day_cover recomputed in JavaScript from every heartbeat, by the scorecard's rule: a heartbeat with status
+ * Recomputes heartbeat_day_cover in JavaScript from every heartbeat, by the scorecard's rule. A heartbeat with status
  * 0 covers [t, t + interval × max missed), cut short by the next heartbeat of the same (operator, service) in
- * (timestamp, id) order; the latest heartbeat of each pair is left out.
+ * (timestamp, id) order. The latest heartbeat of each pair is left out.
  */
 export async function recomputedHeartbeatCover(client: pg.Client | pg.Pool): Promise<string[]> {
     const {rows} = await client.query(
@@ -42,5 +43,5 @@ export async function recomputedHeartbeatCover(client: pg.Client | pg.Pool): Pro
     return [...cover]
         .filter(([, ms]) => ms !== 0n)
         .map(([key, ms]) => `${key}|${ms}`)
-        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        .sort(compareText)
 }
