@@ -93,8 +93,8 @@ export interface GapComputation {
  * scope's product. Pure: the result depends only on the arguments.
  */
 export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapComputation {
-    const claims = deriveClaims(facts, at)
     const liveness = livenessForMemberships(facts.memberships, facts.heartbeats, at)
+    const claims = deriveClaims(facts, at, liveness)
 
     const scopes = gapScopes(facts.registrations, facts.memberships)
 
@@ -105,11 +105,16 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
         if (group === undefined) claimsByScope.set(key, [claim])
         else group.push(claim)
     }
-    const proofsByOperatorKind = new Map<string, ProofSummary[]>()
+    // By operator, then kind: nested maps spare building a composite key string for each of the rows below.
+    const proofsByOperatorKind = new Map<string, Map<string, ProofSummary[]>>()
     for (const proof of facts.proofs) {
-        const key = `${proof.operator}|${proof.kind}`
-        const group = proofsByOperatorKind.get(key)
-        if (group === undefined) proofsByOperatorKind.set(key, [proof])
+        let byKind = proofsByOperatorKind.get(proof.operator)
+        if (byKind === undefined) {
+            byKind = new Map()
+            proofsByOperatorKind.set(proof.operator, byKind)
+        }
+        const group = byKind.get(proof.kind)
+        if (group === undefined) byKind.set(proof.kind, [proof])
         else group.push(proof)
     }
 
@@ -143,7 +148,7 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
             const requiring: ClaimKind[] = scopeClaims
                 .filter((claim) => claim.requiredKinds.includes(kind))
                 .map((claim) => claim.kind)
-            const proofs = (proofsByOperatorKind.get(`${scope.operator}|${kind}`) ?? []).filter((proof) =>
+            const proofs = (proofsByOperatorKind.get(scope.operator)?.get(kind) ?? []).filter((proof) =>
                 proofMatchesScope(proof, scope),
             )
             const decision = decideGapStatus({
@@ -155,8 +160,13 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
                 at,
                 config,
             })
+            // Plain properties, not a spread of `scope`: V8 builds spread objects on a slow path, which took about half
+            // the time of a 14,000-row blueprint computation.
             gaps.push({
-                ...scope,
+                operator: scope.operator,
+                blueprintId: scope.blueprintId,
+                serviceId: scope.serviceId,
+                product: scope.product,
                 kind,
                 status: decision.status,
                 reason: decision.reason,
