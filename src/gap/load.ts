@@ -106,7 +106,8 @@ WITH matched AS (
   JOIN proof_latest l ON l.operator = scope.operator AND l.kind = scope.kind
    AND CASE WHEN scope.service_id IS NULL THEN l.blueprint_id = scope.blueprint_id
             ELSE (l.has_service AND l.service_key = scope.service_id) OR (NOT l.has_service AND l.blueprint_id = scope.blueprint_id) END
-  WHERE l.first_observed_at <= $5
+  -- The operator list ($6, distinct) lets the planner read proof_latest by its primary key instead of scanning it.
+  WHERE l.operator = ANY($6::text[]) AND l.first_observed_at <= $5
 )
 SELECT coalesce(earlier.id, m.latest_id) AS id, m.operator, m.blueprint_id, m.service_id, m.kind, m.outcome,
        coalesce(earlier.reason, m.latest_reason) AS reason, coalesce(earlier.observed_at, m.latest_observed_at) AS observed_at
@@ -203,7 +204,14 @@ export async function loadOperatorFacts(sql: SqlRunner, scopes: ScopeFacts, at: 
         sql(LIVE_TRADING_SQL, [at]),
         sql(REDEMPTIONS_SQL, [operators, at]),
         sql(SIDECARS_SQL, [operators, at]),
-        sql(PROOF_SUMMARIES_SQL, [proofScopes.operators, proofScopes.blueprintIds, proofScopes.serviceIds, proofScopes.kinds, at]),
+        sql(PROOF_SUMMARIES_SQL, [
+            proofScopes.operators,
+            proofScopes.blueprintIds,
+            proofScopes.serviceIds,
+            proofScopes.kinds,
+            at,
+            [...new Set(proofScopes.operators)],
+        ]),
     ])
 
     const heartbeats: HeartbeatFact[] = heartbeatRows.map((row) => ({
