@@ -115,10 +115,16 @@ FROM matched m
 LEFT JOIN LATERAL (
   SELECT p.id, p.reason, p.observed_at
   FROM proof_record p
-  WHERE m.latest_observed_at > $5
-    AND p.operator = m.operator AND p.kind = m.kind AND p.outcome = m.outcome AND p.observed_at <= $5
+  WHERE p.operator = m.operator AND p.kind = m.kind AND p.outcome = m.outcome
     AND p.blueprint_id = m.blueprint_id AND p.service_id IS NOT DISTINCT FROM m.service_id
-  ORDER BY p.observed_at DESC, p.id DESC
+    AND p.observed_at = (
+      -- max() walks the index backwards and stops at the first match; a plain ORDER BY observed_at DESC, id DESC
+      -- LIMIT 1 was planned as a bitmap scan that sorts every record of the group (0.67 ms a group at 1,000 operators).
+      SELECT max(q.observed_at) FROM proof_record q
+      WHERE m.latest_observed_at > $5
+        AND q.operator = m.operator AND q.kind = m.kind AND q.outcome = m.outcome AND q.observed_at <= $5
+        AND q.blueprint_id = m.blueprint_id AND q.service_id IS NOT DISTINCT FROM m.service_id)
+  ORDER BY p.id DESC
   LIMIT 1
 ) earlier ON true
 WHERE m.latest_observed_at <= $5 OR earlier.id IS NOT NULL`
