@@ -95,8 +95,9 @@ ORDER BY operator, service_id`
 // computeGaps takes the latest of the matching groups, which is the scope's latest record.
 //
 // A group whose latest record is newer than `at` is read from proof_record instead: one index probe on (operator,
-// kind, outcome, observed_at) finds its latest record at or before `at`. A group first observed after `at` is skipped.
-// So a query at the present reads proof_latest only, and a query in the past probes only the groups that changed since.
+// kind, outcome, blueprint_id, service_id, observed_at, id) finds its latest record at or before `at`. A group first
+// observed after `at` is skipped. So a query at the present reads proof_latest only, and a query in the past probes
+// only the groups that changed since.
 const PROOF_SUMMARIES_SQL = `
 WITH matched AS (
   SELECT DISTINCT ON (l.operator, l.kind, l.outcome, l.blueprint_id, l.has_service, l.service_key)
@@ -113,19 +114,22 @@ SELECT coalesce(earlier.id, m.latest_id) AS id, m.operator, m.blueprint_id, m.se
        coalesce(earlier.reason, m.latest_reason) AS reason, coalesce(earlier.observed_at, m.latest_observed_at) AS observed_at
 FROM matched m
 LEFT JOIN LATERAL (
-  SELECT p.id, p.reason, p.observed_at
-  FROM proof_record p
-  WHERE p.operator = m.operator AND p.kind = m.kind AND p.outcome = m.outcome
-    AND p.blueprint_id = m.blueprint_id AND p.service_id IS NOT DISTINCT FROM m.service_id
-    AND p.observed_at = (
-      -- max() walks the index backwards and stops at the first match; a plain ORDER BY observed_at DESC, id DESC
-      -- LIMIT 1 was planned as a bitmap scan that sorts every record of the group (0.67 ms a group at 1,000 operators).
-      SELECT max(q.observed_at) FROM proof_record q
-      WHERE m.latest_observed_at > $5
-        AND q.operator = m.operator AND q.kind = m.kind AND q.outcome = m.outcome AND q.observed_at <= $5
-        AND q.blueprint_id = m.blueprint_id AND q.service_id IS NOT DISTINCT FROM m.service_id)
-  ORDER BY p.id DESC
-  LIMIT 1
+  -- Every group column is an equality on proof_record (operator, kind, outcome, blueprint_id, service_id, observed_at,
+  -- id), so the index returns the rows in the order wanted and the scan stops at the first. A group without a service
+  -- takes the IS NULL branch, because service_id = NULL matches nothing.
+  (SELECT p.id, p.reason, p.observed_at FROM proof_record p
+   WHERE m.latest_observed_at > $5 AND m.service_id IS NOT NULL
+     AND p.operator = m.operator AND p.kind = m.kind AND p.outcome = m.outcome AND p.blueprint_id = m.blueprint_id
+     AND p.service_id = m.service_id AND p.observed_at <= $5
+   ORDER BY p.observed_at DESC, p.id DESC
+   LIMIT 1)
+  UNION ALL
+  (SELECT p.id, p.reason, p.observed_at FROM proof_record p
+   WHERE m.latest_observed_at > $5 AND m.service_id IS NULL
+     AND p.operator = m.operator AND p.kind = m.kind AND p.outcome = m.outcome AND p.blueprint_id = m.blueprint_id
+     AND p.service_id IS NULL AND p.observed_at <= $5
+   ORDER BY p.observed_at DESC, p.id DESC
+   LIMIT 1)
 ) earlier ON true
 WHERE m.latest_observed_at <= $5 OR earlier.id IS NOT NULL`
 
