@@ -88,11 +88,10 @@ SELECT operator, service_id, count(DISTINCT sidecar_url)::int AS url_count FROM 
 GROUP BY operator, service_id
 ORDER BY operator, service_id`
 
-// The latest record per (scope, kind, outcome), read from proof_latest: the latest record of every (operator, kind,
-// outcome, blueprint, service) group, which triggers on proof_record keep current (db/migrations/*-ProofLatest.js).
-// A group matches a scope by the rule computeGaps applies: a blueprint scope (service_id null) matches every group of
-// its blueprint, a service scope the groups of its service and the groups of its blueprint that name no service.
-// computeGaps takes the latest of the matching groups, which is the scope's latest record.
+// The latest record of every (operator, kind, outcome, blueprint, service) group that can match a scope, read from
+// proof_latest, which triggers on proof_record keep current (db/migrations/*-ProofAggregates.js). The filter is a
+// superset: the operators, kinds, blueprints and services of the scopes. computeGaps keeps the groups that match a
+// scope by its own rule and takes the latest of them, which is the scope's latest record.
 //
 // A group whose latest record is newer than `at` is read from proof_record instead: one index probe on (operator,
 // kind, outcome, blueprint_id, service_id, observed_at, id) finds its latest record at or before `at`. A group first
@@ -100,15 +99,12 @@ ORDER BY operator, service_id`
 // only the groups that changed since.
 const PROOF_SUMMARIES_SQL = `
 WITH matched AS (
-  SELECT DISTINCT ON (l.operator, l.kind, l.outcome, l.blueprint_id, l.has_service, l.service_key)
-         l.operator, l.kind, l.outcome, l.blueprint_id, CASE WHEN l.has_service THEN l.service_key END AS service_id,
+  SELECT l.operator, l.kind, l.outcome, l.blueprint_id, CASE WHEN l.has_service THEN l.service_key END AS service_id,
          l.latest_id, l.latest_observed_at, l.latest_reason
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS scope(operator, blueprint_id, service_id, kind)
-  JOIN proof_latest l ON l.operator = scope.operator AND l.kind = scope.kind
-   AND CASE WHEN scope.service_id IS NULL THEN l.blueprint_id = scope.blueprint_id
-            ELSE (l.has_service AND l.service_key = scope.service_id) OR (NOT l.has_service AND l.blueprint_id = scope.blueprint_id) END
-  -- The operator list ($6, distinct) lets the planner read proof_latest by its primary key instead of scanning it.
-  WHERE l.operator = ANY($6::text[]) AND l.first_observed_at <= $5
+  FROM proof_latest l
+  WHERE l.operator = ANY($1::text[]) AND l.kind = ANY($2::text[])
+    AND (l.blueprint_id = ANY($3::text[]) OR (l.has_service AND l.service_key = ANY($4::text[])))
+    AND l.first_observed_at <= $5
 )
 SELECT coalesce(earlier.id, m.latest_id) AS id, m.operator, m.blueprint_id, m.service_id, m.kind, m.outcome,
        coalesce(earlier.reason, m.latest_reason) AS reason, coalesce(earlier.observed_at, m.latest_observed_at) AS observed_at
@@ -133,26 +129,19 @@ LEFT JOIN LATERAL (
 ) earlier ON true
 WHERE m.latest_observed_at <= $5 OR earlier.id IS NOT NULL`
 
-/** Columns of PROOF_SUMMARIES_SQL: one entry per (gap scope, proof kind of its product). */
-interface ProofScopeColumns {
-    operators: string[]
-    blueprintIds: string[]
-    serviceIds: (string | null)[]
-    kinds: string[]
-}
-
-/** Lists the (scope, kind) pairs computeGaps evaluates. */
-function proofScopeColumns(registrations: RegistrationFact[], memberships: MembershipFact[]): ProofScopeColumns {
-    const columns: ProofScopeColumns = {operators: [], blueprintIds: [], serviceIds: [], kinds: []}
+/** Parameters of PROOF_SUMMARIES_SQL: the distinct operators, kinds, blueprints and services of the gap scopes. */
+function proofGroupFilter(registrations: RegistrationFact[], memberships: MembershipFact[]): string[][] {
+    const operators = new Set<string>()
+    const kinds = new Set<string>()
+    const blueprints = new Set<string>()
+    const services = new Set<string>()
     for (const scope of gapScopes(registrations, memberships).values()) {
-        for (const kind of kindsForProduct(scope.product)) {
-            columns.operators.push(scope.operator)
-            columns.blueprintIds.push(scope.blueprintId)
-            columns.serviceIds.push(scope.serviceId)
-            columns.kinds.push(kind)
-        }
+        operators.add(scope.operator)
+        blueprints.add(scope.blueprintId)
+        if (scope.serviceId !== null) services.add(scope.serviceId)
+        for (const kind of kindsForProduct(scope.product)) kinds.add(kind)
     }
-    return columns
+    return [[...operators], [...kinds], [...blueprints], [...services]]
 }
 
 /** Registrations and memberships that match a filter: the scopes of the gap computation and their operators. */
@@ -207,21 +196,14 @@ export async function loadOperatorFacts(sql: SqlRunner, scopes: ScopeFacts, at: 
         return {registrations, memberships, heartbeats: [], jobResults: [], liveTradingServices: [], redemptions: [], sidecars: [], proofs: []}
     }
 
-    const proofScopes = proofScopeColumns(registrations, memberships)
+    const [proofOperators, proofKinds, proofBlueprints, proofServices] = proofGroupFilter(registrations, memberships)
     const [heartbeatRows, jobRows, tradingRows, redemptionRows, sidecarRows, proofRows] = await Promise.all([
         sql(HEARTBEATS_SQL, [memberships.map((m) => m.operator), memberships.map((m) => m.serviceId), at]),
         sql(JOB_RESULTS_SQL, [operators, at]),
         sql(LIVE_TRADING_SQL, [at]),
         sql(REDEMPTIONS_SQL, [operators, at]),
         sql(SIDECARS_SQL, [operators, at]),
-        sql(PROOF_SUMMARIES_SQL, [
-            proofScopes.operators,
-            proofScopes.blueprintIds,
-            proofScopes.serviceIds,
-            proofScopes.kinds,
-            at,
-            [...new Set(proofScopes.operators)],
-        ]),
+        sql(PROOF_SUMMARIES_SQL, [proofOperators, proofKinds, proofBlueprints, proofServices, at]),
     ])
 
     const heartbeats: HeartbeatFact[] = heartbeatRows.map((row) => ({
