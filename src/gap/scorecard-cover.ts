@@ -84,7 +84,7 @@ export async function loadHeartbeatCover(sql: SqlRunner, memberships: OperatorMe
         const {membership} = memberships[index]
         covered[index] += asInt(row.covered_ms)
         // The latest heartbeat covers [t, t + grace) when it has status 0 and was sent before the period end, as in
-        // coveredHeartbeatMs, which only sees heartbeats sent before the period end.
+        // coveredHeartbeatMs, which is given only the heartbeats sent before the period end.
         if (row.latest_at === null || asInt(row.latest_status) !== 0) continue
         const latestMs = asDate(row.latest_at).getTime()
         if (latestMs >= period.to.getTime()) continue
