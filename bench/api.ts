@@ -7,8 +7,10 @@
  *
  * Options: --operators N (default 10,000), --heartbeats N (default 2,000,000), --proofs N (default 5,000,000),
  * --repeat N (timed calls per query, default 30), --explain (print the plans), --data-dir DIR (keep the seeded database in
- * DIR and reuse it on the next run with the same DIR; without it the database is temporary).
- * NOTE: a reused database keeps the schema it was migrated with, so migration changes need a new DIR.
+ * DIR and reuse it on the next run with the same DIR; without it the database is temporary), --write-cost (also time
+ * proof_record and heartbeat inserts with and without the summary triggers, rolled back).
+ * A reused database gets the migrations added since it was seeded, so a summary table is filled by its migration's
+ * backfill, as on a running deployment. A fresh one is migrated first, so the triggers fill the tables while seeding.
  * NOTE: GraphQL parsing and HTTP are not in these figures; squid-graphql-server adds its own overhead per request.
  */
 import {mkdtempSync} from 'node:fs'
@@ -23,6 +25,8 @@ import {loadScorecards} from '../src/gap/scorecard-load'
 import {buildEvidenceBundle} from '../src/gap/evidence'
 import {parseIsoWeek} from '../src/gap/period'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
+import {insertProofRecords, type StoredProof} from '../src/proofs/worker/store'
+import type {ProofOutcome} from '../src/proofs/types'
 import {formatLoad, numberArg, parseArgs, percentile, runContext, saveResult} from './lib/machine'
 
 const BLUEPRINTS = 10
@@ -32,6 +36,7 @@ const HISTORY_START = '2025-12-29T00:00:00Z'
 const HISTORY_SECONDS = 28 * 24 * 3600
 const WEEK = '2026-W03'
 const AT = new Date('2026-01-25T12:00:00Z')
+const HISTORY_END = new Date(Date.parse(HISTORY_START) + HISTORY_SECONDS * 1000)
 const PROOF_KINDS = ['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE', 'SANDBOX_ENDPOINT_HEALTH', 'SANDBOX_READINESS', 'SANDBOX_SECRET_HANDLING', 'SANDBOX_SIDECAR_CAPABILITIES']
 
 /** SQL of the address of synthetic operator `i` (a 0x address of 40 hex digits). */
@@ -94,6 +99,121 @@ async function seededCounts(pool: pg.Pool): Promise<{operators: number; heartbea
     return {operators: row.operators, heartbeats: row.heartbeats, proofs: row.proofs}
 }
 
+const WRITE_COST_ROWS = 3_200
+const WRITE_COST_ROUNDS = 3
+/** Rows per statement: the tuned prober's batch of proof records, and the heartbeats of a 10-block finalized batch. */
+const PROOF_BATCH = 32
+const HEARTBEAT_BATCH = 100
+
+/** Synthetic operator, blueprint and service of write-cost row `n`, spread over the seeded operators. */
+function writeCostPlace(n: number, operators: number): {operator: string; blueprintId: string; serviceId: string} {
+    const index = (n * 7919) % operators
+    return {
+        operator: `0x${index.toString(16).padStart(40, '0')}`,
+        blueprintId: String((((index / OPERATORS_PER_SERVICE) | 0) % BLUEPRINTS) + 1),
+        serviceId: String((index / OPERATORS_PER_SERVICE) | 0),
+    }
+}
+
+function proofBatches(operators: number): StoredProof[][] {
+    const batches: StoredProof[][] = []
+    for (let start = 0; start < WRITE_COST_ROWS; start += PROOF_BATCH) {
+        const batch: StoredProof[] = []
+        for (let n = start; n < start + PROOF_BATCH; n++) {
+            const place = writeCostPlace(n, operators)
+            const fields = {
+                targetUrl: 'http://127.0.0.1:9/health',
+                ...place,
+                kind: PROOF_KINDS[n % PROOF_KINDS.length],
+                outcome: (n % 7 === 0 ? 'UNREACHABLE' : 'PASS') as ProofOutcome,
+                reason: n % 7 === 0 ? 'UNREACHABLE' : 'OK',
+                observed: 'outcome',
+                httpStatus: 200,
+                latencyMs: 10 + (n % 90),
+                observedAt: new Date(HISTORY_END.getTime() + n * 1000).toISOString(),
+                chainHead: '1234',
+                excerpt: '',
+                evidenceDigest: `0x${'00'.repeat(32)}` as const,
+            }
+            batch.push({
+                id: `write-cost-${n}`,
+                targetId: `RPC_ADDRESS:${place.operator}`,
+                roundId: 'write-cost',
+                record: {fields, recordDigest: `0x${'11'.repeat(32)}`, signature: `0x${'00'.repeat(65)}`, signer: `0x${'22'.repeat(20)}`},
+            })
+        }
+        batches.push(batch)
+    }
+    return batches
+}
+
+/** Heartbeat rows after the seeded history, each batch one statement as the processor writes a finalized batch. */
+function heartbeatBatches(operators: number): string[] {
+    const batches: string[] = []
+    for (let start = 0; start < WRITE_COST_ROWS; start += HEARTBEAT_BATCH) {
+        const rows = []
+        for (let n = start; n < start + HEARTBEAT_BATCH; n++) {
+            const place = writeCostPlace(n, operators)
+            rows.push({
+                id: `write-cost-${String(n).padStart(6, '0')}`,
+                service_id: place.serviceId,
+                operator_id: place.operator,
+                blueprint_id: place.blueprintId,
+                reported_blueprint_id: place.blueprintId,
+                status_code: 0,
+                event_timestamp: '0',
+                block_number: 1,
+                timestamp: new Date(HISTORY_END.getTime() + n * 1000).toISOString(),
+                tx_hash: '0x',
+            })
+        }
+        batches.push(JSON.stringify(rows))
+    }
+    return batches
+}
+
+/**
+ * Times writing WRITE_COST_ROWS proof records (through the prober's insert) and heartbeats (one json_populate_recordset
+ * statement a batch, as src/chain/write.ts writes a finalized batch) with the summary triggers enabled and disabled,
+ * alternating. Each run is rolled back, so the database stays as seeded.
+ */
+async function measureWriteCost(pool: pg.Pool, operators: number): Promise<void> {
+    const proofs = proofBatches(operators)
+    const heartbeats = heartbeatBatches(operators)
+    const writes = [
+        {table: 'proof_record', batches: proofs.length, write: (client: pg.PoolClient, i: number) => insertProofRecords(client, proofs[i])},
+        {
+            table: 'heartbeat',
+            batches: heartbeats.length,
+            write: (client: pg.PoolClient, i: number) =>
+                client.query('INSERT INTO heartbeat SELECT * FROM json_populate_recordset(NULL::heartbeat, $1::json)', [heartbeats[i]]),
+        },
+    ]
+    const client = await pool.connect()
+    try {
+        for (const {table, batches, write} of writes) {
+            for (let round = 0; round < WRITE_COST_ROUNDS; round++) {
+                for (const triggers of [true, false]) {
+                    const context = runContext()
+                    await client.query('BEGIN')
+                    // USER leaves the foreign-key triggers on, so only the summary triggers are off.
+                    if (!triggers) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`)
+                    const started = performance.now()
+                    for (let i = 0; i < batches; i++) await write(client, i)
+                    const millis = performance.now() - started
+                    await client.query('ROLLBACK')
+                    const perBatch = millis / batches
+                    const label = `write cost: ${WRITE_COST_ROWS} ${table} rows in ${batches} statements, triggers ${triggers ? 'on' : 'off'}`
+                    console.log(`${label}: ${millis.toFixed(0)} ms, ${perBatch.toFixed(2)} ms a statement; load ${formatLoad(context)}`)
+                    saveResult('api', {operators, name: label, millis, perBatch, context})
+                }
+            }
+        }
+    } finally {
+        client.release()
+    }
+}
+
 /** Wraps a runner to keep every statement it runs, for EXPLAIN. */
 function recordingRunner(inner: SqlRunner, seen: {sql: string; params: unknown[]}[]): SqlRunner {
     return (sql, params) => {
@@ -131,8 +251,13 @@ async function main(): Promise<void> {
                     'not the sizes requested: pass the same sizes or another --data-dir',
             )
         } else {
-            console.log(`reusing the seeded database in ${dataDir}`)
+            const migrateStarted = performance.now()
+            await applyMigrations(server.env)
+            await pool.query('ANALYZE')
+            const migrateSeconds = (performance.now() - migrateStarted) / 1000
+            console.log(`reusing the seeded database in ${dataDir}; pending migrations and ANALYZE took ${migrateSeconds.toFixed(1)} s`)
         }
+        if (args.has('write-cost')) await measureWriteCost(pool, operators)
 
         const operator = `0x${(operators >> 1).toString(16).padStart(40, '0')}`
         const service = String((operators >> 1) / OPERATORS_PER_SERVICE | 0)
@@ -140,6 +265,14 @@ async function main(): Promise<void> {
         const cases: {name: string; run: (sql: SqlRunner) => Promise<unknown>}[] = [
             {name: 'gaps: one operator', run: (sql) => queryGaps(sql, {operator, at: AT, limit: 100}, DEFAULT_GAP_CONFIG)},
             {name: 'gaps: one blueprint, first page of 100', run: (sql) => queryGaps(sql, {blueprintId: '1', at: AT, limit: 100}, DEFAULT_GAP_CONFIG)},
+            {
+                name: 'gaps: one blueprint, status PROVEN, first page of 100',
+                run: (sql) => queryGaps(sql, {blueprintId: '1', status: 'PROVEN', at: AT, limit: 100}, DEFAULT_GAP_CONFIG),
+            },
+            {
+                name: 'gaps: one blueprint, status PROVEN, after the last record',
+                run: (sql) => queryGaps(sql, {blueprintId: '1', status: 'PROVEN', at: HISTORY_END, limit: 100}, DEFAULT_GAP_CONFIG),
+            },
             {name: 'scorecard: one operator-week', run: (sql) => loadScorecards(sql, {operator}, week, DEFAULT_GAP_CONFIG)},
             {name: 'scorecard: all operators of a blueprint, one week', run: (sql) => loadScorecards(sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG)},
             {

@@ -2,7 +2,7 @@ import {isProduct, productFamily, type Product, type ProductFamily} from '../con
 import type {ProofKind} from '../proofs/kinds'
 import {kindsForTarget, type ProbeTargetSource} from '../proofs/targets'
 import {livenessForMemberships} from './liveness'
-import type {Claim, ClaimKind, GapFacts, MembershipFact} from './types'
+import type {Claim, ClaimKind, GapFacts, Liveness, MembershipFact} from './types'
 
 /** Confidentiality value of a service that requires a TEE. */
 export const CONFIDENTIALITY_TEE_REQUIRED = 1
@@ -87,9 +87,18 @@ function kindsBackingClaim(claim: ClaimKind, family: ProductFamily | null, valid
  * only reachability.
  */
 export function requiredKindsFor(claim: ClaimKind, product: string | null, validatorBlueprint = false): ProofKind[] {
-    const probed = kindsProbedFor(claim, product)
-    return kindsBackingClaim(claim, familyOf(product), validatorBlueprint).filter((kind) => probed.has(kind))
+    // Computed once per (claim, product, validator), because a blueprint page derives thousands of claims.
+    const key = `${claim}|${product ?? ''}|${validatorBlueprint}`
+    let kinds = REQUIRED_KINDS.get(key)
+    if (kinds === undefined) {
+        const probed = kindsProbedFor(claim, product)
+        kinds = kindsBackingClaim(claim, familyOf(product), validatorBlueprint).filter((kind) => probed.has(kind))
+        REQUIRED_KINDS.set(key, kinds)
+    }
+    return [...kinds]
 }
+
+const REQUIRED_KINDS = new Map<string, readonly ProofKind[]>()
 
 function serviceClaim(membership: MembershipFact, kind: ClaimKind, detail: string): Claim {
     const validator = membership.product === 'trading-validator'
@@ -106,9 +115,14 @@ function serviceClaim(membership: MembershipFact, kind: ClaimKind, detail: strin
 
 /**
  * Derives every claim the chain makes for the operators in `facts` at instant `at`. Pure: the same facts and instant
- * always give the same claims, in a stable order (operator, blueprint, service, claim kind).
+ * always give the same claims, in a stable order (operator, blueprint, service, claim kind). `liveness` is that of
+ * facts.memberships at `at`, index for index; a caller that has computed it passes it in.
  */
-export function deriveClaims(facts: GapFacts, at: Date): Claim[] {
+export function deriveClaims(
+    facts: GapFacts,
+    at: Date,
+    liveness: Liveness[] = livenessForMemberships(facts.memberships, facts.heartbeats, at),
+): Claim[] {
     const claims: Claim[] = []
 
     for (const registration of facts.registrations) {
@@ -141,7 +155,6 @@ export function deriveClaims(facts: GapFacts, at: Date): Claim[] {
         }
     }
 
-    const liveness = livenessForMemberships(facts.memberships, facts.heartbeats, at)
     const liveTrading = new Set(facts.liveTradingServices)
     // One row per (operator, service): the job result statement groups by both.
     const jobResults = new Map(facts.jobResults.map((row) => [`${row.operator}|${row.serviceId}`, row]))

@@ -1,12 +1,24 @@
 import {PROOF_KINDS, proofKindsForProduct, type ProofKind} from '../proofs/kinds'
+import type {ProductFamily} from '../config/products'
 import {compareDecimal, compareText, deriveClaims, familyOf} from './claims'
 import type {GapConfig} from './config'
 import {livenessForMemberships} from './liveness'
 import {decideGapStatus} from './status'
-import type {Claim, ClaimKind, GapFacts, GapRow, GapStatus, Liveness, MembershipFact, ProofSummary, RedemptionFact} from './types'
+import type {
+    Claim,
+    ClaimKind,
+    GapFacts,
+    GapRow,
+    GapStatus,
+    Liveness,
+    MembershipFact,
+    ProofSummary,
+    RedemptionFact,
+    RegistrationFact,
+} from './types'
 
 /** One scope a gap is computed for: a blueprint registration (serviceId null) or a service membership. */
-interface GapScope {
+export interface GapScope {
     operator: string
     blueprintId: string
     serviceId: string | null
@@ -14,11 +26,22 @@ interface GapScope {
 }
 
 /** Lists the kinds that can apply to a product; an unmapped product gets only the product-independent kinds. */
-export function kindsForProduct(product: string | null): ProofKind[] {
+export function kindsForProduct(product: string | null): readonly ProofKind[] {
     const family = familyOf(product)
-    if (family !== null) return proofKindsForProduct(family)
-    return PROOF_KINDS.filter((kind) => kind === 'ENDPOINT_REACHABILITY' || kind === 'PRIVATE_PORT_EXPOSURE')
+    if (family === null) return UNMAPPED_PRODUCT_KINDS
+    // Computed once per family, because a blueprint page needs the kinds of thousands of scopes.
+    let kinds = KINDS_BY_FAMILY.get(family)
+    if (kinds === undefined) {
+        kinds = proofKindsForProduct(family)
+        KINDS_BY_FAMILY.set(family, kinds)
+    }
+    return kinds
 }
+
+const UNMAPPED_PRODUCT_KINDS: readonly ProofKind[] = PROOF_KINDS.filter(
+    (kind) => kind === 'ENDPOINT_REACHABILITY' || kind === 'PRIVATE_PORT_EXPOSURE',
+)
+const KINDS_BY_FAMILY = new Map<ProductFamily, readonly ProofKind[]>()
 
 function scopeKey(operator: string, blueprintId: string, serviceId: string | null): string {
     return `${operator}|${blueprintId}|${serviceId ?? ''}`
@@ -30,6 +53,33 @@ function proofMatchesScope(proof: ProofSummary, scope: GapScope): boolean {
     if (proof.serviceId !== null) return proof.serviceId === scope.serviceId
     return proof.blueprintId === scope.blueprintId
 }
+
+/**
+ * Returns the scopes computeGaps evaluates, keyed by operator, blueprint and service: every active registration
+ * (blueprint scope) and every active service membership (service scope).
+ */
+export function gapScopes(registrations: readonly RegistrationFact[], memberships: readonly MembershipFact[]): Map<string, GapScope> {
+    const scopes = new Map<string, GapScope>()
+    for (const registration of registrations) {
+        if (registration.status !== 'ACTIVE') continue
+        const scope = {operator: registration.operator, blueprintId: registration.blueprintId, serviceId: null, product: registration.product}
+        scopes.set(scopeKey(scope.operator, scope.blueprintId, null), scope)
+    }
+    for (const membership of memberships) {
+        if (!membership.active) continue
+        const scope = {
+            operator: membership.operator,
+            blueprintId: membership.blueprintId,
+            serviceId: membership.serviceId,
+            product: membership.product,
+        }
+        scopes.set(scopeKey(scope.operator, scope.blueprintId, scope.serviceId), scope)
+    }
+    return scopes
+}
+
+/** The fields that identify a gap row. */
+export type GapRowKey = Pick<GapRow, 'operator' | 'blueprintId' | 'serviceId' | 'kind'>
 
 export interface GapComputation {
     claims: Claim[]
@@ -43,25 +93,10 @@ export interface GapComputation {
  * scope's product. Pure: the result depends only on the arguments.
  */
 export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapComputation {
-    const claims = deriveClaims(facts, at)
     const liveness = livenessForMemberships(facts.memberships, facts.heartbeats, at)
+    const claims = deriveClaims(facts, at, liveness)
 
-    const scopes = new Map<string, GapScope>()
-    for (const registration of facts.registrations) {
-        if (registration.status !== 'ACTIVE') continue
-        const scope = {operator: registration.operator, blueprintId: registration.blueprintId, serviceId: null, product: registration.product}
-        scopes.set(scopeKey(scope.operator, scope.blueprintId, null), scope)
-    }
-    for (const membership of facts.memberships) {
-        if (!membership.active) continue
-        const scope = {
-            operator: membership.operator,
-            blueprintId: membership.blueprintId,
-            serviceId: membership.serviceId,
-            product: membership.product,
-        }
-        scopes.set(scopeKey(scope.operator, scope.blueprintId, scope.serviceId), scope)
-    }
+    const scopes = gapScopes(facts.registrations, facts.memberships)
 
     const claimsByScope = new Map<string, Claim[]>()
     for (const claim of claims) {
@@ -70,11 +105,16 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
         if (group === undefined) claimsByScope.set(key, [claim])
         else group.push(claim)
     }
-    const proofsByOperatorKind = new Map<string, ProofSummary[]>()
+    // By operator, then kind: nested maps spare building a composite key string for each of the rows below.
+    const proofsByOperatorKind = new Map<string, Map<string, ProofSummary[]>>()
     for (const proof of facts.proofs) {
-        const key = `${proof.operator}|${proof.kind}`
-        const group = proofsByOperatorKind.get(key)
-        if (group === undefined) proofsByOperatorKind.set(key, [proof])
+        let byKind = proofsByOperatorKind.get(proof.operator)
+        if (byKind === undefined) {
+            byKind = new Map()
+            proofsByOperatorKind.set(proof.operator, byKind)
+        }
+        const group = byKind.get(proof.kind)
+        if (group === undefined) byKind.set(proof.kind, [proof])
         else group.push(proof)
     }
 
@@ -108,7 +148,7 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
             const requiring: ClaimKind[] = scopeClaims
                 .filter((claim) => claim.requiredKinds.includes(kind))
                 .map((claim) => claim.kind)
-            const proofs = (proofsByOperatorKind.get(`${scope.operator}|${kind}`) ?? []).filter((proof) =>
+            const proofs = (proofsByOperatorKind.get(scope.operator)?.get(kind) ?? []).filter((proof) =>
                 proofMatchesScope(proof, scope),
             )
             const decision = decideGapStatus({
@@ -120,8 +160,13 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
                 at,
                 config,
             })
+            // Plain properties, not a spread of `scope`: V8 builds spread objects on a slow path, which took about half
+            // the time of a 14,000-row blueprint computation.
             gaps.push({
-                ...scope,
+                operator: scope.operator,
+                blueprintId: scope.blueprintId,
+                serviceId: scope.serviceId,
+                product: scope.product,
                 kind,
                 status: decision.status,
                 reason: decision.reason,
@@ -137,7 +182,8 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
     return {claims, liveness, gaps}
 }
 
-export function compareGapRows(a: GapRow, b: GapRow): number {
+/** Orders gap rows, or their keys, by operator, blueprint, service and kind. */
+export function compareGapRows(a: GapRowKey, b: GapRowKey): number {
     return (
         compareText(a.operator, b.operator) ||
         compareDecimal(a.blueprintId, b.blueprintId) ||

@@ -1,5 +1,5 @@
 import type {ProofOutcome} from '../proofs/types'
-import {kindsForProduct} from './gaps'
+import {gapScopes, kindsForProduct} from './gaps'
 import {asDate, asInt, asNullableDate, asNullableText, asText, type SqlRunner} from './sql'
 import type {GapFacts, HeartbeatFact, MembershipFact, ProofSummary, RegistrationFact} from './types'
 
@@ -88,58 +88,70 @@ SELECT operator, service_id, count(DISTINCT sidecar_url)::int AS url_count FROM 
 GROUP BY operator, service_id
 ORDER BY operator, service_id`
 
-const PROOF_OUTCOMES: readonly ProofOutcome[] = ['PASS', 'FAIL', 'UNREACHABLE', 'INCONCLUSIVE', 'NOT_APPLICABLE']
-
-// The latest record per (scope, kind, outcome): one probe each on proof_record (operator, kind, outcome, observed_at),
-// so the cost follows the number of scopes and not the length of the proof history. The scope test is the one
-// computeGaps applies. A blueprint scope (service_id null) matches every record of its blueprint. A service scope
-// matches records of its service and records of its blueprint that name no service.
+// The latest record of every (operator, kind, outcome, blueprint, service) group that can match a scope, read from
+// proof_latest, which triggers on proof_record keep current (db/migrations/*-ProofAggregates.js). The filter is a
+// superset: the operators, kinds, blueprints and services of the scopes. computeGaps keeps the groups that match a
+// scope by its own rule and takes the latest of them, which is the scope's latest record.
+//
+// A group whose latest record is newer than `at` is read from proof_record instead: one index probe on (operator,
+// kind, outcome, blueprint_id, service_id, observed_at, id) finds its latest record at or before `at`. A group first
+// observed after `at` is skipped. So a query at the present reads proof_latest only, and a query in the past probes
+// only the groups that changed since.
 const PROOF_SUMMARIES_SQL = `
-SELECT latest.id, latest.operator, latest.blueprint_id, latest.service_id, latest.kind, latest.outcome, latest.reason,
-       latest.observed_at
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS scope(operator, blueprint_id, service_id, kind)
-CROSS JOIN unnest($5::text[]) AS wanted(outcome)
-CROSS JOIN LATERAL (
-  SELECT p.id, p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.reason, p.observed_at
-  FROM proof_record p
-  WHERE p.operator = scope.operator AND p.kind = scope.kind AND p.outcome = wanted.outcome AND p.observed_at <= $6
-    AND CASE WHEN scope.service_id IS NULL THEN p.blueprint_id = scope.blueprint_id
-             ELSE p.service_id = scope.service_id OR (p.service_id IS NULL AND p.blueprint_id = scope.blueprint_id) END
-  ORDER BY p.observed_at DESC, p.id DESC
-  LIMIT 1
-) latest`
+WITH matched AS (
+  SELECT l.operator, l.kind, l.outcome, l.blueprint_id, CASE WHEN l.has_service THEN l.service_key END AS service_id,
+         l.latest_id, l.latest_observed_at, l.latest_reason
+  FROM proof_latest l
+  WHERE l.operator = ANY($1::text[]) AND l.kind = ANY($2::text[])
+    AND (l.blueprint_id = ANY($3::text[]) OR (l.has_service AND l.service_key = ANY($4::text[])))
+    AND l.first_observed_at <= $5
+)
+SELECT coalesce(earlier.id, m.latest_id) AS id, m.operator, m.blueprint_id, m.service_id, m.kind, m.outcome,
+       coalesce(earlier.reason, m.latest_reason) AS reason, coalesce(earlier.observed_at, m.latest_observed_at) AS observed_at
+FROM matched m
+LEFT JOIN LATERAL (
+  -- Every group column is an equality on proof_record (operator, kind, outcome, blueprint_id, service_id, observed_at,
+  -- id), so the index returns the rows in the order wanted and the scan stops at the first. A group without a service
+  -- takes the IS NULL branch, because service_id = NULL matches nothing.
+  (SELECT p.id, p.reason, p.observed_at FROM proof_record p
+   WHERE m.latest_observed_at > $5 AND m.service_id IS NOT NULL
+     AND p.operator = m.operator AND p.kind = m.kind AND p.outcome = m.outcome AND p.blueprint_id = m.blueprint_id
+     AND p.service_id = m.service_id AND p.observed_at <= $5
+   ORDER BY p.observed_at DESC, p.id DESC
+   LIMIT 1)
+  UNION ALL
+  (SELECT p.id, p.reason, p.observed_at FROM proof_record p
+   WHERE m.latest_observed_at > $5 AND m.service_id IS NULL
+     AND p.operator = m.operator AND p.kind = m.kind AND p.outcome = m.outcome AND p.blueprint_id = m.blueprint_id
+     AND p.service_id IS NULL AND p.observed_at <= $5
+   ORDER BY p.observed_at DESC, p.id DESC
+   LIMIT 1)
+) earlier ON true
+WHERE m.latest_observed_at <= $5 OR earlier.id IS NOT NULL`
 
-/** Columns of PROOF_SUMMARIES_SQL: one entry per (gap scope, proof kind of its product). */
-interface ProofScopeColumns {
-    operators: string[]
-    blueprintIds: string[]
-    serviceIds: (string | null)[]
-    kinds: string[]
-}
-
-/** Lists the (scope, kind) pairs computeGaps evaluates: active registrations and active memberships. */
-export function proofScopeColumns(registrations: RegistrationFact[], memberships: MembershipFact[]): ProofScopeColumns {
-    const columns: ProofScopeColumns = {operators: [], blueprintIds: [], serviceIds: [], kinds: []}
-    const scopes = [
-        ...registrations.filter((r) => r.status === 'ACTIVE').map((r) => ({...r, serviceId: null})),
-        ...memberships.filter((m) => m.active),
-    ]
-    for (const scope of scopes) {
-        for (const kind of kindsForProduct(scope.product)) {
-            columns.operators.push(scope.operator)
-            columns.blueprintIds.push(scope.blueprintId)
-            columns.serviceIds.push(scope.serviceId)
-            columns.kinds.push(kind)
-        }
+/** Parameters of PROOF_SUMMARIES_SQL: the distinct operators, kinds, blueprints and services of the gap scopes. */
+function proofGroupFilter(registrations: RegistrationFact[], memberships: MembershipFact[]): string[][] {
+    const operators = new Set<string>()
+    const kinds = new Set<string>()
+    const blueprints = new Set<string>()
+    const services = new Set<string>()
+    for (const scope of gapScopes(registrations, memberships).values()) {
+        operators.add(scope.operator)
+        blueprints.add(scope.blueprintId)
+        if (scope.serviceId !== null) services.add(scope.serviceId)
+        for (const kind of kindsForProduct(scope.product)) kinds.add(kind)
     }
-    return columns
+    return [[...operators], [...kinds], [...blueprints], [...services]]
 }
 
-/**
- * Reads every fact the gap computation needs at instant `at`, in eight statements whatever the number of operators.
- * Operators are those with a registration or membership that matches the filter.
- */
-export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date): Promise<GapFacts> {
+/** Registrations and memberships that match a filter: the scopes of the gap computation and their operators. */
+export interface ScopeFacts {
+    registrations: RegistrationFact[]
+    memberships: MembershipFact[]
+}
+
+/** Reads the registrations and memberships that match the filter at instant `at`, in one or two statements. */
+export async function loadScopeFacts(sql: SqlRunner, filter: FactFilter, at: Date): Promise<ScopeFacts> {
     const operatorParam = filter.operator?.toLowerCase() ?? null
     const blueprintParam = filter.blueprintId ?? null
     const productParam = filter.product ?? null
@@ -165,27 +177,33 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
         heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
         heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
     }))
+    return {registrations, memberships}
+}
 
+/**
+ * Reads every fact the gap computation needs at instant `at`, in eight statements whatever the number of operators.
+ * Operators are those with a registration or membership that matches the filter.
+ */
+export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date): Promise<GapFacts> {
+    return loadOperatorFacts(sql, await loadScopeFacts(sql, filter, at), at)
+}
+
+/** Reads the heartbeats, job results, redemptions, sidecars and proofs of the operators of `scopes`, in six statements. */
+export async function loadOperatorFacts(sql: SqlRunner, scopes: ScopeFacts, at: Date): Promise<GapFacts> {
+    const {registrations, memberships} = scopes
     const operators = [...new Set([...registrations.map((r) => r.operator), ...memberships.map((m) => m.operator)])].sort()
     if (operators.length === 0) {
         return {registrations, memberships, heartbeats: [], jobResults: [], liveTradingServices: [], redemptions: [], sidecars: [], proofs: []}
     }
 
-    const proofScopes = proofScopeColumns(registrations, memberships)
+    const [proofOperators, proofKinds, proofBlueprints, proofServices] = proofGroupFilter(registrations, memberships)
     const [heartbeatRows, jobRows, tradingRows, redemptionRows, sidecarRows, proofRows] = await Promise.all([
         sql(HEARTBEATS_SQL, [memberships.map((m) => m.operator), memberships.map((m) => m.serviceId), at]),
         sql(JOB_RESULTS_SQL, [operators, at]),
         sql(LIVE_TRADING_SQL, [at]),
         sql(REDEMPTIONS_SQL, [operators, at]),
         sql(SIDECARS_SQL, [operators, at]),
-        sql(PROOF_SUMMARIES_SQL, [
-            proofScopes.operators,
-            proofScopes.blueprintIds,
-            proofScopes.serviceIds,
-            proofScopes.kinds,
-            PROOF_OUTCOMES,
-            at,
-        ]),
+        sql(PROOF_SUMMARIES_SQL, [proofOperators, proofKinds, proofBlueprints, proofServices, at]),
     ])
 
     const heartbeats: HeartbeatFact[] = heartbeatRows.map((row) => ({
@@ -195,9 +213,7 @@ export async function loadGapFacts(sql: SqlRunner, filter: FactFilter, at: Date)
         statusCode: asInt(row.status_code),
         blockNumber: asInt(row.block_number),
     }))
-    // A record can be the latest of a blueprint scope and of a service scope at once; keep it once.
-    const uniqueProofRows = [...new Map(proofRows.map((row) => [asText(row.id), row])).values()]
-    const proofs: ProofSummary[] = uniqueProofRows.map((row) => ({
+    const proofs: ProofSummary[] = proofRows.map((row) => ({
         id: asText(row.id),
         operator: asText(row.operator),
         blueprintId: asText(row.blueprint_id),

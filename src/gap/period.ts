@@ -59,3 +59,15 @@ export function previousPeriod(period: Period): Period {
     const label = ISO_WEEK.test(period.label) && length === 7 * DAY_MS ? isoWeekLabel(from) : `${from.toISOString()}/${period.from.toISOString()}`
     return {from, to: period.from, label}
 }
+
+/** Returns the whole UTC days inside [fromMs, toMs) as a range in ms, empty (fromMs equal to toMs) when there is none. */
+export function wholeUtcDays(fromMs: number, toMs: number): {fromMs: number; toMs: number} {
+    const first = Math.ceil(fromMs / DAY_MS) * DAY_MS
+    const end = Math.floor(toMs / DAY_MS) * DAY_MS
+    return end > first ? {fromMs: first, toMs: end} : {fromMs, toMs: fromMs}
+}
+
+/** Formats the UTC date of a day start in ms as YYYY-MM-DD. */
+export function utcDate(ms: number): string {
+    return new Date(ms).toISOString().slice(0, 10)
+}

@@ -1,8 +1,8 @@
 import {isProofKind} from '../proofs/kinds'
 import {compareDecimal, compareText} from './claims'
 import type {GapConfig} from './config'
-import {compareGapRows, computeGaps, countByStatus, isClaimProven} from './gaps'
-import {loadGapFacts, type FactFilter} from './load'
+import {compareGapRows, computeGaps, countByStatus, gapScopes, isClaimProven, kindsForProduct, type GapRowKey} from './gaps'
+import {loadGapFacts, loadOperatorFacts, loadScopeFacts, type FactFilter, type ScopeFacts} from './load'
 import type {SqlRunner} from './sql'
 import {isGapStatus, type Claim, type GapRow, type GapStatus, type Liveness} from './types'
 
@@ -91,16 +91,70 @@ export interface GapPage {
 export async function queryGaps(sql: SqlRunner, query: GapQuery, config: GapConfig): Promise<GapPage> {
     const {limit, offset, orderBy} = validateGapQuery(query)
     const at = query.at ?? new Date()
-    const facts = await loadGapFacts(sql, normalizeFilter(query), at)
-    let rows = computeGaps(facts, at, config).gaps
-    if (query.serviceId !== undefined) rows = rows.filter((row) => row.serviceId === query.serviceId)
-    if (query.kind !== undefined) rows = rows.filter((row) => row.kind === query.kind)
-    if (query.status !== undefined) rows = rows.filter((row) => row.status === (query.status as GapStatus))
+    const scopes = await loadScopeFacts(sql, normalizeFilter(query), at)
+    // Without a status filter and in operator order, the scopes alone decide which rows are on a page. So only the
+    // operators on the page need their facts read and their gaps computed.
+    if (query.status === undefined && (orderBy === null || orderBy === 'operator_ASC')) {
+        return pageInScopeOrder(sql, scopes, query, {at, limit, offset}, config)
+    }
+    const facts = await loadOperatorFacts(sql, scopes, at)
+    let rows = filterGapRows(computeGaps(facts, at, config).gaps, query)
     if (orderBy !== null) {
         const compare = GAP_SORT_KEYS[orderBy]
         rows = [...rows].sort((a, b) => compare(a, b) || compareGapRows(a, b))
     }
     return {at, totalCount: rows.length, gaps: rows.slice(offset, offset + limit)}
+}
+
+function filterGapRows(rows: GapRow[], query: GapQuery): GapRow[] {
+    if (query.serviceId !== undefined) rows = rows.filter((row) => row.serviceId === query.serviceId)
+    if (query.kind !== undefined) rows = rows.filter((row) => row.kind === query.kind)
+    if (query.status !== undefined) rows = rows.filter((row) => row.status === (query.status as GapStatus))
+    return rows
+}
+
+/**
+ * Pages rows in computeGaps order (operator, blueprint, service, kind). The row keys come from the scopes and the
+ * kinds of their products, as computeGaps derives them. Gaps are then computed for the operators on the page only.
+ */
+async function pageInScopeOrder(
+    sql: SqlRunner,
+    scopes: ScopeFacts,
+    query: GapQuery,
+    page: {at: Date; limit: number; offset: number},
+    config: GapConfig,
+): Promise<GapPage> {
+    const keys: GapRowKey[] = []
+    for (const scope of gapScopes(scopes.registrations, scopes.memberships).values()) {
+        if (query.serviceId !== undefined && scope.serviceId !== query.serviceId) continue
+        for (const kind of kindsForProduct(scope.product)) {
+            if (query.kind !== undefined && kind !== query.kind) continue
+            keys.push({operator: scope.operator, blueprintId: scope.blueprintId, serviceId: scope.serviceId, kind})
+        }
+    }
+    keys.sort(compareGapRows)
+    const pageKeys = keys.slice(page.offset, page.offset + page.limit)
+    if (pageKeys.length === 0) return {at: page.at, totalCount: keys.length, gaps: []}
+
+    const operators = new Set(pageKeys.map((key) => key.operator))
+    const facts = await loadOperatorFacts(
+        sql,
+        {
+            registrations: scopes.registrations.filter((row) => operators.has(row.operator)),
+            memberships: scopes.memberships.filter((row) => operators.has(row.operator)),
+        },
+        page.at,
+    )
+    const rows = filterGapRows(computeGaps(facts, page.at, config).gaps, query)
+    // In `keys`, the rows of the page's operators start at the first key of the page's first operator.
+    const firstOperatorStart = keys.findIndex((key) => key.operator === pageKeys[0].operator)
+    const operatorKeys = keys.filter((key) => operators.has(key.operator)).length
+    if (rows.length !== operatorKeys) {
+        // An invariant, not bad input: computeGaps and the key enumeration above disagree on the scopes or kinds.
+        throw new Error(`gap page of ${operators.size} operators is invalid: computed ${rows.length} rows, expected ${operatorKeys} from their scopes`)
+    }
+    const start = page.offset - firstOperatorStart
+    return {at: page.at, totalCount: keys.length, gaps: rows.slice(start, start + page.limit)}
 }
 
 function normalizeFilter(query: GapQuery): FactFilter {

@@ -1,8 +1,9 @@
-import type {ProofOutcome} from '../proofs/types'
 import type {GapConfig} from './config'
 import {loadGapFacts} from './load'
 import {previousPeriod, type Period} from './period'
-import {buildScorecard, type Scorecard, type ScorecardInputs} from './scorecard'
+import {buildScorecard, NO_PROBES, type Scorecard, type ScorecardInputs} from './scorecard'
+import {loadHeartbeatCover} from './scorecard-cover'
+import {loadProbeFigures} from './scorecard-probes'
 import {asDate, asInt, asNullableDate, asText, type SqlRunner} from './sql'
 import type {GapFacts} from './types'
 
@@ -24,22 +25,6 @@ FROM service_membership m JOIN service s ON s.id = m.service_id
 WHERE m.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
   AND m.joined_at < $4 AND (m.left_at IS NULL OR m.left_at > $3)
 ORDER BY m.operator_id, s.id, m.joined_at`
-
-// A heartbeat earlier than from − interval × max missed cannot cover any part of the period. The bound is compared in
-// numeric epoch seconds because the interval is a uint64: as a PostgreSQL interval it would overflow.
-const HEARTBEATS_SQL = `
-SELECT h.operator_id AS operator, h.service_id, h.timestamp AS at, h.status_code
-FROM heartbeat h JOIN service s ON s.id = h.service_id
-WHERE h.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
-  AND h.timestamp < $4
-  AND extract(epoch FROM h.timestamp) >= extract(epoch FROM $3::timestamptz) - s.heartbeat_interval * s.heartbeat_max_missed
-ORDER BY h.operator_id, h.service_id, h.timestamp, h.id`
-
-const PROBES_SQL = `
-SELECT operator, kind, outcome, latency_ms, observed_at
-FROM proof_record
-WHERE operator = ANY($1::text[]) AND ($2::text IS NULL OR blueprint_id = $2) AND observed_at >= $3 AND observed_at < $4
-ORDER BY operator, observed_at, id`
 
 // Calls made while the operator was a member; the first result of that operator before the period end.
 const JOBS_SQL = `
@@ -99,7 +84,7 @@ function splitFactsByOperator(facts: GapFacts): (operator: string) => GapFacts {
     })
 }
 
-/** Reads the rows of one period for every operator of the subject, in seven statements. */
+/** Reads the rows of one period for every operator of the subject. */
 export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubject, period: Period): Promise<ScorecardInputs[]> {
     const blueprint = subject.blueprintId ?? null
     const operators =
@@ -109,20 +94,34 @@ export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubj
     if (operators.length === 0) return []
 
     const params = [operators, blueprint, period.from, period.to]
-    const [memberships, heartbeats, probes, jobs, slashes] = await Promise.all([
-        sql(MEMBERSHIPS_SQL, params),
-        sql(HEARTBEATS_SQL, params),
-        sql(PROBES_SQL, params),
+    const loadMemberships = async () => {
+        const memberships = (await sql(MEMBERSHIPS_SQL, params)).map((row) => ({
+            operator: asText(row.operator),
+            membership: {
+                serviceId: asText(row.service_id),
+                blueprintId: asText(row.blueprint_id),
+                joinedAt: asDate(row.joined_at),
+                leftAt: asNullableDate(row.left_at),
+                activatedAt: asDate(row.activated_at),
+                terminatedAt: asNullableDate(row.terminated_at),
+                heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
+                heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
+            },
+        }))
+        const covered = await loadHeartbeatCover(sql, memberships, period)
+        return memberships.map(({operator, membership}, index) => ({operator, membership: {...membership, coveredMs: covered[index]}}))
+    }
+    const [memberships, probes, jobs, slashes, gapFacts] = await Promise.all([
+        loadMemberships(),
+        loadProbeFigures(sql, operators, blueprint, period),
         sql(JOBS_SQL, params),
         sql(SLASHES_SQL, params),
+        loadGapFacts(sql, {operator: subject.operator, blueprintId: subject.blueprintId}, period.to),
     ])
-    const gapFacts = await loadGapFacts(sql, {operator: subject.operator, blueprintId: subject.blueprintId}, period.to)
 
     const factsOf = splitFactsByOperator(gapFacts)
     const operatorOf = (row: Record<string, unknown>) => asText(row.operator)
-    const membershipsOf = groupBy(memberships, operatorOf)
-    const heartbeatsOf = groupBy(heartbeats, operatorOf)
-    const probesOf = groupBy(probes, operatorOf)
+    const membershipsOf = groupBy(memberships, (row) => row.operator)
     const jobsOf = groupBy(jobs, operatorOf)
     const slashOf = new Map(slashes.map((row) => [operatorOf(row), row]))
 
@@ -132,27 +131,8 @@ export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubj
             operator,
             blueprintId: blueprint,
             period,
-            memberships: (membershipsOf.get(operator) ?? []).map((row) => ({
-                serviceId: asText(row.service_id),
-                blueprintId: asText(row.blueprint_id),
-                joinedAt: asDate(row.joined_at),
-                leftAt: asNullableDate(row.left_at),
-                activatedAt: asDate(row.activated_at),
-                terminatedAt: asNullableDate(row.terminated_at),
-                heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
-                heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
-            })),
-            heartbeats: (heartbeatsOf.get(operator) ?? []).map((row) => ({
-                serviceId: asText(row.service_id),
-                at: asDate(row.at),
-                statusCode: asInt(row.status_code),
-            })),
-            probes: (probesOf.get(operator) ?? []).map((row) => ({
-                kind: asText(row.kind),
-                outcome: asText(row.outcome) as ProofOutcome,
-                latencyMs: row.latency_ms === null ? null : asInt(row.latency_ms),
-                observedAt: asDate(row.observed_at),
-            })),
+            memberships: (membershipsOf.get(operator) ?? []).map((row) => row.membership),
+            probes: probes.get(operator) ?? NO_PROBES,
             jobs: (jobsOf.get(operator) ?? []).map((row) => ({
                 serviceId: asText(row.service_id),
                 callId: asText(row.call_id),
@@ -190,8 +170,7 @@ export async function loadScorecards(
             ...inputs,
             period: before,
             memberships: [],
-            heartbeats: [],
-            probes: [],
+            probes: NO_PROBES,
             jobs: [],
             slashesProposed: 0,
             slashesExecuted: 0,

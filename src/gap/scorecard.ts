@@ -11,7 +11,11 @@ export const SCORECARD_METHODOLOGY_VERSION = 'proofgap-scorecard/1'
 /** Kinds whose outcome shows whether the operator endpoint responds; probe uptime is computed over these. */
 export const AVAILABILITY_KINDS: readonly string[] = ['ENDPOINT_REACHABILITY', 'SANDBOX_ENDPOINT_HEALTH', 'TRADING_BOT_HEALTH']
 
-const DECISIVE: readonly ProofOutcome[] = ['PASS', 'FAIL', 'UNREACHABLE']
+/** Outcomes that count in probe uptime: the probe decided whether the endpoint responds. */
+export const DECISIVE_OUTCOMES: readonly ProofOutcome[] = ['PASS', 'FAIL', 'UNREACHABLE']
+
+/** Outcomes whose latency is left out of the latency percentiles. */
+export const LATENCY_EXCLUDED_OUTCOMES: readonly ProofOutcome[] = ['NOT_APPLICABLE']
 
 /** One membership with the service times that bound the heartbeat window. */
 export interface ScorecardMembership {
@@ -25,17 +29,39 @@ export interface ScorecardMembership {
     heartbeatMaxMissed: number
 }
 
+/** A membership with the milliseconds of its window (membershipWindow) that healthy heartbeats cover. */
+export interface CoveredMembership extends ScorecardMembership {
+    coveredMs: number
+}
+
 export interface ScorecardHeartbeat {
     serviceId: string
     at: Date
     statusCode: number
 }
 
-export interface ScorecardProbe {
-    kind: string
-    outcome: ProofOutcome
-    latencyMs: number | null
-    observedAt: Date
+/**
+ * Probe figures of one operator over one period, counted from its proof records. Uptime counts the records of an
+ * availability kind with a decisive outcome and the PASS among them. The nearest-rank latency percentiles cover every
+ * record that has a latency and an outcome outside LATENCY_EXCLUDED_OUTCOMES.
+ */
+export interface ScorecardProbes {
+    availabilityProbes: number
+    availabilityPassed: number
+    latencySamples: number
+    latencyP50Ms: number | null
+    latencyP95Ms: number | null
+    latencyP99Ms: number | null
+}
+
+/** Probe figures of a period without records. */
+export const NO_PROBES: ScorecardProbes = {
+    availabilityProbes: 0,
+    availabilityPassed: 0,
+    latencySamples: 0,
+    latencyP50Ms: null,
+    latencyP95Ms: null,
+    latencyP99Ms: null,
 }
 
 export interface ScorecardJob {
@@ -50,9 +76,8 @@ export interface ScorecardInputs {
     operator: string
     blueprintId: string | null
     period: Period
-    memberships: ScorecardMembership[]
-    heartbeats: ScorecardHeartbeat[]
-    probes: ScorecardProbe[]
+    memberships: CoveredMembership[]
+    probes: ScorecardProbes
     jobs: ScorecardJob[]
     slashesProposed: number
     slashesExecuted: number
@@ -134,15 +159,10 @@ export function computeScorecardMetrics(inputs: ScorecardInputs, config: GapConf
     for (const membership of inputs.memberships) {
         const [from, to] = membershipWindow(membership, period)
         expectedMs += to - from
-        coveredMs += coveredHeartbeatMs(inputs.heartbeats, membership, from, to)
+        coveredMs += membership.coveredMs
     }
 
-    const availability = inputs.probes.filter((probe) => AVAILABILITY_KINDS.includes(probe.kind) && DECISIVE.includes(probe.outcome))
-    const passed = availability.filter((probe) => probe.outcome === 'PASS').length
-    const latencies = inputs.probes
-        .filter((probe) => probe.outcome !== 'NOT_APPLICABLE' && probe.latencyMs !== null)
-        .map((probe) => probe.latencyMs as number)
-
+    const {probes} = inputs
     const completedJobs = inputs.jobs.filter((job) => job.resultLatencySeconds !== null)
     const resultLatencies = completedJobs.map((job) => job.resultLatencySeconds as number)
 
@@ -156,13 +176,12 @@ export function computeScorecardMetrics(inputs: ScorecardInputs, config: GapConf
     return {
         period: {from: period.from.toISOString(), to: period.to.toISOString(), label: period.label},
         heartbeatUptime: {coveredMs, expectedMs, ratio: formatPpm(ratioPpm(BigInt(coveredMs), BigInt(expectedMs)))},
-        probeUptime: {passed, probes: availability.length, ratio: formatPpm(ratioPpm(BigInt(passed), BigInt(availability.length)))},
-        probeLatencyMs: {
-            samples: latencies.length,
-            p50: nearestRankPercentile(latencies, 50),
-            p95: nearestRankPercentile(latencies, 95),
-            p99: nearestRankPercentile(latencies, 99),
+        probeUptime: {
+            passed: probes.availabilityPassed,
+            probes: probes.availabilityProbes,
+            ratio: formatPpm(ratioPpm(BigInt(probes.availabilityPassed), BigInt(probes.availabilityProbes))),
         },
+        probeLatencyMs: {samples: probes.latencySamples, p50: probes.latencyP50Ms, p95: probes.latencyP95Ms, p99: probes.latencyP99Ms},
         jobs: {
             submitted: inputs.jobs.length,
             completed: completedJobs.length,

@@ -37,9 +37,15 @@ export function runToEnd(command: string, args: string[], env: Record<string, st
     })
 }
 
+/**
+ * Time allowed for applying migrations. A migration that adds a summary table backfills it from every existing row,
+ * which takes minutes on a large database, so the bound only guards against a hang.
+ */
+export const MIGRATION_TIMEOUT_MS = 30 * 60_000
+
 /** Apply the migrations in db/migrations to the database named by the DB_* variables. */
 export async function applyMigrations(dbEnv: Record<string, string>): Promise<void> {
-    const result = await runToEnd(binPath('squid-typeorm-migration'), ['apply'], dbEnv, 120_000)
+    const result = await runToEnd(binPath('squid-typeorm-migration'), ['apply'], dbEnv, MIGRATION_TIMEOUT_MS)
     if (result.code !== 0) throw new Error(`migrations failed (exit ${result.code}):\n${result.stderr || result.stdout}`)
 }
 

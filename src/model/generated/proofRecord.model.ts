@@ -1,7 +1,7 @@
 import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, Index as Index_, StringColumn as StringColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_, BigIntColumn as BigIntColumn_} from "@subsquid/typeorm-store"
 
 @Index_(["operator", "kind", "observedAt"], {unique: false})
-@Index_(["operator", "kind", "outcome", "observedAt"], {unique: false})
+@Index_(["operator", "kind", "outcome", "blueprintId", "serviceId", "observedAt", "id"], {unique: false})
 @Index_(["serviceId", "operator", "observedAt"], {unique: false})
 @Entity_()
 export class ProofRecord {

@@ -1,0 +1,543 @@
+import path from 'node:path'
+import pg from 'pg'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
+import {compareText} from '../src/gap/claims'
+import {computeGaps, gapScopes, kindsForProduct} from '../src/gap/gaps'
+import {loadGapFacts} from '../src/gap/load'
+import {parseIsoWeek, parsePeriod, type Period} from '../src/gap/period'
+import {queryGaps, type GapQuery} from '../src/gap/query'
+import {AVAILABILITY_KINDS, coveredHeartbeatMs, membershipWindow} from '../src/gap/scorecard'
+import {loadScorecards} from '../src/gap/scorecard-load'
+import {asDate, asText} from '../src/gap/sql'
+import {nearestRankPercentile} from '../src/gap/stats'
+import type {GapFacts, ProofSummary} from '../src/gap/types'
+import {insertProofRecords, type StoredProof} from '../src/proofs/worker/store'
+import type {ProofOutcome} from '../src/proofs/types'
+import {PROJECT_ROOT} from '../src/stack/children'
+import {startSeededDatabase, type SeededDatabase} from './gap-database'
+import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
+import {AT, BLUEPRINT, OPERATORS, SERVICE} from './gap-world'
+
+// The summary tables (proof_latest, probe_day_outcome, probe_day_latency, heartbeat_day_cover) must always equal what
+// proof_record and heartbeat give when recomputed from scratch, and every gap and scorecard read from them must equal
+// the raw computation.
+
+const OUTCOMES: ProofOutcome[] = ['PASS', 'FAIL', 'UNREACHABLE', 'INCONCLUSIVE', 'NOT_APPLICABLE']
+const KINDS = ['ENDPOINT_REACHABILITY', 'PRIVATE_PORT_EXPOSURE', 'SANDBOX_ENDPOINT_HEALTH', 'SANDBOX_READINESS']
+/** Scopes records may name: the world's service, another service of its blueprint, none, another blueprint. */
+const PLACES: {blueprintId: string; serviceId: string | null}[] = [
+    {blueprintId: BLUEPRINT, serviceId: SERVICE},
+    {blueprintId: BLUEPRINT, serviceId: '11'},
+    {blueprintId: BLUEPRINT, serviceId: null},
+    {blueprintId: '2', serviceId: null},
+]
+/** Records fall between Monday of 2026-W01 and the Sunday of 2026-W02, on whole minutes so that instants repeat. */
+const START_MS = Date.parse('2025-12-29T00:00:00.000Z')
+const SPAN_MINUTES = 14 * 24 * 60
+
+/** Deterministic pseudo-random numbers (a 32-bit LCG), so that a failing case can be replayed. */
+function randomSource(seed: number): (limit: number) => number {
+    let state = seed >>> 0
+    return (limit) => {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0
+        return state % limit
+    }
+}
+
+let nextRecord = 0
+
+/** Builds `count` records of the world's operators with random kind, outcome, place, instant and latency. */
+function randomRecords(random: (limit: number) => number, count: number, operators: readonly string[] = OPERATORS): StoredProof[] {
+    const records: StoredProof[] = []
+    for (let index = 0; index < count; index++) {
+        nextRecord += 1
+        const place = PLACES[random(PLACES.length)]
+        const operator = operators[random(operators.length)]
+        const fields = {
+            targetUrl: 'http://127.0.0.1:9/health',
+            operator,
+            blueprintId: place.blueprintId,
+            serviceId: place.serviceId,
+            kind: KINDS[random(KINDS.length)],
+            outcome: OUTCOMES[random(OUTCOMES.length)],
+            reason: `REASON_${random(3)}`,
+            observed: 'observed',
+            httpStatus: 200,
+            // One in five without a latency, so records without one are covered; the column is nullable.
+            latencyMs: (random(5) === 0 ? null : 5 + random(40)) as number,
+            observedAt: new Date(START_MS + random(SPAN_MINUTES) * 60_000).toISOString(),
+            chainHead: '1',
+            excerpt: '',
+            evidenceDigest: `0x${'00'.repeat(32)}` as const,
+        }
+        records.push({
+            id: `mixed-${String(nextRecord).padStart(6, '0')}`,
+            targetId: `RPC_ADDRESS:${place.blueprintId}:${operator}`,
+            roundId: 'round',
+            record: {fields, recordDigest: `0x${'11'.repeat(32)}`, signature: `0x${'22'.repeat(65)}`, signer: `0x${'33'.repeat(20)}`},
+        })
+    }
+    return records
+}
+
+/** Runs one direction of a migration file of db/migrations in a transaction, as squid-typeorm-migration does. */
+async function runMigration(client: pg.Client, file: string, direction: 'up' | 'down'): Promise<void> {
+    type Migration = Record<'up' | 'down', (db: pg.Client) => Promise<void>>
+    const Migration = (await import(path.join(PROJECT_ROOT, 'db/migrations', file))).default as new () => Migration
+    await client.query('BEGIN')
+    await new Migration()[direction](client)
+    await client.query('COMMIT')
+}
+
+/** Rows of the three aggregate tables, as stored. */
+async function storedAggregates(client: pg.Client | pg.Pool): Promise<Record<string, string[]>> {
+    const latest = await client.query(
+        `SELECT concat_ws('|', operator, kind, outcome, blueprint_id, has_service::text, service_key, latest_id,
+                          to_char(latest_observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS'), latest_reason,
+                          to_char(first_observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS')) AS row
+         FROM proof_latest ORDER BY 1`,
+    )
+    const outcomes = await client.query(
+        `SELECT concat_ws('|', operator, blueprint_id, day::text, kind, outcome, records) AS row FROM probe_day_outcome ORDER BY 1`,
+    )
+    const latencies = await client.query(
+        `SELECT concat_ws('|', operator, blueprint_id, day::text, outcome, latency_ms, records) AS row FROM probe_day_latency ORDER BY 1`,
+    )
+    return {
+        latest: latest.rows.map((row) => row.row as string),
+        outcomes: outcomes.rows.map((row) => row.row as string),
+        latencies: latencies.rows.map((row) => row.row as string),
+    }
+}
+
+/** Recomputes the three tables in JavaScript from every row of proof_record. */
+async function recomputedAggregates(client: pg.Client | pg.Pool): Promise<Record<string, string[]>> {
+    const {rows} = await client.query(
+        `SELECT id, operator, kind, outcome, blueprint_id, service_id, reason, latency_ms,
+                to_char(observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS observed_at
+         FROM proof_record`,
+    )
+    const latest = new Map<string, {id: string; at: string; reason: string; first: string}>()
+    const outcomes = new Map<string, number>()
+    const latencies = new Map<string, number>()
+    for (const row of rows) {
+        const group = [row.operator, row.kind, row.outcome, row.blueprint_id, row.service_id !== null, row.service_id ?? ''].join('|')
+        const known = latest.get(group)
+        // The database collation of the tests is byte order, so JavaScript string order picks the same id.
+        const later = known === undefined || row.observed_at > known.at || (row.observed_at === known.at && row.id > known.id)
+        const first = known === undefined || row.observed_at < known.first ? row.observed_at : known.first
+        latest.set(group, later ? {id: row.id, at: row.observed_at, reason: row.reason, first} : {...known, first})
+
+        const day = row.observed_at.slice(0, 10)
+        const outcomeKey = [row.operator, row.blueprint_id, day, row.kind, row.outcome].join('|')
+        outcomes.set(outcomeKey, (outcomes.get(outcomeKey) ?? 0) + 1)
+        if (row.latency_ms !== null) {
+            const latencyKey = [row.operator, row.blueprint_id, day, row.outcome, row.latency_ms].join('|')
+            latencies.set(latencyKey, (latencies.get(latencyKey) ?? 0) + 1)
+        }
+    }
+    const sorted = (values: string[]) => values.sort(compareText)
+    return {
+        latest: sorted([...latest].map(([group, value]) => [group, value.id, value.at, value.reason, value.first].join('|'))),
+        outcomes: sorted([...outcomes].map(([key, count]) => `${key}|${count}`)),
+        latencies: sorted([...latencies].map(([key, count]) => `${key}|${count}`)),
+    }
+}
+
+async function expectAggregatesMatchRecords(client: pg.Client | pg.Pool): Promise<void> {
+    const stored = await storedAggregates(client)
+    const recomputed = await recomputedAggregates(client)
+    expect(stored.latest).toEqual(recomputed.latest)
+    expect(stored.outcomes).toEqual(recomputed.outcomes)
+    expect(stored.latencies).toEqual(recomputed.latencies)
+}
+
+// The proof summaries as read before proof_latest existed: one probe of proof_record per (scope, kind, outcome).
+const RAW_PROOF_SUMMARIES_SQL = `
+SELECT DISTINCT latest.id, latest.operator, latest.blueprint_id, latest.service_id, latest.kind, latest.outcome,
+       latest.reason, latest.observed_at
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS scope(operator, blueprint_id, service_id, kind)
+CROSS JOIN unnest($5::text[]) AS wanted(outcome)
+CROSS JOIN LATERAL (
+  SELECT p.id, p.operator, p.blueprint_id, p.service_id, p.kind, p.outcome, p.reason, p.observed_at
+  FROM proof_record p
+  WHERE p.operator = scope.operator AND p.kind = scope.kind AND p.outcome = wanted.outcome AND p.observed_at <= $6
+    AND CASE WHEN scope.service_id IS NULL THEN p.blueprint_id = scope.blueprint_id
+             ELSE p.service_id = scope.service_id OR (p.service_id IS NULL AND p.blueprint_id = scope.blueprint_id) END
+  ORDER BY p.observed_at DESC, p.id DESC
+  LIMIT 1
+) latest`
+
+/** Facts with the proofs replaced by the raw per-scope reading. */
+async function withRawProofs(world: SeededDatabase, facts: GapFacts, at: Date): Promise<GapFacts> {
+    const columns = {operators: [] as string[], blueprints: [] as string[], services: [] as (string | null)[], kinds: [] as string[]}
+    for (const scope of gapScopes(facts.registrations, facts.memberships).values()) {
+        for (const kind of kindsForProduct(scope.product)) {
+            columns.operators.push(scope.operator)
+            columns.blueprints.push(scope.blueprintId)
+            columns.services.push(scope.serviceId)
+            columns.kinds.push(kind)
+        }
+    }
+    const rows = await world.sql(RAW_PROOF_SUMMARIES_SQL, [columns.operators, columns.blueprints, columns.services, columns.kinds, OUTCOMES, at])
+    const proofs: ProofSummary[] = rows.map((row) => ({
+        id: asText(row.id),
+        operator: asText(row.operator),
+        blueprintId: asText(row.blueprint_id),
+        serviceId: row.service_id === null ? null : asText(row.service_id),
+        kind: asText(row.kind),
+        outcome: asText(row.outcome) as ProofOutcome,
+        reason: asText(row.reason),
+        observedAt: asDate(row.observed_at),
+    }))
+    return {...facts, proofs}
+}
+
+/** Instants to compare gaps at: before every record, inside the history at a record's instant and between, after. */
+const INSTANTS = [
+    new Date('2025-12-01T00:00:00.000Z'),
+    new Date('2026-01-02T06:00:00.000Z'),
+    new Date('2026-01-05T00:00:00.000Z'),
+    new Date('2026-01-05T13:37:30.000Z'),
+    AT,
+    new Date('2026-02-01T00:00:00.000Z'),
+]
+
+async function expectGapsMatchRawProofs(world: SeededDatabase): Promise<void> {
+    for (const at of INSTANTS) {
+        const facts = await loadGapFacts(world.sql, {blueprintId: BLUEPRINT}, at)
+        const raw = await withRawProofs(world, facts, at)
+        expect(computeGaps(facts, at, DEFAULT_GAP_CONFIG), `gaps at ${at.toISOString()}`).toEqual(
+            computeGaps(raw, at, DEFAULT_GAP_CONFIG),
+        )
+    }
+}
+
+/** Probe figures of one operator over a period, computed from every record of the period. */
+async function rawProbeFigures(world: SeededDatabase, operator: string, period: Period) {
+    const rows = await world.sql(
+        `SELECT kind, outcome, latency_ms FROM proof_record
+         WHERE operator = $1 AND blueprint_id = $2 AND observed_at >= $3 AND observed_at < $4`,
+        [operator, BLUEPRINT, period.from, period.to],
+    )
+    const availability = rows.filter((row) => AVAILABILITY_KINDS.includes(asText(row.kind)) && ['PASS', 'FAIL', 'UNREACHABLE'].includes(asText(row.outcome)))
+    const latencies = rows.filter((row) => row.outcome !== 'NOT_APPLICABLE' && row.latency_ms !== null).map((row) => Number(row.latency_ms))
+    return {
+        probeUptime: {passed: availability.filter((row) => row.outcome === 'PASS').length, probes: availability.length},
+        probeLatencyMs: {
+            samples: latencies.length,
+            p50: nearestRankPercentile(latencies, 50),
+            p95: nearestRankPercentile(latencies, 95),
+            p99: nearestRankPercentile(latencies, 99),
+        },
+    }
+}
+
+/** An ISO week, a period with ragged ends around whole days, and a period inside one day. */
+const PERIODS: Period[] = [
+    parseIsoWeek('2026-W01'),
+    parseIsoWeek('2026-W02'),
+    parsePeriod('2025-12-30T07:13:00.000Z', '2026-01-08T19:01:00.000Z'),
+    parsePeriod('2026-01-03T02:00:00.000Z', '2026-01-03T21:30:00.000Z'),
+]
+
+async function expectScorecardsMatchRawProbes(world: SeededDatabase): Promise<void> {
+    const now = new Date('2026-06-01T00:00:00.000Z')
+    for (const period of PERIODS) {
+        const cards = await loadScorecards(world.sql, {blueprintId: BLUEPRINT}, period, DEFAULT_GAP_CONFIG, now)
+        expect(cards.map((card) => card.operator).sort()).toEqual([...OPERATORS].sort())
+        for (const card of cards) {
+            const raw = await rawProbeFigures(world, card.operator, period)
+            const label = `${card.operator} over ${period.label}`
+            expect({passed: card.probeUptime.passed, probes: card.probeUptime.probes}, label).toEqual(raw.probeUptime)
+            expect(card.probeLatencyMs, label).toEqual(raw.probeLatencyMs)
+        }
+    }
+}
+
+describe('proof aggregates', () => {
+    let world: SeededDatabase
+
+    beforeAll(async () => {
+        world = await startSeededDatabase()
+    }, 180_000)
+
+    afterAll(async () => {
+        await world?.close()
+    })
+
+    it('equal raw recomputation after a mixed workload', async () => {
+        const random = randomSource(7)
+        for (let batch = 0; batch < 12; batch++) {
+            const records = randomRecords(random, 1 + random(40))
+            await insertProofRecords(world.client, records)
+            // A retried batch inserts nothing twice (ON CONFLICT DO NOTHING), and the aggregates must not count it.
+            if (batch % 4 === 0) expect(await insertProofRecords(world.client, records.slice(0, 3))).toBe(0)
+        }
+        await expectAggregatesMatchRecords(world.client)
+
+        // Deletes of the latest records of some groups, and an update that moves records to another outcome and day.
+        await world.client.query(
+            `DELETE FROM proof_record WHERE id IN (SELECT latest_id FROM proof_latest WHERE outcome = 'PASS' ORDER BY latest_id LIMIT 5)`,
+        )
+        await world.client.query(`DELETE FROM proof_record WHERE id LIKE 'mixed-%' AND latency_ms IS NULL AND kind = 'SANDBOX_READINESS'`)
+        await world.client.query(
+            `UPDATE proof_record SET outcome = 'FAIL', observed_at = observed_at - interval '1 day' WHERE id IN ('mixed-000010', 'mixed-000020')`,
+        )
+        await expectAggregatesMatchRecords(world.client)
+
+        await expectGapsMatchRawProofs(world)
+        await expectScorecardsMatchRawProbes(world)
+    })
+
+    it('equal raw recomputation with two concurrent writers', async () => {
+        const writers = [new pg.Pool({connectionString: world.db.url, max: 3}), new pg.Pool({connectionString: world.db.url, max: 3})]
+        try {
+            // Like prober workers, each writer inserts batches one statement each (autocommit), three at a time, into
+            // the same operators and groups as the other, so that merges wait on each other's row locks.
+            await Promise.all(
+                writers.map(async (pool, writer) => {
+                    const random = randomSource(100 + writer)
+                    for (let round = 0; round < 10; round++) {
+                        const batches = [0, 1, 2].map(() => randomRecords(random, 25, OPERATORS.slice(0, 2)))
+                        await Promise.all(batches.map((batch) => insertProofRecords(pool, batch)))
+                    }
+                }),
+            )
+        } finally {
+            await Promise.all(writers.map((pool) => pool.end()))
+        }
+        await expectAggregatesMatchRecords(world.client)
+        await expectGapsMatchRawProofs(world)
+    })
+
+    it('equal raw recomputation after backfill of existing rows', async () => {
+        // Reverting the migration drops the tables and triggers. Records inserted meanwhile exist only in
+        // proof_record, as on a database that was running before the migration.
+        await runMigration(world.client, '1796424742606-ProofAggregates.js', 'down')
+        await insertProofRecords(world.client, randomRecords(randomSource(11), 60))
+        const missing = await world.client.query(`SELECT to_regclass('public.proof_latest') IS NULL AS missing`)
+        expect(missing.rows[0].missing).toBe(true)
+
+        await runMigration(world.client, '1796424742606-ProofAggregates.js', 'up')
+        await expectAggregatesMatchRecords(world.client)
+
+        // The triggers work again after the backfill.
+        await insertProofRecords(world.client, randomRecords(randomSource(12), 30))
+        await expectAggregatesMatchRecords(world.client)
+        await expectGapsMatchRawProofs(world)
+        await expectScorecardsMatchRawProbes(world)
+    })
+})
+
+/** Services added for the heartbeat tests: a three-hour grace, a grace of about 63,000 years, both in the blueprint. */
+const HOURLY_SERVICE = '11'
+const ENDLESS_SERVICE = '12'
+const HEARTBEAT_SERVICES = [SERVICE, HOURLY_SERVICE, ENDLESS_SERVICE]
+
+async function insertRow(client: pg.Client, table: string, row: Record<string, unknown>): Promise<void> {
+    const columns = Object.keys(row)
+    await client.query(
+        `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        Object.values(row),
+    )
+}
+
+/** Adds the two services and memberships that start or end inside a day, so that windows have ragged ends. */
+async function seedHeartbeatServices(client: pg.Client): Promise<void> {
+    for (const [id, interval, maxMissed] of [[HOURLY_SERVICE, '3600', 3], [ENDLESS_SERVICE, '1000000000000', 2]] as const) {
+        await insertRow(client, 'service', {
+            id, service_id: id, blueprint_id: BLUEPRINT, activation_request_id: '0', from_quote: false, confidentiality: 0,
+            status: 'ACTIVE', heartbeat_interval: interval, heartbeat_max_missed: maxMissed, heartbeat_configured: true,
+            activated_at_block: 5, activated_at: new Date('2025-12-29T00:00:00.000Z'), activated_tx: '0x' + 'ab'.repeat(32),
+        })
+    }
+    for (const [index, operator] of OPERATORS.entries()) {
+        await insertRow(client, 'service_membership', {
+            id: `${HOURLY_SERVICE}-${operator}`, service_id: HOURLY_SERVICE, operator_id: operator, source: 'APPROVAL',
+            exposure_bps: 10000, active: true, joined_at_block: 6, joined_at: new Date(`2026-01-0${2 + index}T10:30:00.000Z`),
+        })
+    }
+    await insertRow(client, 'service_membership', {
+        id: `${ENDLESS_SERVICE}-${OPERATORS[0]}`, service_id: ENDLESS_SERVICE, operator_id: OPERATORS[0], source: 'APPROVAL',
+        exposure_bps: 10000, active: false, joined_at_block: 6, joined_at: new Date('2025-12-30T06:00:00.000Z'),
+        left_at_block: 7, left_at: new Date('2026-01-09T17:00:00.000Z'),
+    })
+}
+
+let nextHeartbeat = 0
+
+/** Inserts `count` random heartbeats in one statement, as the processor writes a finalized batch. */
+async function insertRandomHeartbeats(client: pg.Client, random: (limit: number) => number, count: number): Promise<void> {
+    const rows = Array.from({length: count}, () => {
+        nextHeartbeat += 1
+        const service = HEARTBEAT_SERVICES[random(HEARTBEAT_SERVICES.length)]
+        return {
+            id: `${String(nextHeartbeat).padStart(10, '0')}-abcde-000000`,
+            service_id: service,
+            operator_id: OPERATORS[random(OPERATORS.length)],
+            status_code: random(6) === 0 ? 1 : 0,
+            // Whole minutes, so that heartbeats of a pair share instants now and then.
+            timestamp: new Date(START_MS + random(SPAN_MINUTES / 4) * 4 * 60_000),
+        }
+    })
+    await client.query(
+        `INSERT INTO heartbeat (id, service_id, operator_id, blueprint_id, reported_blueprint_id, status_code, event_timestamp,
+                                block_number, timestamp, tx_hash)
+         SELECT r.id, r.service_id, r.operator_id, 1, 1, r.status_code, 0, 1, r.timestamp, '0x'
+         FROM json_populate_recordset(NULL::heartbeat, $1::json) r`,
+        [JSON.stringify(rows)],
+    )
+}
+
+async function expectCoverMatchesHeartbeats(client: pg.Client): Promise<void> {
+    const stored = await storedHeartbeatCover(client)
+    expect(stored.length).toBeGreaterThan(0)
+    expect(stored).toEqual(await recomputedHeartbeatCover(client))
+}
+
+/** Heartbeat uptime of one operator over a period, from every heartbeat sent before the period end. */
+async function rawHeartbeatUptime(world: SeededDatabase, operator: string, period: Period): Promise<{coveredMs: number; expectedMs: number}> {
+    const memberships = await world.sql(
+        `SELECT m.service_id, s.blueprint_id, m.joined_at, m.left_at, s.activated_at, s.terminated_at,
+                s.heartbeat_interval::text AS interval, s.heartbeat_max_missed
+         FROM service_membership m JOIN service s ON s.id = m.service_id
+         WHERE m.operator_id = $1 AND s.blueprint_id = $2 AND m.joined_at < $4 AND (m.left_at IS NULL OR m.left_at > $3)`,
+        [operator, BLUEPRINT, period.from, period.to],
+    )
+    const heartbeats = (
+        await world.sql(`SELECT service_id, timestamp, status_code FROM heartbeat WHERE operator_id = $1 AND timestamp < $2 ORDER BY timestamp, id`, [
+            operator,
+            period.to,
+        ])
+    ).map((row) => ({serviceId: asText(row.service_id), at: asDate(row.timestamp), statusCode: Number(row.status_code)}))
+    let coveredMs = 0
+    let expectedMs = 0
+    for (const row of memberships) {
+        const membership = {
+            serviceId: asText(row.service_id),
+            blueprintId: asText(row.blueprint_id),
+            joinedAt: asDate(row.joined_at),
+            leftAt: row.left_at === null ? null : asDate(row.left_at),
+            activatedAt: asDate(row.activated_at),
+            terminatedAt: row.terminated_at === null ? null : asDate(row.terminated_at),
+            heartbeatIntervalSeconds: BigInt(asText(row.interval)),
+            heartbeatMaxMissed: Number(row.heartbeat_max_missed),
+        }
+        const [from, to] = membershipWindow(membership, period)
+        expectedMs += to - from
+        coveredMs += coveredHeartbeatMs(heartbeats, membership, from, to)
+    }
+    return {coveredMs, expectedMs}
+}
+
+async function expectScorecardsMatchRawHeartbeats(world: SeededDatabase): Promise<void> {
+    // The last "now" falls inside 2026-W02, so that week is scored up to a time that is not a midnight.
+    for (const now of [new Date('2026-06-01T00:00:00.000Z'), new Date('2026-01-08T13:45:30.000Z')]) {
+        for (const period of PERIODS) {
+            if (period.from.getTime() >= now.getTime()) continue
+            const cards = await loadScorecards(world.sql, {blueprintId: BLUEPRINT}, period, DEFAULT_GAP_CONFIG, now)
+            expect(cards.length).toBe(OPERATORS.length)
+            for (const card of cards) {
+                const scored = {...period, to: new Date(card.period.to)}
+                const raw = await rawHeartbeatUptime(world, card.operator, scored)
+                const label = `${card.operator} over ${card.period.from}/${card.period.to}`
+                expect({coveredMs: card.heartbeatUptime.coveredMs, expectedMs: card.heartbeatUptime.expectedMs}, label).toEqual(raw)
+            }
+        }
+    }
+}
+
+describe('heartbeat cover', () => {
+    let world: SeededDatabase
+
+    beforeAll(async () => {
+        world = await startSeededDatabase()
+        await seedHeartbeatServices(world.client)
+    }, 180_000)
+
+    afterAll(async () => {
+        await world?.close()
+    })
+
+    it('equals raw recomputation after a mixed workload', async () => {
+        const random = randomSource(31)
+        for (let batch = 0; batch < 15; batch++) await insertRandomHeartbeats(world.client, random, 1 + random(60))
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+
+        // A change of grace recomputes the service; an update that keeps it (as the processor's upserts do) changes nothing.
+        await world.client.query(`UPDATE service SET heartbeat_interval = 120 WHERE id = $1`, [SERVICE])
+        await world.client.query(`UPDATE service SET status = status`)
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+    })
+
+    it('equals raw recomputation after a hot-block reorg removes heartbeats', async () => {
+        // typeorm-store rolls a hot block back by deleting its rows one by one, newest change first.
+        const latest = await world.client.query(`SELECT id FROM heartbeat ORDER BY timestamp DESC, id DESC LIMIT 12`)
+        for (const row of latest.rows) await world.client.query('DELETE FROM heartbeat WHERE id = $1', [row.id])
+        // And rows of a block in the middle of the history, all in one statement.
+        await world.client.query(`DELETE FROM heartbeat WHERE id IN (SELECT id FROM heartbeat ORDER BY id LIMIT 20 OFFSET 40)`)
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+
+        // The new branch adds heartbeats again.
+        await insertRandomHeartbeats(world.client, randomSource(32), 30)
+        await expectCoverMatchesHeartbeats(world.client)
+    })
+
+    it('equals raw recomputation after backfill of existing rows', async () => {
+        await runMigration(world.client, '1796424742607-HeartbeatAggregates.js', 'down')
+        await insertRandomHeartbeats(world.client, randomSource(33), 80)
+        await runMigration(world.client, '1796424742607-HeartbeatAggregates.js', 'up')
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+    })
+})
+
+describe('gap pages in scope order', () => {
+    let world: SeededDatabase
+
+    beforeAll(async () => {
+        world = await startSeededDatabase()
+        await insertProofRecords(world.client, randomRecords(randomSource(21), 200))
+    }, 180_000)
+
+    afterAll(async () => {
+        await world?.close()
+    })
+
+    it('equal slices of the full computation', async () => {
+        const queries: GapQuery[] = [
+            {blueprintId: BLUEPRINT},
+            {blueprintId: BLUEPRINT, kind: 'PRIVATE_PORT_EXPOSURE'},
+            {serviceId: SERVICE},
+            {product: 'sandbox-cloud', orderBy: 'operator_ASC'},
+            {operator: OPERATORS[1]},
+        ]
+        const pages = [
+            {offset: 0, limit: 1},
+            {offset: 0, limit: 5},
+            {offset: 3, limit: 7},
+            {offset: 13, limit: 100},
+            {offset: 40, limit: 10},
+            {offset: 1000, limit: 10},
+        ]
+        for (const at of INSTANTS) {
+            for (const query of queries) {
+                const facts = await loadGapFacts(world.sql, query, at)
+                const all = computeGaps(facts, at, DEFAULT_GAP_CONFIG).gaps.filter(
+                    (row) => (query.serviceId === undefined || row.serviceId === query.serviceId) && (query.kind === undefined || row.kind === query.kind),
+                )
+                for (const page of pages) {
+                    const result = await queryGaps(world.sql, {...query, ...page, at}, DEFAULT_GAP_CONFIG)
+                    const label = `${JSON.stringify({...query, ...page})} at ${at.toISOString()}`
+                    expect(result.totalCount, label).toBe(all.length)
+                    expect(result.gaps, label).toEqual(all.slice(page.offset, page.offset + page.limit))
+                }
+            }
+        }
+    })
+})
