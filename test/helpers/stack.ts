@@ -1,4 +1,4 @@
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -18,6 +18,7 @@ export async function startTestDatabase(): Promise<EmbeddedDatabase & {client: p
         async stop() {
             await client.end().catch(() => undefined)
             await db.stop()
+            rmSync(dir, {recursive: true, force: true})
         },
     }
 }
