@@ -22,7 +22,12 @@ async function main(): Promise<void> {
         }
         throw err
     }
-    const toBlock = process.env.PROCESSOR_TO_BLOCK ? Number(process.env.PROCESSOR_TO_BLOCK) : undefined
+    const toBlockText = process.env.PROCESSOR_TO_BLOCK?.trim()
+    const toBlock = toBlockText ? Number(toBlockText) : undefined
+    if (toBlock !== undefined && (!Number.isSafeInteger(toBlock) || toBlock < 0)) {
+        log.fatal(`PROCESSOR_TO_BLOCK: expected a block number (an integer >= 0), received ${JSON.stringify(process.env.PROCESSOR_TO_BLOCK)}`)
+        process.exit(2)
+    }
     // On by default: evm-processor 1.27 notices a dropped log only when a block's logs came back empty.
     const verifyText = (process.env.PROCESSOR_VERIFY_LOGS ?? 'true').trim().toLowerCase()
     if (!['true', 'false', '1', '0'].includes(verifyText)) {

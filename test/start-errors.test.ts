@@ -53,4 +53,21 @@ describe('npm start configuration errors', () => {
         expect(result.code).toBe(1)
         expect(result.stderr).toContain('unknown network "mainnet-x"; use one of devnet')
     })
+
+    it.each(['12abc', '-1', '1.5'])('processor refuses PROCESSOR_TO_BLOCK=%s before it connects', async (value) => {
+        const closedPort = await freePort()
+        const result = await runToEnd(
+            process.execPath,
+            [path.join(PROJECT_ROOT, 'lib', 'main.js')],
+            {NETWORK: 'devnet', RPC_URL: `http://127.0.0.1:${closedPort}/`, PROCESSOR_TO_BLOCK: value},
+            30_000,
+        )
+        expect(result.code).toBe(2)
+        // Piped output is one JSON log record per line.
+        const messages = (result.stderr + result.stdout)
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => (JSON.parse(line) as {msg?: string}).msg)
+        expect(messages).toContain(`PROCESSOR_TO_BLOCK: expected a block number (an integer >= 0), received "${value}"`)
+    })
 })
