@@ -22,7 +22,7 @@ import {startEmbeddedPostgres, type EmbeddedDatabase} from '../src/db/embedded'
 import {applyMigrations} from '../src/stack/children'
 import {loadNetworkConfig} from '../src/config'
 import {allContracts} from '../src/chain/processor'
-import {buildChain, rpcBatch, GET_LOGS_SPAN_BLOCKS, type ChainShape} from './lib/chain'
+import {buildChain, getLogsSpanBlocks, rpcBatch, type ChainShape} from './lib/chain'
 import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
 import {copyFrom} from './lib/pg-copy'
 import {formatLoad, numberArg, parseArgs, runContext, saveResult, type RunContext} from './lib/machine'
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         let floor: {run: FloorRun; context: RunContext} | undefined
         if (!args.has('no-floor')) {
             const context = runContext()
-            const run = await measureFloor(server, anvil.rpcUrl, chain.head)
+            const run = await measureFloor(server, anvil.rpcUrl, chain.head, getLogsSpanBlocks(shape.heartbeatsPerBlock))
             floor = {run, context}
             console.log(
                 `floor: ${run.logs} logs in ${run.seconds.toFixed(2)} s (getLogs ${run.fetchSeconds.toFixed(2)} s, COPY ${run.copySeconds.toFixed(2)} s) ` +
@@ -232,7 +232,7 @@ interface RpcLog {
  * Measures the floor: the same logs fetched with eth_getLogs (the processor's addresses, no topic filter) and written raw with
  * COPY into one table of the same server, without decoding. Fetch and write alternate, as a simple indexer would.
  */
-async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: number): Promise<FloorRun> {
+async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: number, spanBlocks: number): Promise<FloorRun> {
     const dbEnv = await createDatabase(server, 'floor')
     const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${dbEnv.DB_NAME}`})
     await client.connect()
@@ -246,8 +246,8 @@ async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: numb
         let fetchSeconds = 0
         let copySeconds = 0
         let logs = 0
-        for (let from = 0; from <= head; from += GET_LOGS_SPAN_BLOCKS) {
-            const to = Math.min(head, from + GET_LOGS_SPAN_BLOCKS - 1)
+        for (let from = 0; from <= head; from += spanBlocks) {
+            const to = Math.min(head, from + spanBlocks - 1)
             let started = performance.now()
             const [result] = await rpcBatch(rpcUrl, [{method: 'eth_getLogs', params: [{fromBlock: numberToHex(from), toBlock: numberToHex(to), address: addresses}]}])
             const batch = result as RpcLog[]

@@ -153,20 +153,27 @@ export async function buildChain(rpcUrl: string, shape: ChainShape): Promise<Bui
     const head = Number(await client.getBlockNumber())
     const expectedHead = setupBlocks(shape).length + blockCount + shape.emptyTailBlocks
     if (head !== expectedHead) throw new Error(`chain head is block ${head}, expected ${expectedHead}: transactions were mined into fewer blocks`)
-    const logCount = await countLogs(rpcUrl, head)
+    const logCount = await countLogs(rpcUrl, head, shape.heartbeatsPerBlock)
     if (logCount !== setupLogs + shape.heartbeats) {
         throw new Error(`chain has ${logCount} logs, expected ${setupLogs + shape.heartbeats}: a bulk transaction reverted or ran out of gas`)
     }
     return {head, setupLogs, heartbeats: shape.heartbeats, generationSeconds: (performance.now() - started) / 1000}
 }
 
-/** Block span of one eth_getLogs call in the floor measurement and the log count check. */
-export const GET_LOGS_SPAN_BLOCKS = 10_000
+/**
+ * Block span of one eth_getLogs call in the floor measurement and the log count check: 10,000 blocks, fewer when
+ * blocks hold more than 10 logs, so that one response stays near 100,000 logs (a JSON string of 1,000,000 logs is
+ * longer than Node.js allows).
+ */
+export function getLogsSpanBlocks(logsPerBlock: number): number {
+    return Math.max(1, Math.min(10_000, Math.floor(100_000 / Math.max(1, logsPerBlock))))
+}
 
-async function countLogs(rpcUrl: string, head: number): Promise<number> {
+async function countLogs(rpcUrl: string, head: number, logsPerBlock: number): Promise<number> {
+    const span = getLogsSpanBlocks(logsPerBlock)
     let count = 0
-    for (let from = 0; from <= head; from += GET_LOGS_SPAN_BLOCKS) {
-        const to = Math.min(head, from + GET_LOGS_SPAN_BLOCKS - 1)
+    for (let from = 0; from <= head; from += span) {
+        const to = Math.min(head, from + span - 1)
         const [logs] = await rpcBatch(rpcUrl, [{method: 'eth_getLogs', params: [{fromBlock: numberToHex(from), toBlock: numberToHex(to)}]}])
         count += (logs as unknown[]).length
     }

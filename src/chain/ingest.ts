@@ -73,7 +73,8 @@ export function applyFinalizedIngest(processor: object, settings: FinalizedInges
                     getFinalizedHeight: () => source.getFinalizedHeight(),
                     getSplit: (split) => source._getColdSplit(split),
                     requests: mapRangeRequestList(requests, (request) => source.toMappingRequest(request)),
-                    splitSize: settings.blocksPerRequest,
+                    // A request group larger than a batch would be handed over whole, so the batch bound caps it.
+                    splitSize: Math.min(settings.blocksPerRequest, settings.maxBatchBlocks),
                     concurrency: settings.concurrentRequests,
                     stopOnHead,
                     headPollInterval: source.headPollInterval,
