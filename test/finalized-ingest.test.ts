@@ -122,6 +122,25 @@ describe('mergeReadyBatches', () => {
         expect(produced).toBeLessThanOrEqual(30 + 30 + 10)
         await iterator.return(undefined)
     })
+
+    it('reads ahead at most the log bound when blocks hold many logs', async () => {
+        let produced = 0
+        async function* dense(): AsyncGenerator<IngestBatch<TestBlock>> {
+            for (let from = 0; from < 1_000; from += 10) {
+                produced += 10
+                yield batchOf(from, 10, 100)
+            }
+        }
+        // 1,000 logs is 10 blocks of 100 logs, far below the block bound.
+        const iterator = mergeReadyBatches(dense(), {maxBatchBlocks: 1000, maxBatchLogs: 1000}, logsOf)
+        await iterator.next()
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        // The handed-over batch (10 blocks), 10 blocks waiting, and the batch the reader holds while the queue is full.
+        expect(produced).toBeLessThanOrEqual(10 + 10 + 10)
+        const second = await iterator.next()
+        expect(second.value?.blocks.length).toBe(10)
+        await iterator.return(undefined)
+    })
 })
 
 describe('applyFinalizedIngest', () => {

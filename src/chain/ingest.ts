@@ -105,8 +105,8 @@ function countLogs(block: unknown): number {
 
 /**
  * Yield the batches of `source` in order, merging those that arrived while the consumer was busy, within the
- * bounds of `limits`. A background loop reads `source` ahead while fewer than `maxBatchBlocks` blocks wait, so memory
- * stays bounded. An error of `source` is thrown after the batches that came before it. A batch of `source` larger
+ * bounds of `limits`. A background loop reads `source` ahead while fewer than `maxBatchBlocks` blocks and `maxBatchLogs` logs
+ * wait, so memory stays bounded. An error of `source` is thrown after the batches that came before it. A batch of `source` larger
  * than the limits is passed on whole.
  */
 export async function* mergeReadyBatches<B>(
@@ -116,6 +116,7 @@ export async function* mergeReadyBatches<B>(
 ): AsyncGenerator<IngestBatch<B>> {
     const queue: IngestBatch<B>[] = []
     let queuedBlocks = 0
+    let queuedLogs = 0
     let done = false
     let failure: {error: unknown} | undefined
     let stopped = false
@@ -126,7 +127,7 @@ export async function* mergeReadyBatches<B>(
     const reader = (async () => {
         try {
             while (!stopped) {
-                while (queuedBlocks >= limits.maxBatchBlocks && !stopped) {
+                while ((queuedBlocks >= limits.maxBatchBlocks || queuedLogs >= limits.maxBatchLogs) && !stopped) {
                     await new Promise<void>((resolve) => (wakeReader = resolve))
                 }
                 if (stopped) break
@@ -134,6 +135,7 @@ export async function* mergeReadyBatches<B>(
                 if (next.done) break
                 queue.push(next.value)
                 queuedBlocks += next.value.blocks.length
+                queuedLogs += sumLogs(next.value.blocks, logsOf)
                 wakeConsumer?.()
             }
         } catch (error) {
@@ -168,6 +170,7 @@ export async function* mergeReadyBatches<B>(
                 isHead = next.isHead
             }
             queuedBlocks -= blocks.length
+            queuedLogs -= logs
             wakeReader?.()
             wakeReader = undefined
             yield {blocks, isHead}
