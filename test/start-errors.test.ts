@@ -1,14 +1,22 @@
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
 import {PROJECT_ROOT, runToEnd} from '../src/stack/children'
 
 const SECRET = 'TOPSECRETKEY'
 
+const tempDirs: string[] = []
+
+afterAll(() => {
+    for (const dir of tempDirs) rmSync(dir, {recursive: true, force: true})
+})
+
 async function start(args: string[], env: Record<string, string>) {
-    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-start-err-')), 'pg')
+    const tempDir = mkdtempSync(path.join(os.tmpdir(), 'proofgap-start-err-'))
+    tempDirs.push(tempDir)
+    const dataDir = path.join(tempDir, 'pg')
     const pgPort = await freePort()
     const gqlPort = await freePort()
     return runToEnd(
