@@ -22,6 +22,7 @@ import {applyMigrations} from '../src/stack/children'
 import {pgRunner, type SqlRunner} from '../src/gap/sql'
 import {queryGaps} from '../src/gap/query'
 import {loadScorecards} from '../src/gap/scorecard-load'
+import {loadScorecardsCached} from '../src/gap/scorecard-cache'
 import {buildEvidenceBundle} from '../src/gap/evidence'
 import {parseIsoWeek} from '../src/gap/period'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
@@ -275,6 +276,22 @@ async function main(): Promise<void> {
             },
             {name: 'scorecard: one operator-week', run: (sql) => loadScorecards(sql, {operator}, week, DEFAULT_GAP_CONFIG)},
             {name: 'scorecard: all operators of a blueprint, one week', run: (sql) => loadScorecards(sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG)},
+            // Through scorecard_cache, as the API serves it: the warm-up call computes and stores, the timed calls read.
+            {
+                name: 'scorecard: one operator-week, stored',
+                run: (sql) => loadScorecardsCached(pool, sql, {operator}, week, DEFAULT_GAP_CONFIG),
+            },
+            {
+                name: 'scorecard: all operators of a blueprint, one week, filling the cache (emptied before each call)',
+                run: async (sql) => {
+                    await pool.query('DELETE FROM scorecard_cache')
+                    return loadScorecardsCached(pool, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG)
+                },
+            },
+            {
+                name: 'scorecard: all operators of a blueprint, one week, stored',
+                run: (sql) => loadScorecardsCached(pool, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG),
+            },
             {
                 name: 'evidence bundle: one operator-week',
                 run: (sql) => buildEvidenceBundle(sql, {serviceId: service, operator, from: week.from, to: week.to}, DEFAULT_GAP_CONFIG),

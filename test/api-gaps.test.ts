@@ -8,7 +8,7 @@ import {freePort} from '../src/db/embedded'
 import {MAX_PAGE_LIMIT} from '../src/gap/query'
 import {binPath, PROJECT_ROOT, runToEnd, stopChild} from '../src/stack/children'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
-import {AT, CONTRADICTED, GOOD, NEVER_PROBED, SERVICE, STALE} from './gap-world'
+import {AT, CONTRADICTED, GOOD, heartbeat, NEVER_PROBED, SERVICE, STALE} from './gap-world'
 
 let world: SeededDatabase
 let server: ChildProcess
@@ -226,6 +226,29 @@ describe('operatorSummary and scorecard over GraphQL', () => {
         expect(result.data.scorecard).toEqual([
             {methodologyVersion: 'proofgap-scorecard/1', heartbeatUptime: '0.000794', probeLatencyP50Ms: 40, jobsSubmitted: 3, slashesExecuted: 1},
         ])
+    })
+
+    it('scorecard of an ended week stored once and dropped when a heartbeat of it arrives', async () => {
+        const query = `{ scorecard(blueprint: "1", week: "2026-W02") { operator heartbeatUptime } }`
+        const first = await graphql(query)
+        expect(first.errors).toBeUndefined()
+        const stored = await world.client.query(`SELECT operator_key, blueprint_key FROM scorecard_cache ORDER BY 1`)
+        // The earlier query of one operator is stored too.
+        expect(stored.rows).toEqual([{operator_key: '', blueprint_key: '1'}, {operator_key: GOOD, blueprint_key: ''}])
+        expect((await graphql(query)).data).toEqual(first.data)
+
+        const id = await heartbeat(world.client, GOOD, new Date('2026-01-07T03:00:00.000Z'), 0)
+        try {
+            expect((await world.client.query('SELECT count(*)::int AS n FROM scorecard_cache')).rows[0].n).toBe(0)
+            const after = await graphql(query)
+            const uptimeOf = (data: {scorecard: {operator: string; heartbeatUptime: string}[]}) =>
+                data.scorecard.find((card) => card.operator === GOOD)?.heartbeatUptime
+            // 180 s more of a 604,800 s week: 0.000794 + 0.000297.
+            expect(uptimeOf(first.data)).toBe('0.000794')
+            expect(uptimeOf(after.data)).toBe('0.001091')
+        } finally {
+            await world.client.query('DELETE FROM heartbeat WHERE id = $1', [id])
+        }
     })
 
     it('generated OpenReader API still served', async () => {

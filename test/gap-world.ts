@@ -43,10 +43,12 @@ async function insert(client: pg.Client, table: string, row: Record<string, unkn
 
 let heartbeatBlock = 1000
 
-async function heartbeat(client: pg.Client, operator: string, at: Date, statusCode: number): Promise<void> {
+/** Inserts a heartbeat of `operator` in the world's service and returns its id. */
+export async function heartbeat(client: pg.Client, operator: string, at: Date, statusCode: number): Promise<string> {
     heartbeatBlock += 1
+    const id = logId(heartbeatBlock, 0)
     await insert(client, 'heartbeat', {
-        id: logId(heartbeatBlock, 0),
+        id,
         service_id: SERVICE,
         operator_id: operator,
         blueprint_id: BLUEPRINT,
@@ -57,6 +59,7 @@ async function heartbeat(client: pg.Client, operator: string, at: Date, statusCo
         timestamp: at,
         tx_hash: txHash(heartbeatBlock),
     })
+    return id
 }
 
 let proofCounter = 0

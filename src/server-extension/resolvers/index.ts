@@ -1,5 +1,6 @@
 import 'reflect-metadata'
 import {GraphQLError} from 'graphql'
+import pg from 'pg'
 import {Arg, Int, Query, Resolver} from 'type-graphql'
 import type {EntityManager} from 'typeorm'
 import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
@@ -8,8 +9,8 @@ import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../..
 import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
 import {GapQueryError, operatorSummary, queryGaps} from '../../gap/query'
 import type {Scorecard} from '../../gap/scorecard'
-import {loadScorecards} from '../../gap/scorecard-load'
-import type {SqlRunner} from '../../gap/sql'
+import {loadScorecardsCached} from '../../gap/scorecard-cache'
+import {poolConfigFromEnv, type SqlRunner} from '../../gap/sql'
 import type {GapRow} from '../../gap/types'
 import {
     EvidenceBundleObject,
@@ -21,6 +22,17 @@ import {
 
 /** Maximum period a scorecard or evidence query may span, so one request cannot read the whole history. */
 export const MAX_QUERY_PERIOD_DAYS = 92
+
+let cachePool: pg.Pool | undefined
+
+/**
+ * Connections for filling scorecard_cache: the request's own transaction is read-only, and a filler must read after
+ * it holds the cache lock. Opened on first use with the server's DB_* settings.
+ */
+function scorecardCachePool(): pg.Pool {
+    cachePool ??= new pg.Pool({...poolConfigFromEnv(), max: 2, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
+    return cachePool
+}
 
 function runnerOf(tx: () => Promise<EntityManager>): SqlRunner {
     return async (sql, params) => {
@@ -170,7 +182,8 @@ export class GapResolver {
             if (week != null) period = parseIsoWeek(week)
             else if (from != null && to != null) period = parsePeriod(from, to)
             else throw new GapQueryError('scorecard needs week (such as 2026-W49) or both from and to')
-            const cards = await loadScorecards(
+            const cards = await loadScorecardsCached(
+                scorecardCachePool(),
                 runnerOf(this.tx),
                 {operator: operator ?? undefined, blueprintId: blueprint ?? undefined},
                 checkPeriodLength(period),
