@@ -60,8 +60,8 @@ JOIN service s ON s.id = p.service_id`
 const HEARTBEAT_COLUMNS = 'id, operator_id, service_id, timestamp, status_code'
 
 // Adds the cover with the changed rows minus the cover without them, times `sign`, and drops days that reach zero.
-const applyChange = ({changed, withRows, withoutRows, sign}) => `
-    WITH bounds AS (${changedBounds(changed)})
+const applyChange = ({changed, withRows, withoutRows, sign, moreCtes = ''}) => `
+    WITH bounds AS (${changedBounds(changed)})${moreCtes}
     INSERT INTO heartbeat_day_cover AS t (operator_id, service_id, day, covered_ms)
     SELECT operator_id, service_id, day, (${sign} * sum(covered_ms))::bigint FROM (
       SELECT * FROM (${coverPerDay(withRows, 'bounds')}) with_rows
@@ -82,8 +82,34 @@ const allBounds = (where) => `(SELECT DISTINCT h.operator_id, h.service_id, s.he
 const CHANGED_SERVICES = `SELECT n.id FROM changed_new n JOIN changed_old o ON o.id = n.id
     WHERE (n.heartbeat_interval, n.heartbeat_max_missed) IS DISTINCT FROM (o.heartbeat_interval, o.heartbeat_max_missed)`
 
+// After an INSERT the table holds the rows; after a DELETE it no longer does, so the difference is the other way.
+const without = (changed) => `(SELECT h.${HEARTBEAT_COLUMNS.replaceAll(', ', ', h.')} FROM heartbeat h WHERE NOT EXISTS (SELECT 1 FROM ${changed} c WHERE c.id = h.id))`
+
+/** Creates (or with 'CREATE OR REPLACE', restores) the functions of the INSERT and DELETE triggers of this migration. */
+async function createChangeFunctions(db, create) {
+    await db.query(`${create} FUNCTION heartbeat_cover_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN${applyChange({changed: 'inserted', withRows: 'heartbeat', withoutRows: without('inserted'), sign: 1})}
+    RETURN NULL;
+END $$`)
+    await db.query(`${create} FUNCTION heartbeat_cover_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN${applyChange({
+        changed: 'removed',
+        withRows: `(SELECT ${HEARTBEAT_COLUMNS} FROM heartbeat UNION ALL SELECT ${HEARTBEAT_COLUMNS} FROM removed)`,
+        withoutRows: 'heartbeat',
+        sign: -1,
+    })}
+    RETURN NULL;
+END $$`)
+}
+
 module.exports = class HeartbeatAggregates1796424742607 {
     name = 'HeartbeatAggregates1796424742607'
+
+    /** The statement builders, for the migrations that replace these functions. */
+    static sql = {applyChange, HEARTBEAT_COLUMNS}
+
+    /** Restores this migration's INSERT and DELETE trigger functions, for the `down` of a migration that replaced them. */
+    static restoreChangeFunctions = (db) => createChangeFunctions(db, 'CREATE OR REPLACE')
 
     async up(db) {
         await db.query(`CREATE TABLE "heartbeat_day_cover" (
@@ -93,21 +119,7 @@ module.exports = class HeartbeatAggregates1796424742607 {
             "covered_ms" bigint NOT NULL,
             CONSTRAINT "PK_heartbeat_day_cover" PRIMARY KEY ("operator_id", "service_id", "day"))`)
 
-        // After an INSERT the table holds the rows; after a DELETE it no longer does, so the difference is the other way.
-        const without = (changed) => `(SELECT h.${HEARTBEAT_COLUMNS.replaceAll(', ', ', h.')} FROM heartbeat h WHERE NOT EXISTS (SELECT 1 FROM ${changed} c WHERE c.id = h.id))`
-        await db.query(`CREATE FUNCTION heartbeat_cover_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN${applyChange({changed: 'inserted', withRows: 'heartbeat', withoutRows: without('inserted'), sign: 1})}
-    RETURN NULL;
-END $$`)
-        await db.query(`CREATE FUNCTION heartbeat_cover_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN${applyChange({
-            changed: 'removed',
-            withRows: `(SELECT ${HEARTBEAT_COLUMNS} FROM heartbeat UNION ALL SELECT ${HEARTBEAT_COLUMNS} FROM removed)`,
-            withoutRows: 'heartbeat',
-            sign: -1,
-        })}
-    RETURN NULL;
-END $$`)
+        await createChangeFunctions(db, 'CREATE')
         // The processor upserts services with every column, so the trigger first checks whether the grace changed.
         await db.query(`CREATE FUNCTION heartbeat_cover_after_service_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
