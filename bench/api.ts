@@ -234,6 +234,8 @@ async function main(): Promise<void> {
     const dataDir = keptDir ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-api-')), 'data')
     const server = await startEmbeddedPostgres({dataDir, ephemeral: keptDir === undefined})
     const pool = new pg.Pool({connectionString: server.url, max: 4})
+    // As the API opens them: lock connections for cache fillers apart from the connections that compute.
+    const cachePools = {lock: new pg.Pool({connectionString: server.url, max: 2}), compute: pool}
     // Stopping the server terminates idle pool connections (57P01); that is expected at the end of the run only.
     pool.on('error', (error) => {
         if ((error as {code?: string}).code !== '57P01') throw error
@@ -279,18 +281,18 @@ async function main(): Promise<void> {
             // Through scorecard_cache, as the API serves it: the warm-up call computes and stores, the timed calls read.
             {
                 name: 'scorecard: one operator-week, stored',
-                run: (sql) => loadScorecardsCached(pool, sql, {operator}, week, DEFAULT_GAP_CONFIG),
+                run: (sql) => loadScorecardsCached(cachePools, sql, {operator}, week, DEFAULT_GAP_CONFIG),
             },
             {
                 name: 'scorecard: all operators of a blueprint, one week, filling the cache (emptied before each call)',
                 run: async (sql) => {
                     await pool.query('DELETE FROM scorecard_cache')
-                    return loadScorecardsCached(pool, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG)
+                    return loadScorecardsCached(cachePools, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG)
                 },
             },
             {
                 name: 'scorecard: all operators of a blueprint, one week, stored',
-                run: (sql) => loadScorecardsCached(pool, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG),
+                run: (sql) => loadScorecardsCached(cachePools, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG),
             },
             {
                 name: 'evidence bundle: one operator-week',
@@ -322,6 +324,7 @@ async function main(): Promise<void> {
             saveResult('api', {operators, heartbeats, proofs, name: testCase.name, p50, p95, repeat, context, plans})
         }
     } finally {
+        await cachePools.lock.end()
         await pool.end()
         await server.stop()
     }

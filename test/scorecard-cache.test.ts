@@ -17,18 +17,21 @@ const AFTER_ALL = new Date('2026-03-01T00:00:00.000Z')
 const BLUEPRINT_SUBJECT: ScorecardSubject = {blueprintId: BLUEPRINT}
 
 let world: SeededDatabase
-let pool: pg.Pool
+let pools: {lock: pg.Pool; compute: pg.Pool}
 
 beforeAll(async () => {
     world = await startSeededDatabase()
-    pool = new pg.Pool({connectionString: world.db.url, max: 2})
-    pool.on('error', (error) => {
-        if ((error as {code?: string}).code !== '57P01') throw error
-    })
+    pools = {lock: new pg.Pool({connectionString: world.db.url, max: 2}), compute: new pg.Pool({connectionString: world.db.url, max: 4})}
+    for (const pool of Object.values(pools)) {
+        pool.on('error', (error) => {
+            if ((error as {code?: string}).code !== '57P01') throw error
+        })
+    }
 })
 
 afterAll(async () => {
-    await pool?.end()
+    await pools?.lock.end()
+    await pools?.compute.end()
     await world?.close()
 })
 
@@ -43,7 +46,7 @@ async function cached(
     now: Date = AFTER_ALL,
 ): Promise<{cards: Scorecard[]; source: ScorecardSource | undefined}> {
     let source: ScorecardSource | undefined
-    const cards = await loadScorecardsCached(pool, world.sql, subject, period, config, now, (s) => (source = s))
+    const cards = await loadScorecardsCached(pools, world.sql, subject, period, config, now, (s) => (source = s))
     return {cards, source}
 }
 
@@ -138,6 +141,14 @@ describe('scorecard cache', () => {
         await cached(W02)
         await world.client.query(`UPDATE registration SET status = 'ACTIVE' WHERE operator_id = 'nobody'`)
         expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2026-01-05`])
+    })
+
+    it('more fillers at once than lock connections all finish', async () => {
+        const weeks = ['2026-W01', '2026-W02', '2026-W03', '2026-W04', '2026-W05'].map(parseIsoWeek)
+        const results = await Promise.all(weeks.map((week) => cached(week)))
+        expect(results.map((result) => result.source)).toEqual(weeks.map(() => 'computed'))
+        for (const [index, week] of weeks.entries()) expect(results[index].cards).toEqual(await fresh(week))
+        expect((await cachedPeriods()).length).toBe(5)
     })
 
     it('a filler waits for an open write and stores what it committed', async () => {

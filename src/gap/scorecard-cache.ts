@@ -30,19 +30,29 @@ function cacheKey(subject: ScorecardSubject, period: Period, config: GapConfig):
     return [subject.blueprintId ?? '', subject.operator?.toLowerCase() ?? '', period.from, period.to, settings]
 }
 
+/**
+ * Connections of a cache filler. `lock` holds the cache lock in a transaction and stores the row; `compute` runs the
+ * statements of the computation in parallel. They must be two pools: fillers waiting for the lock hold `lock`
+ * connections, and the filler that has it must still find `compute` connections.
+ */
+export interface ScorecardCachePools {
+    lock: pg.Pool
+    compute: pg.Pool
+}
+
 /** How a scorecard request was served; for tests and benchmarks. */
 export type ScorecardSource = 'cache' | 'computed' | 'running'
 
 /**
  * Returns the scorecards of `loadScorecards`, from scorecard_cache when the period has ended and a row is stored.
- * `read` serves the lookup; the API passes its read-only transaction. A miss is computed on a connection of `pool`
- * that holds the cache lock exclusive, and then stored. A period still running is computed every time.
+ * `read` serves the lookup; the API passes its read-only transaction. A miss is computed while a connection of
+ * `pools.lock` holds the cache lock exclusive, and then stored. A period still running is computed every time.
  *
  * A row holds until a write that can change it: the triggers of db/migrations/*-ScorecardCache.js delete it when a
  * row it was computed from changes, so a cached and a freshly computed scorecard are equal.
  */
 export async function loadScorecardsCached(
-    pool: pg.Pool,
+    pools: ScorecardCachePools,
     read: SqlRunner,
     subject: ScorecardSubject,
     requested: Period,
@@ -61,7 +71,7 @@ export async function loadScorecardsCached(
         return JSON.parse(asText(row.body)) as Scorecard[]
     }
 
-    const client = await pool.connect()
+    const client = await pools.lock.connect()
     try {
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED')
         // The lock waits for open writes to the tables read below to end, and new writes wait for this transaction to
@@ -73,9 +83,9 @@ export async function loadScorecardsCached(
             served?.('cache')
             return JSON.parse(asText(stored.body)) as Scorecard[]
         }
-        // In READ COMMITTED, each statement reads the writes committed before it started, so every statement below
-        // reads all that was committed before the lock was granted.
-        const cards = await loadScorecards(pgRunner(client), subject, requested, config, now)
+        // Each statement on the compute connections starts after the lock was granted, so it reads all that was
+        // committed before, and no write to these tables can commit until this transaction ends.
+        const cards = await loadScorecards(pgRunner(pools.compute), subject, requested, config, now)
         await client.query(STORE_SQL, [...key, JSON.stringify(cards)])
         await client.query('COMMIT')
         served?.('computed')

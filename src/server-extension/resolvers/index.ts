@@ -9,7 +9,7 @@ import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../..
 import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
 import {GapQueryError, operatorSummary, queryGaps} from '../../gap/query'
 import type {Scorecard} from '../../gap/scorecard'
-import {loadScorecardsCached} from '../../gap/scorecard-cache'
+import {loadScorecardsCached, type ScorecardCachePools} from '../../gap/scorecard-cache'
 import {poolConfigFromEnv, type SqlRunner} from '../../gap/sql'
 import type {GapRow} from '../../gap/types'
 import {
@@ -23,15 +23,16 @@ import {
 /** Maximum period a scorecard or evidence query may span, so one request cannot read the whole history. */
 export const MAX_QUERY_PERIOD_DAYS = 92
 
-let cachePool: pg.Pool | undefined
+let cachePools: ScorecardCachePools | undefined
 
 /**
  * Connections for filling scorecard_cache: the request's own transaction is read-only, and a filler must read after
  * it holds the cache lock. Opened on first use with the server's DB_* settings.
  */
-function scorecardCachePool(): pg.Pool {
-    cachePool ??= new pg.Pool({...poolConfigFromEnv(), max: 2, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
-    return cachePool
+function scorecardCachePools(): ScorecardCachePools {
+    const pool = (max: number) => new pg.Pool({...poolConfigFromEnv(), max, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
+    cachePools ??= {lock: pool(2), compute: pool(4)}
+    return cachePools
 }
 
 function runnerOf(tx: () => Promise<EntityManager>): SqlRunner {
@@ -183,7 +184,7 @@ export class GapResolver {
             else if (from != null && to != null) period = parsePeriod(from, to)
             else throw new GapQueryError('scorecard needs week (such as 2026-W49) or both from and to')
             const cards = await loadScorecardsCached(
-                scorecardCachePool(),
+                scorecardCachePools(),
                 runnerOf(this.tx),
                 {operator: operator ?? undefined, blueprintId: blueprint ?? undefined},
                 checkPeriodLength(period),
