@@ -3,7 +3,7 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {DEFAULT_GAP_CONFIG, type GapConfig} from '../src/gap/config'
 import {parseIsoWeek, type Period} from '../src/gap/period'
 import type {Scorecard} from '../src/gap/scorecard'
-import {loadScorecardsCached, type ScorecardSource} from '../src/gap/scorecard-cache'
+import {loadScorecardsCached, scorecardCacheMaxBytes, type ScorecardCacheSettings, type ScorecardSource} from '../src/gap/scorecard-cache'
 import {loadScorecards, type ScorecardSubject} from '../src/gap/scorecard-load'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
 import {BLUEPRINT, GOOD, heartbeat, proof} from './gap-world'
@@ -17,12 +17,14 @@ const AFTER_ALL = new Date('2026-03-01T00:00:00.000Z')
 const BLUEPRINT_SUBJECT: ScorecardSubject = {blueprintId: BLUEPRINT}
 
 let world: SeededDatabase
-let pools: {lock: pg.Pool; compute: pg.Pool}
+let settings: ScorecardCacheSettings
 
 beforeAll(async () => {
     world = await startSeededDatabase()
-    pools = {lock: new pg.Pool({connectionString: world.db.url, max: 2}), compute: new pg.Pool({connectionString: world.db.url, max: 4})}
-    for (const pool of Object.values(pools)) {
+    const lock = new pg.Pool({connectionString: world.db.url, max: 2})
+    const compute = new pg.Pool({connectionString: world.db.url, max: 4})
+    settings = {lock, compute, maxBytes: 1_000_000}
+    for (const pool of [lock, compute]) {
         pool.on('error', (error) => {
             if ((error as {code?: string}).code !== '57P01') throw error
         })
@@ -30,8 +32,8 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-    await pools?.lock.end()
-    await pools?.compute.end()
+    await settings?.lock.end()
+    await settings?.compute.end()
     await world?.close()
 })
 
@@ -44,9 +46,10 @@ async function cached(
     subject: ScorecardSubject = BLUEPRINT_SUBJECT,
     config: GapConfig = DEFAULT_GAP_CONFIG,
     now: Date = AFTER_ALL,
+    cacheSettings: ScorecardCacheSettings = settings,
 ): Promise<{cards: Scorecard[]; source: ScorecardSource | undefined}> {
     let source: ScorecardSource | undefined
-    const cards = await loadScorecardsCached(pools, world.sql, subject, period, config, now, (s) => (source = s))
+    const cards = await loadScorecardsCached(cacheSettings, world.sql, subject, period, config, now, (s) => (source = s))
     return {cards, source}
 }
 
@@ -91,7 +94,7 @@ describe('scorecard cache', () => {
     it('does not store a week still running', async () => {
         const during = new Date('2026-01-08T00:00:00.000Z')
         const result = await cached(W02, BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, during)
-        expect(result.source).toBe('running')
+        expect(result.source).toBe('not-stored')
         expect(result.cards).toEqual(await loadScorecards(world.sql, BLUEPRINT_SUBJECT, W02, DEFAULT_GAP_CONFIG, during))
         expect(await cachedPeriods()).toEqual([])
     })
@@ -149,6 +152,73 @@ describe('scorecard cache', () => {
         expect(results.map((result) => result.source)).toEqual(weeks.map(() => 'computed'))
         for (const [index, week] of weeks.entries()) expect(results[index].cards).toEqual(await fresh(week))
         expect((await cachedPeriods()).length).toBe(5)
+    })
+
+    it('keeps the rows computed last within the byte bound', async () => {
+        const one = await cached(W01)
+        const size = Buffer.byteLength(JSON.stringify(one.cards))
+        // Room for two bodies of this size: the third fill deletes the row computed first.
+        const small = {...settings, maxBytes: size * 2 + Math.floor(size / 2)}
+        await cached(W02, BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, small)
+        await cached(parseIsoWeek('2026-W03'), BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, small)
+        expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2026-01-05`, `${BLUEPRINT}//2026-01-12`])
+        // A body larger than the bound is returned and not stored; 0 turns the cache off.
+        const tiny = await cached(parseIsoWeek('2026-W04'), BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, {...settings, maxBytes: 10})
+        const off = await cached(parseIsoWeek('2026-W05'), BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, {...settings, maxBytes: 0})
+        expect([tiny.source, off.source]).toEqual(['not-stored', 'not-stored'])
+        expect(tiny.cards).toEqual(await fresh(parseIsoWeek('2026-W04')))
+        expect((await cachedPeriods()).length).toBe(2)
+    })
+
+    it('stores no empty list', async () => {
+        const none = await cached(W02, {blueprintId: '77'})
+        expect(none).toEqual({cards: [], source: 'not-stored'})
+        expect(await cachedPeriods()).toEqual([])
+    })
+
+    it('computes without storing for a role that may not write the cache', async () => {
+        await world.client.query(`CREATE ROLE scorecard_reader LOGIN PASSWORD 'reader'`)
+        await world.client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO scorecard_reader`)
+        const url = new URL(world.db.url)
+        url.username = 'scorecard_reader'
+        url.password = 'reader'
+        const lock = new pg.Pool({connectionString: url.toString(), max: 1})
+        const compute = new pg.Pool({connectionString: url.toString(), max: 2})
+        try {
+            const result = await cached(W02, BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, {lock, compute, maxBytes: 1_000_000})
+            expect(result.source).toBe('not-stored')
+            expect(result.cards).toEqual(await fresh(W02))
+            expect(await cachedPeriods()).toEqual([])
+        } finally {
+            await lock.end()
+            await compute.end()
+            await world.client.query('DROP OWNED BY scorecard_reader')
+            await world.client.query('DROP ROLE scorecard_reader')
+        }
+    })
+
+    it('computes without storing when a writer holds the lock too long', async () => {
+        const writer = new pg.Client({connectionString: world.db.url})
+        await writer.connect()
+        try {
+            await writer.query('BEGIN')
+            await writer.query(`UPDATE blueprint SET active = active WHERE id = '77'`)
+            // The statement changed no row, but its lock trigger holds the lock shared until the transaction ends.
+            const result = await cached(W02)
+            expect(result.source).toBe('not-stored')
+            expect(result.cards).toEqual(await fresh(W02))
+        } finally {
+            await writer.query('ROLLBACK')
+            await writer.end()
+        }
+        expect(await cachedPeriods()).toEqual([])
+    })
+
+    it('reads SCORECARD_CACHE_MAX_MB', () => {
+        expect(scorecardCacheMaxBytes({})).toBe(256_000_000)
+        expect(scorecardCacheMaxBytes({SCORECARD_CACHE_MAX_MB: '0'})).toBe(0)
+        expect(scorecardCacheMaxBytes({SCORECARD_CACHE_MAX_MB: ' 12 '})).toBe(12_000_000)
+        expect(() => scorecardCacheMaxBytes({SCORECARD_CACHE_MAX_MB: '1.5'})).toThrow(/SCORECARD_CACHE_MAX_MB: expected a whole number/)
     })
 
     it('a filler waits for an open write and stores what it committed', async () => {

@@ -2,7 +2,8 @@
 // creates it nor drops it.
 //
 // scorecard_cache keeps the scorecards of a subject (one operator, one blueprint, or both) for a period that has
-// ended, as src/gap/scorecard-cache.ts computed them. A row holds as long as no row it was computed from changes, and
+// ended, as src/gap/scorecard-cache.ts computed them; `bytes` is the length of `body`, which the filler keeps under
+// SCORECARD_CACHE_MAX_MB by deleting the rows computed longest ago. A row holds as long as no row it was computed from changes, and
 // the triggers below delete it when one does:
 // - heartbeat, proof_record, job_call, job_result and product_event carry the instant of what they record. A
 //   statement that writes, updates or deletes rows of them deletes the cached periods that end after the earliest
@@ -53,6 +54,7 @@ module.exports = class ScorecardCache1796432000000 {
             period_to timestamptz NOT NULL,
             settings_key text NOT NULL,
             body text NOT NULL,
+            bytes integer NOT NULL,
             computed_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (blueprint_key, operator_key, period_from, period_to, settings_key))`)
         await db.query(`CREATE INDEX scorecard_cache_period_to ON scorecard_cache (period_to)`)

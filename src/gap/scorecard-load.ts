@@ -1,6 +1,6 @@
 import type {GapConfig} from './config'
 import {loadGapFacts} from './load'
-import {previousPeriod, type Period} from './period'
+import {PeriodError, previousPeriod, type Period} from './period'
 import {buildScorecard, NO_PROBES, type Scorecard, type ScorecardInputs} from './scorecard'
 import {loadHeartbeatCover} from './scorecard-cover'
 import {loadProbeFigures} from './scorecard-probes'
@@ -155,6 +155,9 @@ export async function loadScorecards(
 ): Promise<Scorecard[]> {
     if (subject.operator === undefined && subject.blueprintId === undefined) {
         throw new Error('a scorecard needs an operator or a blueprint: pass operator, blueprint or both')
+    }
+    if (requested.from.getTime() > now.getTime()) {
+        throw new PeriodError(`period ${requested.label} has not started yet: score a period that has begun`)
     }
     // A period still running (this week) is scored up to now: claims judged at its future end would find no live
     // heartbeat and no fresh proof, and the time not yet lived would count as downtime.

@@ -63,9 +63,10 @@ export async function run(argv: string[]): Promise<number> {
             return loadScorecards(sql, {blueprintId: values.blueprint, operator: values.operator}, period, gapConfigFromEnv())
         })
         process.stdout.write(RENDERERS[format as keyof typeof RENDERERS](cards))
-        progress(`${cards.length} scorecards`)
+        progress(`${cards.length} ${cards.length === 1 ? 'scorecard' : 'scorecards'}`)
         return 0
     } catch (error) {
+        if (error instanceof PeriodError) return usageError(error.message, USAGE)
         progress(`proofgap scorecard failed: ${error instanceof Error ? error.message : String(error)}`)
         return 1
     }

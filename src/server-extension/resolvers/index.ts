@@ -9,7 +9,7 @@ import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../..
 import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
 import {GapQueryError, operatorSummary, queryGaps} from '../../gap/query'
 import type {Scorecard} from '../../gap/scorecard'
-import {loadScorecardsCached, type ScorecardCachePools} from '../../gap/scorecard-cache'
+import {loadScorecardsCached, scorecardCacheMaxBytes, type ScorecardCacheSettings} from '../../gap/scorecard-cache'
 import {poolConfigFromEnv, type SqlRunner} from '../../gap/sql'
 import type {GapRow} from '../../gap/types'
 import {
@@ -23,17 +23,21 @@ import {
 /** Maximum period a scorecard or evidence query may span, so one request cannot read the whole history. */
 export const MAX_QUERY_PERIOD_DAYS = 92
 
-let cachePools: ScorecardCachePools | undefined
+let cacheSettings: ScorecardCacheSettings | undefined
 
 /**
  * Connections for filling scorecard_cache: the request's own transaction is read-only, and a filler must read after
- * it holds the cache lock. Opened on first use with the server's DB_* settings.
+ * it holds the cache lock. Opened on first use with the server's DB_* settings; SCORECARD_CACHE_MAX_MB bounds the
+ * stored scorecards.
  */
-function scorecardCachePools(): ScorecardCachePools {
+function scorecardCacheSettings(): ScorecardCacheSettings {
     const pool = (max: number) => new pg.Pool({...poolConfigFromEnv(), max, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
-    cachePools ??= {lock: pool(2), compute: pool(4)}
-    return cachePools
+    cacheSettings ??= {lock: pool(2), compute: pool(4), maxBytes: CACHE_MAX_BYTES}
+    return cacheSettings
 }
+
+// Read when the server loads this module, so that a bad value stops it at start with the variable's name.
+const CACHE_MAX_BYTES = scorecardCacheMaxBytes()
 
 function runnerOf(tx: () => Promise<EntityManager>): SqlRunner {
     return async (sql, params) => {
@@ -180,13 +184,15 @@ export class GapResolver {
                 throw new GapQueryError(`blueprint ${JSON.stringify(blueprint)} is invalid: expected a decimal id`)
             }
             let period: Period
+            if (week != null && (from != null || to != null)) throw new GapQueryError('scorecard takes week or from and to, not both')
             if (week != null) period = parseIsoWeek(week)
             else if (from != null && to != null) period = parsePeriod(from, to)
             else throw new GapQueryError('scorecard needs week (such as 2026-W49) or both from and to')
             const cards = await loadScorecardsCached(
-                scorecardCachePools(),
+                scorecardCacheSettings(),
                 runnerOf(this.tx),
-                {operator: operator ?? undefined, blueprintId: blueprint ?? undefined},
+                // Blueprint ids are stored without leading zeros.
+                {operator: operator ?? undefined, blueprintId: blueprint == null ? undefined : BigInt(blueprint).toString()},
                 checkPeriodLength(period),
                 gapConfigFromEnv(),
             )
