@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     }
     const toBlockText = process.env.PROCESSOR_TO_BLOCK?.trim()
     const toBlock = toBlockText ? Number(toBlockText) : undefined
-    if (toBlock !== undefined && (!Number.isSafeInteger(toBlock) || toBlock < 0)) {
+    if (toBlock !== undefined && (!/^\d+$/.test(toBlockText as string) || !Number.isSafeInteger(toBlock))) {
         log.fatal(`PROCESSOR_TO_BLOCK: expected a block number (an integer >= 0), received ${JSON.stringify(process.env.PROCESSOR_TO_BLOCK)}`)
         process.exit(2)
     }

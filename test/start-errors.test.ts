@@ -62,7 +62,16 @@ describe('npm start configuration errors', () => {
         expect(result.stderr).toContain('unknown network "mainnet-x"; use one of devnet')
     })
 
-    it.each(['12abc', '-1', '1.5'])('processor refuses PROCESSOR_TO_BLOCK=%s before it connects', async (value) => {
+    it('a service that refuses its settings stops the stack cleanly', async () => {
+        const result = await start(['--network', 'devnet'], {PROCESSOR_TO_BLOCK: 'abc'})
+        const output = result.stdout + result.stderr
+        expect(output).toContain('PROCESSOR_TO_BLOCK: expected a block number')
+        expect(output).toContain('proofgap: stopped')
+        expect(output).not.toContain('Unhandled')
+        expect(result.code).toBe(1)
+    }, 120_000)
+
+    it.each(['12abc', '-1', '1.5', '1e3', '0x10'])('processor refuses PROCESSOR_TO_BLOCK=%s before it connects', async (value) => {
         const closedPort = await freePort()
         const result = await runToEnd(
             process.execPath,

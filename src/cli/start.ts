@@ -297,6 +297,8 @@ async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>
     const deadline = Date.now() + READY_TIMEOUT_MS
     const head = await chainHead(config)
     const client = new pg.Client({host: dbEnv.DB_HOST, port: Number(dbEnv.DB_PORT), database: dbEnv.DB_NAME, user: dbEnv.DB_USER, password: dbEnv.DB_PASS})
+    // When a service fails at start, the stack stops PostgreSQL under this client; the failure is reported already.
+    client.on('error', () => undefined)
     await client.connect()
     const schema = PROCESSOR_STATE_SCHEMA
     try {
