@@ -22,7 +22,7 @@ import {applyMigrations} from '../src/stack/children'
 import {pgRunner, type SqlRunner} from '../src/gap/sql'
 import {queryGaps} from '../src/gap/query'
 import {loadScorecards} from '../src/gap/scorecard-load'
-import {loadScorecardsCached} from '../src/gap/scorecard-cache'
+import {loadScorecardsCached, scorecardCacheMaxBytes} from '../src/gap/scorecard-cache'
 import {buildEvidenceBundle} from '../src/gap/evidence'
 import {parseIsoWeek} from '../src/gap/period'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
     const server = await startEmbeddedPostgres({dataDir, ephemeral: keptDir === undefined})
     const pool = new pg.Pool({connectionString: server.url, max: 4})
     // As the API opens them: lock connections for cache fillers apart from the connections that compute.
-    const cachePools = {lock: new pg.Pool({connectionString: server.url, max: 2}), compute: pool}
+    const cachePools = {lock: new pg.Pool({connectionString: server.url, max: 2}), compute: pool, maxBytes: scorecardCacheMaxBytes()}
     // Stopping the server terminates idle pool connections (57P01); that is expected at the end of the run only.
     pool.on('error', (error) => {
         if ((error as {code?: string}).code !== '57P01') throw error
