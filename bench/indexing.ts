@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     if (!args.has('skip-build')) await buildProcessorCopy()
     processorLogFile = args.get('processor-log')
     const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-pg-')), 'data')
-    const [anvil, server] = await Promise.all([startAnvil(), startEmbeddedPostgres({dataDir, ephemeral: true})])
+    const [anvil, server] = await Promise.all([startAnvil({pruneHistory: true}), startEmbeddedPostgres({dataDir, ephemeral: true})])
     try {
         const chain = await buildChain(anvil.rpcUrl, shape)
         const totalLogs = chain.setupLogs + chain.heartbeats

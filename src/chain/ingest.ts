@@ -26,7 +26,7 @@ export const DEFAULT_FINALIZED_INGEST: FinalizedIngestSettings = {
     blocksPerRequest: 100,
     concurrentRequests: 5,
     maxBatchBlocks: 1000,
-    maxBatchLogs: 50_000,
+    maxBatchLogs: 20_000,
 }
 
 /** The part of a fetched batch that the merge reads. */

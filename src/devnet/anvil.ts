@@ -17,6 +17,12 @@ export interface AnvilOptions {
     genesisTimestamp?: number
     /** Start with mining disabled (blocks only on `evm_mine`); default false. */
     noMining?: boolean
+    /**
+     * Keep no state of past blocks (`--prune-history`); default false. Blocks and logs stay readable. Without it anvil
+     * writes the states of old blocks to ~/.foundry/anvil/tmp and leaves them there: 4.2 GB for a chain of 10,000
+     * blocks of 100 logs.
+     */
+    pruneHistory?: boolean
 }
 
 export interface AnvilInstance {
@@ -71,6 +77,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
         String(options.genesisTimestamp ?? DEVNET_GENESIS_TIMESTAMP_S),
     ]
     if (options.noMining) args.push('--no-mining')
+    if (options.pruneHistory) args.push('--prune-history')
 
     const child = spawn(resolveAnvilBinary(), args, {stdio: ['ignore', 'pipe', 'pipe']})
     running.add(child)
