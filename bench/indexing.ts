@@ -12,7 +12,7 @@
  * --processor-log FILE (append the processor's stderr of each full run to FILE).
  */
 import {spawn} from 'node:child_process'
-import {appendFileSync, mkdtempSync} from 'node:fs'
+import {appendFileSync, mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -120,6 +120,7 @@ async function main(): Promise<void> {
         saveResult('indexing', {shape, chain, runs, floor})
     } finally {
         await Promise.all([anvil.stop(), server.stop()])
+        rmSync(path.dirname(dataDir), {recursive: true, force: true})
     }
 }
 

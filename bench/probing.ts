@@ -21,7 +21,7 @@
  * after BURST_TIMEOUT_MS.
  */
 import {spawn, type ChildProcess} from 'node:child_process'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -271,6 +271,7 @@ async function main(): Promise<void> {
         endpoints.stop()
         await client.end().catch(() => undefined)
         await server.stop()
+        rmSync(path.dirname(dataDir), {recursive: true, force: true})
     }
 }
 

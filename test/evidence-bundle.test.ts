@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -140,6 +140,7 @@ describe('evidence verify', () => {
             expect(await evidenceCommand(['verify', bad])).toBe(1)
         } finally {
             process.stdout.write = out
+            rmSync(dir, {recursive: true, force: true})
         }
         expect(lines.join('')).toMatch(/FAIL record #1 chain:/)
     })

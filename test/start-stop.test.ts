@@ -1,5 +1,5 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -90,6 +90,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
     if (child && child.exitCode === null) child.kill('SIGKILL')
+    if (dataDir) rmSync(path.dirname(dataDir), {recursive: true, force: true})
 })
 
 describe('npm start on the devnet', () => {
