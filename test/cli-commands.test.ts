@@ -188,6 +188,7 @@ describe('proofgap scorecard', () => {
         ['unknown format', ['--week', '2026-W02', '--format', 'pdf'], /--format pdf is invalid: use md, json, csv or html/],
         ['invalid operator', ['--week', '2026-W02', '--operator', 'alice'], /--operator alice is invalid: expected a 0x address/],
         ['invalid blueprint', ['--week', '2026-W02', '--blueprint', '1x'], /--blueprint 1x is invalid: expected a decimal blueprint id/],
+        ['blueprint with a leading zero', ['--week', '2026-W02', '--blueprint', '001'], /--blueprint 001 is invalid: expected a decimal blueprint id/],
     ])('%s exits 2', async (_name, args, message) => {
         const result = await proofgap(['scorecard', ...args])
         expect(result.code).toBe(2)

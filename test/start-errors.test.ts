@@ -62,7 +62,7 @@ describe('npm start configuration errors', () => {
         expect(result.stderr).toContain('unknown network "mainnet-x"; use one of devnet')
     })
 
-    it('a service that refuses its settings stops the stack cleanly', async () => {
+    it('a processor that rejects its settings stops the stack cleanly', async () => {
         const result = await start(['--network', 'devnet'], {PROCESSOR_TO_BLOCK: 'abc'})
         const output = result.stdout + result.stderr
         expect(output).toContain('PROCESSOR_TO_BLOCK: expected a block number')
@@ -71,7 +71,17 @@ describe('npm start configuration errors', () => {
         expect(result.code).toBe(1)
     }, 120_000)
 
-    it.each(['12abc', '-1', '1.5', '1e3', '0x10'])('processor refuses PROCESSOR_TO_BLOCK=%s before it connects', async (value) => {
+    it('an API that rejects its settings stops the stack without restarts', async () => {
+        const result = await start(['--network', 'devnet'], {SCORECARD_CACHE_MAX_MB: 'abc'})
+        const output = result.stdout + result.stderr
+        expect(output).toContain('SCORECARD_CACHE_MAX_MB: expected a whole number of megabytes')
+        expect(output).toContain('api cannot go on')
+        expect(output).not.toContain('restarting in')
+        expect(output).toContain('proofgap: stopped')
+        expect(result.code).toBe(1)
+    }, 120_000)
+
+    it.each(['12abc', '-1', '1.5', '1e3', '0x10'])('processor rejects PROCESSOR_TO_BLOCK=%s before it connects', async (value) => {
         const closedPort = await freePort()
         const result = await runToEnd(
             process.execPath,

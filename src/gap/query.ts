@@ -38,7 +38,8 @@ export interface GapQuery extends FactFilter {
 }
 
 const OPERATOR_PATTERN = /^0x[0-9a-fA-F]{40}$/
-const DECIMAL_PATTERN = /^(0|[1-9]\d{0,19})$/
+/** A decimal id as the chain tables store it: no sign, no leading zero, at most 20 digits. */
+export const DECIMAL_PATTERN = /^(0|[1-9]\d{0,19})$/
 
 /** Checks every query argument and throws GapQueryError naming the first invalid one and its accepted form. */
 export function validateGapQuery(query: GapQuery): {limit: number; offset: number; orderBy: GapSortKey | null} {

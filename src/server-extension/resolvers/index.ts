@@ -7,7 +7,7 @@ import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
 import {gapConfigFromEnv} from '../../gap/config'
 import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
 import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
-import {GapQueryError, operatorSummary, queryGaps} from '../../gap/query'
+import {DECIMAL_PATTERN, GapQueryError, operatorSummary, queryGaps} from '../../gap/query'
 import type {Scorecard} from '../../gap/scorecard'
 import {loadScorecardsCached, scorecardCacheMaxBytes, type ScorecardCacheSettings} from '../../gap/scorecard-cache'
 import {poolConfigFromEnv, type SqlRunner} from '../../gap/sql'
@@ -26,9 +26,8 @@ export const MAX_QUERY_PERIOD_DAYS = 92
 let cacheSettings: ScorecardCacheSettings | undefined
 
 /**
- * Connections for filling scorecard_cache: the request's own transaction is read-only, and a filler must read after
- * it holds the cache lock. Opened on first use with the server's DB_* settings; SCORECARD_CACHE_MAX_MB bounds the
- * stored scorecards.
+ * Returns the connections that fill scorecard_cache, opened on first use with the server's DB_* settings. The
+ * request's own transaction is read-only, and a filler must read after it has taken the cache lock.
  */
 function scorecardCacheSettings(): ScorecardCacheSettings {
     const pool = (max: number) => new pg.Pool({...poolConfigFromEnv(), max, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
@@ -36,13 +35,27 @@ function scorecardCacheSettings(): ScorecardCacheSettings {
     return cacheSettings
 }
 
-// Read when the server loads this module, so that a bad value stops it at start with the variable's name.
-const CACHE_MAX_BYTES = scorecardCacheMaxBytes()
+// Read at module load, so that a bad value stops the server at start. Exit code 2 tells `npm start` that the setting
+// was rejected, so it does not restart the server.
+const CACHE_MAX_BYTES = (() => {
+    try {
+        return scorecardCacheMaxBytes()
+    } catch (error) {
+        process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`)
+        process.exit(2)
+    }
+})()
 
+/**
+ * Returns a runner that sends the statements of one request to its transaction one after another. The loaders send
+ * statements in parallel, and pg warns when one connection receives a query while another is running.
+ */
 function runnerOf(tx: () => Promise<EntityManager>): SqlRunner {
-    return async (sql, params) => {
-        const manager = await tx()
-        return manager.query(sql, params)
+    let previous: Promise<unknown> = Promise.resolve()
+    return (sql, params) => {
+        const run = previous.then(async () => (await tx()).query(sql, params) as Promise<Record<string, unknown>[]>)
+        previous = run.catch(() => undefined)
+        return run
     }
 }
 
@@ -180,8 +193,8 @@ export class GapResolver {
             if (operator != null && !/^0x[0-9a-fA-F]{40}$/.test(operator)) {
                 throw new GapQueryError(`operator ${JSON.stringify(operator)} is invalid: expected a 0x address of 40 hex digits`)
             }
-            if (blueprint != null && !/^\d{1,20}$/.test(blueprint)) {
-                throw new GapQueryError(`blueprint ${JSON.stringify(blueprint)} is invalid: expected a decimal id`)
+            if (blueprint != null && !DECIMAL_PATTERN.test(blueprint)) {
+                throw new GapQueryError(`blueprint ${JSON.stringify(blueprint)} is invalid: expected a decimal id such as "12"`)
             }
             let period: Period
             if (week != null && (from != null || to != null)) throw new GapQueryError('scorecard takes week or from and to, not both')
@@ -191,8 +204,7 @@ export class GapResolver {
             const cards = await loadScorecardsCached(
                 scorecardCacheSettings(),
                 runnerOf(this.tx),
-                // Blueprint ids are stored without leading zeros.
-                {operator: operator ?? undefined, blueprintId: blueprint == null ? undefined : BigInt(blueprint).toString()},
+                {operator: operator ?? undefined, blueprintId: blueprint ?? undefined},
                 checkPeriodLength(period),
                 gapConfigFromEnv(),
             )
