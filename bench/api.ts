@@ -235,7 +235,7 @@ async function main(): Promise<void> {
     const server = await startEmbeddedPostgres({dataDir, ephemeral: keptDir === undefined})
     const pool = new pg.Pool({connectionString: server.url, max: 4})
     // As the API opens them: lock connections for cache fillers apart from the connections that compute.
-    const cachePools = {lock: new pg.Pool({connectionString: server.url, max: 2}), compute: pool, maxBytes: scorecardCacheMaxBytes()}
+    const cacheSettings = {lock: new pg.Pool({connectionString: server.url, max: 2}), compute: pool, maxBytes: scorecardCacheMaxBytes()}
     // Stopping the server terminates idle pool connections (57P01); that is expected at the end of the run only.
     pool.on('error', (error) => {
         if ((error as {code?: string}).code !== '57P01') throw error
@@ -281,18 +281,18 @@ async function main(): Promise<void> {
             // Through scorecard_cache, as the API serves it: the warm-up call computes and stores, the timed calls read.
             {
                 name: 'scorecard: one operator-week, stored',
-                run: (sql) => loadScorecardsCached(cachePools, sql, {operator}, week, DEFAULT_GAP_CONFIG),
+                run: (sql) => loadScorecardsCached(cacheSettings, sql, {operator}, week, DEFAULT_GAP_CONFIG),
             },
             {
                 name: 'scorecard: all operators of a blueprint, one week, filling the cache (emptied before each call)',
                 run: async (sql) => {
                     await pool.query('DELETE FROM scorecard_cache')
-                    return loadScorecardsCached(cachePools, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG)
+                    return loadScorecardsCached(cacheSettings, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG)
                 },
             },
             {
                 name: 'scorecard: all operators of a blueprint, one week, stored',
-                run: (sql) => loadScorecardsCached(cachePools, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG),
+                run: (sql) => loadScorecardsCached(cacheSettings, sql, {blueprintId: '1'}, week, DEFAULT_GAP_CONFIG),
             },
             {
                 name: 'evidence bundle: one operator-week',
@@ -324,7 +324,7 @@ async function main(): Promise<void> {
             saveResult('api', {operators, heartbeats, proofs, name: testCase.name, p50, p95, repeat, context, plans})
         }
     } finally {
-        await cachePools.lock.end()
+        await cacheSettings.lock.end()
         await pool.end()
         await server.stop()
     }

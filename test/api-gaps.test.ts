@@ -228,7 +228,7 @@ describe('operatorSummary and scorecard over GraphQL', () => {
         ])
     })
 
-    it('scorecard of an ended week stored once and dropped when a heartbeat of it arrives', async () => {
+    it('scorecard cache: stored, then dropped', async () => {
         const query = `{ scorecard(blueprint: "1", week: "2026-W02") { operator heartbeatUptime } }`
         const first = await graphql(query)
         expect(first.errors).toBeUndefined()
@@ -251,7 +251,7 @@ describe('operatorSummary and scorecard over GraphQL', () => {
         }
     })
 
-    it('scorecard arguments: week with from, a future week and a blueprint with a leading zero rejected', async () => {
+    it('scorecard arguments: invalid ones rejected', async () => {
         const both = await graphql(`{ scorecard(blueprint: "1", week: "2026-W02", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { operator } }`)
         expect(both.errors?.[0]?.message).toBe('scorecard takes week or from and to, not both')
         const future = await graphql(`{ scorecard(blueprint: "1", week: "2099-W02") { operator } }`)

@@ -13,15 +13,15 @@ function batchOf(from: number, count: number, logsPerBlock = 1, isHead = false):
     return {blocks: Array.from({length: count}, (_, i) => ({height: from + i, logs: logsPerBlock})), isHead}
 }
 
-/** A source whose batches are all ready before the consumer asks. */
+/** Returns a source whose batches are all ready before the consumer requests the first. */
 async function* readySource(batches: IngestBatch<TestBlock>[], failWith?: Error): AsyncGenerator<IngestBatch<TestBlock>> {
     for (const batch of batches) yield batch
     if (failWith) throw failWith
 }
 
 /**
- * Collects every batch. The first is handed over as soon as it arrives; the pause after it stands for a handler at
- * work, during which the rest of the source arrives and can be merged.
+ * Collects every batch. The first is handed over as soon as it arrives. The pause after it plays a busy handler, so
+ * the rest of the source arrives meanwhile and can be merged.
  */
 async function collect(source: AsyncIterable<IngestBatch<TestBlock>>): Promise<IngestBatch<TestBlock>[]> {
     const out: IngestBatch<TestBlock>[] = []

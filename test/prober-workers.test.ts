@@ -32,7 +32,7 @@ describe('prober workers', () => {
     let server: http.Server
     const workers: ChildProcess[] = []
     const output: string[] = ['', '']
-    /** Requests the server is answering now; above PER_HOST_LIMIT, both workers are in the middle of a batch. */
+    /** Requests in progress on the server. Above PER_HOST_LIMIT, both workers are in the middle of a batch. */
     let inFlight = 0
     let bothWorkersProbing = false
 
@@ -94,9 +94,9 @@ describe('prober workers', () => {
 
     it('killed worker loses no targets', async () => {
         const deadline = Date.now() + ROUND_WAIT_MS
-        // Both workers have stored records, and both have a request in flight, so the worker about to be killed
-        // holds jobs it has not stored yet. A count of active jobs cannot tell: pg-boss 10 marks jobs complete
-        // without waiting, so one worker can hold more than one batch in state active.
+        // Both workers have stored records and have a request in flight, so the worker about to be killed has jobs
+        // it has not stored yet. A count of active jobs cannot show this, because one worker can have more than one
+        // batch in state active (seen with pg-boss 10).
         while ((await signerCount()) < 2 && Date.now() < deadline) await sleep(50)
         bothWorkersProbing = false
         while (!bothWorkersProbing && Date.now() < deadline) await sleep(5)

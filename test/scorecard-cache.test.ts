@@ -8,8 +8,8 @@ import {loadScorecards, type ScorecardSubject} from '../src/gap/scorecard-load'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
 import {BLUEPRINT, GOOD, heartbeat, proof} from './gap-world'
 
-// A cached scorecard must always equal a fresh computation: the triggers delete a row when a row it was computed from
-// changes, and a filler never stores what it read past a write that was still open.
+// A cached scorecard must equal a fresh computation. The triggers delete a row when a row it was computed from changes,
+// and a filler waits for open writes before it reads, so it stores nothing an open write would change.
 
 const W01 = parseIsoWeek('2026-W01')
 const W02 = parseIsoWeek('2026-W02')
@@ -67,7 +67,7 @@ async function cachedPeriods(): Promise<string[]> {
 const coveredMsOf = (cards: Scorecard[], operator: string) => cards.find((card) => card.operator === operator)?.heartbeatUptime.coveredMs
 
 describe('scorecard cache', () => {
-    it('computes an ended week once, then reads it from the cache', async () => {
+    it('ended week: computed once, then read', async () => {
         const first = await cached(W02)
         const second = await cached(W02)
         expect(first.source).toBe('computed')
@@ -78,20 +78,20 @@ describe('scorecard cache', () => {
         expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2026-01-05`])
     })
 
-    it('keeps subjects and gap settings apart', async () => {
+    it('subjects and gap settings: stored apart', async () => {
         const week = {...DEFAULT_GAP_CONFIG, proofFreshnessSeconds: 7 * 24 * 3600}
-        const one = await cached(W02, {operator: GOOD.toUpperCase().replace('0X', '0x')})
+        const singleOperator = await cached(W02, {operator: GOOD.toUpperCase().replace('0X', '0x')})
         const wide = await cached(W02, BLUEPRINT_SUBJECT, week)
         const plain = await cached(W02)
-        expect([one.source, wide.source, plain.source]).toEqual(['computed', 'computed', 'computed'])
-        expect(one.cards).toEqual(await fresh(W02, {operator: GOOD}))
+        expect([singleOperator.source, wide.source, plain.source]).toEqual(['computed', 'computed', 'computed'])
+        expect(singleOperator.cards).toEqual(await fresh(W02, {operator: GOOD}))
         expect(wide.cards).toEqual(await fresh(W02, BLUEPRINT_SUBJECT, week))
         // The seven-day window proves claims the six-hour window does not, so a shared row would be wrong.
         expect(wide.cards).not.toEqual(plain.cards)
         expect((await cachedPeriods()).length).toBe(3)
     })
 
-    it('does not store a week still running', async () => {
+    it('running week: not stored', async () => {
         const during = new Date('2026-01-08T00:00:00.000Z')
         const result = await cached(W02, BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, during)
         expect(result.source).toBe('not-stored')
@@ -99,7 +99,7 @@ describe('scorecard cache', () => {
         expect(await cachedPeriods()).toEqual([])
     })
 
-    it('a heartbeat inside the week deletes the row, and its rollback deletes the next', async () => {
+    it('heartbeat in week: row deleted, also on rollback', async () => {
         const before = await cached(W02)
         const id = await heartbeat(world.client, GOOD, new Date('2026-01-07T03:00:00.000Z'), 0)
         expect(await cachedPeriods()).toEqual([])
@@ -116,7 +116,7 @@ describe('scorecard cache', () => {
         expect(rolledBack.cards).toEqual(before.cards)
     })
 
-    it('a record deletes only the weeks that end after it', async () => {
+    it('proof record: later weeks deleted', async () => {
         await cached(W01)
         await cached(W02)
         const later = await cached(parseIsoWeek('2026-W05'))
@@ -130,7 +130,7 @@ describe('scorecard cache', () => {
         expect((await cached(W02)).cards).toEqual(await fresh(W02))
     })
 
-    it('a change of present state deletes every row', async () => {
+    it('state change: every row deleted', async () => {
         await cached(W01)
         await cached(W02)
         await world.client.query(`UPDATE registration SET status = 'UNREGISTERED' WHERE operator_id = $1`, [GOOD])
@@ -146,7 +146,7 @@ describe('scorecard cache', () => {
         expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2026-01-05`])
     })
 
-    it('more fillers at once than lock connections all finish', async () => {
+    it('fillers beyond lock connections: all finish', async () => {
         const weeks = ['2026-W01', '2026-W02', '2026-W03', '2026-W04', '2026-W05'].map(parseIsoWeek)
         const results = await Promise.all(weeks.map((week) => cached(week)))
         expect(results.map((result) => result.source)).toEqual(weeks.map(() => 'computed'))
@@ -154,15 +154,15 @@ describe('scorecard cache', () => {
         expect((await cachedPeriods()).length).toBe(5)
     })
 
-    it('keeps the rows computed last within the byte bound', async () => {
-        const one = await cached(W01)
-        const size = Buffer.byteLength(JSON.stringify(one.cards))
+    it('byte bound: oldest rows deleted', async () => {
+        const first = await cached(W01)
+        const size = Buffer.byteLength(JSON.stringify(first.cards))
         // Room for two bodies of this size: the third fill deletes the row computed first.
         const small = {...settings, maxBytes: size * 2 + Math.floor(size / 2)}
         await cached(W02, BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, small)
         await cached(parseIsoWeek('2026-W03'), BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, small)
         expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2026-01-05`, `${BLUEPRINT}//2026-01-12`])
-        // A body larger than the bound is returned and not stored; 0 turns the cache off.
+        // A body larger than the bound is returned and not stored, and 0 turns the cache off.
         const tiny = await cached(parseIsoWeek('2026-W04'), BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, {...settings, maxBytes: 10})
         const off = await cached(parseIsoWeek('2026-W05'), BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, {...settings, maxBytes: 0})
         expect([tiny.source, off.source]).toEqual(['not-stored', 'not-stored'])
@@ -170,13 +170,13 @@ describe('scorecard cache', () => {
         expect((await cachedPeriods()).length).toBe(2)
     })
 
-    it('stores no empty list', async () => {
+    it('empty list: not stored', async () => {
         const none = await cached(W02, {blueprintId: '77'})
         expect(none).toEqual({cards: [], source: 'not-stored'})
         expect(await cachedPeriods()).toEqual([])
     })
 
-    it('computes without storing for a role that may not write the cache', async () => {
+    it('read-only role: computed, not stored', async () => {
         await world.client.query(`CREATE ROLE scorecard_reader LOGIN PASSWORD 'reader'`)
         await world.client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO scorecard_reader`)
         const url = new URL(world.db.url)
@@ -197,13 +197,13 @@ describe('scorecard cache', () => {
         }
     })
 
-    it('computes without storing when a writer holds the lock too long', async () => {
+    it('lock timeout: computed, not stored', async () => {
         const writer = new pg.Client({connectionString: world.db.url})
         await writer.connect()
         try {
             await writer.query('BEGIN')
             await writer.query(`UPDATE blueprint SET active = active WHERE id = '77'`)
-            // The statement changed no row, but its lock trigger holds the lock shared until the transaction ends.
+            // The statement changed no row, but its lock trigger keeps the lock shared until the transaction ends.
             const result = await cached(W02)
             expect(result.source).toBe('not-stored')
             expect(result.cards).toEqual(await fresh(W02))
@@ -214,14 +214,14 @@ describe('scorecard cache', () => {
         expect(await cachedPeriods()).toEqual([])
     })
 
-    it('reads SCORECARD_CACHE_MAX_MB', () => {
+    it('SCORECARD_CACHE_MAX_MB: parsed and checked', () => {
         expect(scorecardCacheMaxBytes({})).toBe(256_000_000)
         expect(scorecardCacheMaxBytes({SCORECARD_CACHE_MAX_MB: '0'})).toBe(0)
         expect(scorecardCacheMaxBytes({SCORECARD_CACHE_MAX_MB: ' 12 '})).toBe(12_000_000)
         expect(() => scorecardCacheMaxBytes({SCORECARD_CACHE_MAX_MB: '1.5'})).toThrow(/SCORECARD_CACHE_MAX_MB: expected a whole number/)
     })
 
-    it('a filler waits for an open write and stores what it committed', async () => {
+    it('open write: filler waits for commit', async () => {
         const before = await fresh(W02)
         const writer = new pg.Client({connectionString: world.db.url})
         await writer.connect()

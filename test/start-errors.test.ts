@@ -62,21 +62,17 @@ describe('npm start configuration errors', () => {
         expect(result.stderr).toContain('unknown network "mainnet-x"; use one of devnet')
     })
 
-    it('a processor that rejects its settings stops the stack cleanly', async () => {
-        const result = await start(['--network', 'devnet'], {PROCESSOR_TO_BLOCK: 'abc'})
+    it.each([
+        {service: 'processor', env: {PROCESSOR_TO_BLOCK: 'abc'}, message: 'PROCESSOR_TO_BLOCK: expected a block number'},
+        {service: 'api', env: {SCORECARD_CACHE_MAX_MB: 'abc'}, message: 'SCORECARD_CACHE_MAX_MB: expected a whole number of megabytes'},
+    ])('$service rejecting a setting stops the stack', async ({service, env, message}) => {
+        const result = await start(['--network', 'devnet'], env)
         const output = result.stdout + result.stderr
-        expect(output).toContain('PROCESSOR_TO_BLOCK: expected a block number')
-        expect(output).toContain('proofgap: stopped')
-        expect(output).not.toContain('Unhandled')
-        expect(result.code).toBe(1)
-    }, 120_000)
-
-    it('an API that rejects its settings stops the stack without restarts', async () => {
-        const result = await start(['--network', 'devnet'], {SCORECARD_CACHE_MAX_MB: 'abc'})
-        const output = result.stdout + result.stderr
-        expect(output).toContain('SCORECARD_CACHE_MAX_MB: expected a whole number of megabytes')
-        expect(output).toContain('api cannot go on')
+        expect(output).toContain(message)
+        expect(output).toContain(`${service} cannot go on`)
+        // A rejected setting fails the same way on every start, so the service is not restarted.
         expect(output).not.toContain('restarting in')
+        expect(output).not.toContain('Unhandled')
         expect(output).toContain('proofgap: stopped')
         expect(result.code).toBe(1)
     }, 120_000)

@@ -161,9 +161,9 @@ export async function buildChain(rpcUrl: string, shape: ChainShape): Promise<Bui
 }
 
 /**
- * Block span of one eth_getLogs call in the floor measurement and the log count check: 10,000 blocks, fewer when
- * blocks hold more than 10 logs, so that one response stays near 100,000 logs (a JSON string of 1,000,000 logs is
- * longer than Node.js allows).
+ * Returns the block span of one eth_getLogs call in the floor measurement and the log count check. It is 10,000
+ * blocks, fewer when blocks contain more than 10 logs, so that one response stays near 100,000 logs. A response of
+ * 1,000,000 logs was longer than the longest string Node.js allows.
  */
 export function getLogsSpanBlocks(logsPerBlock: number): number {
     return Math.max(1, Math.min(10_000, Math.floor(100_000 / Math.max(1, logsPerBlock))))

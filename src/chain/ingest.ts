@@ -22,6 +22,8 @@ export interface FinalizedIngestSettings {
     maxBatchLogs: number
 }
 
+// NOTE: at 100 logs per block the processor peaked near 1 GB of RSS with a log bound of 20,000 as with 50,000, against
+// 260 MiB with 10-block groups. The request groups in flight are the likely cause; that is not measured.
 export const DEFAULT_FINALIZED_INGEST: FinalizedIngestSettings = {
     blocksPerRequest: 100,
     concurrentRequests: 5,

@@ -1,3 +1,4 @@
+import {createLogger} from '@subsquid/logger'
 import type pg from 'pg'
 import {canonicalJson, type CanonicalValue} from './canonical-json'
 import type {GapConfig} from './config'
@@ -7,8 +8,8 @@ import {loadScorecards, type ScorecardSubject} from './scorecard-load'
 import {asText, pgRunner, type SqlRunner} from './sql'
 
 /**
- * Advisory lock shared by the writers of every table a scorecard reads (a trigger takes it) and taken exclusive by the
- * cache filler; the same value as LOCK in db/migrations/*-ScorecardCache.js.
+ * Key of the advisory lock that a trigger takes shared for every writer of a table a scorecard reads, and the cache
+ * filler takes exclusive. It must equal LOCK in db/migrations/*-ScorecardCache.js.
  */
 export const SCORECARD_CACHE_LOCK = '8099569325757850929'
 
@@ -29,13 +30,15 @@ DELETE FROM scorecard_cache c USING (
 WHERE (c.blueprint_key, c.operator_key, c.period_from, c.period_to, c.settings_key)
     = (old.blueprint_key, old.operator_key, old.period_from, old.period_to, old.settings_key)`
 
+const log = createLogger('proofgap:scorecard-cache')
+
 /** Default of SCORECARD_CACHE_MAX_MB. */
 export const DEFAULT_SCORECARD_CACHE_MAX_MB = 256
 
 /** How long a filler waits for the cache lock before it computes without storing. */
 const LOCK_WAIT = '2s'
 
-/** What a cached scorecard list is stored under. */
+/** Returns the key columns of a stored scorecard list. */
 function cacheKey(subject: ScorecardSubject, period: Period, config: GapConfig): unknown[] {
     // The methodology version, the label (part of each scorecard) and the gap settings all change the result.
     const settings = canonicalJson({
@@ -47,10 +50,10 @@ function cacheKey(subject: ScorecardSubject, period: Period, config: GapConfig):
 }
 
 /**
- * How the cache is filled. `lock` holds the cache lock in a transaction and stores the row; `compute` runs the
- * statements of the computation in parallel. They must be two pools: fillers waiting for the lock hold `lock`
- * connections, and the filler that has it must still find `compute` connections. `maxBytes` bounds the stored bodies;
- * the rows computed longest ago go first. 0 turns the cache off.
+ * Connections and bound of the cache filler. A `lock` connection takes the cache lock in a transaction and stores the
+ * row, while `compute` connections run the statements of the computation in parallel. They are two pools because
+ * fillers that wait for the lock occupy `lock` connections, and the filler that has it still needs `compute` ones.
+ * `maxBytes` bounds the stored bodies, and the rows computed longest ago are deleted first. 0 turns the cache off.
  */
 export interface ScorecardCacheSettings {
     lock: pg.Pool
@@ -59,8 +62,8 @@ export interface ScorecardCacheSettings {
 }
 
 /**
- * Reads SCORECARD_CACHE_MAX_MB: the most megabytes (10^6 bytes) of stored scorecards, default 256; 0 turns the cache
- * off.
+ * Reads SCORECARD_CACHE_MAX_MB, the maximum size of the stored scorecards in megabytes (10^6 bytes), and returns it in
+ * bytes. The default is 256, and 0 turns the cache off.
  */
 export function scorecardCacheMaxBytes(env: Record<string, string | undefined> = process.env): number {
     const text = env.SCORECARD_CACHE_MAX_MB?.trim()
@@ -72,9 +75,9 @@ export function scorecardCacheMaxBytes(env: Record<string, string | undefined> =
 }
 
 /**
- * How a scorecard request was served, for tests and benchmarks: from the cache, computed and stored, or computed
- * without storing (a running period, an empty result, the cache turned off, no write access, or the lock not granted
- * within 2 s).
+ * Source of a scorecard result, for tests and benchmarks: the cache, a computation that was stored, or one that was
+ * not. A result is not stored for a running period, an empty result, a cache turned off, a role without write
+ * access, or a lock not granted within 2 s.
  */
 export type ScorecardSource = 'cache' | 'computed' | 'not-stored'
 
@@ -138,18 +141,22 @@ export async function loadScorecardsCached(
             return cards
         }
         const body = JSON.stringify(cards)
-        if (Buffer.byteLength(body) <= settings.maxBytes) {
+        const fits = Buffer.byteLength(body) <= settings.maxBytes
+        if (fits) {
             await client.query(STORE_SQL, [...key, body])
             await client.query(EVICT_SQL, [settings.maxBytes])
-            served?.('computed')
-        } else {
-            served?.('not-stored')
         }
         await client.query('COMMIT')
+        served?.(fits ? 'computed' : 'not-stored')
         return cards
     } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined)
-        if (!NOT_STORED_CODES.has((error as {code?: string}).code ?? '')) throw error
+        const code = (error as {code?: string}).code ?? ''
+        if (!NOT_STORED_CODES.has(code)) throw error
+        log.warn(
+            {code, error: (error as Error).message, blueprint: subject.blueprintId, operator: subject.operator, period: requested.label},
+            'scorecard cache not filled; the scorecards are computed without storing',
+        )
         if (cards === undefined) return compute(read)
         served?.('not-stored')
         return cards

@@ -35,8 +35,8 @@ function scorecardCacheSettings(): ScorecardCacheSettings {
     return cacheSettings
 }
 
-// Read at module load, so that a bad value stops the server at start. Exit code 2 tells `npm start` that the setting
-// was rejected, so it does not restart the server.
+// Read at module load, so that a bad value stops the server at start. `npm start` takes exit code 2 as a rejected
+// setting and does not restart the server.
 const CACHE_MAX_BYTES = (() => {
     try {
         return scorecardCacheMaxBytes()
