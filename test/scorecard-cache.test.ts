@@ -146,6 +146,26 @@ describe('scorecard cache', () => {
         expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2026-01-05`])
     })
 
+    it('writer without cache privilege: rows deleted', async () => {
+        await cached(W02)
+        await world.client.query(`CREATE ROLE registration_writer LOGIN PASSWORD 'writer'`)
+        await world.client.query(`GRANT SELECT, UPDATE ON registration TO registration_writer`)
+        const url = new URL(world.db.url)
+        url.username = 'registration_writer'
+        url.password = 'writer'
+        const writer = new pg.Client({connectionString: url.toString()})
+        await writer.connect()
+        try {
+            // The trigger runs as the owner of scorecard_cache, on which this role has no privilege.
+            await writer.query(`UPDATE registration SET status = status WHERE operator_id = $1`, [GOOD])
+            expect(await cachedPeriods()).toEqual([])
+        } finally {
+            await writer.end()
+            await world.client.query('DROP OWNED BY registration_writer')
+            await world.client.query('DROP ROLE registration_writer')
+        }
+    })
+
     it('fillers beyond lock connections: all finish', async () => {
         const weeks = ['2026-W01', '2026-W02', '2026-W03', '2026-W04', '2026-W05'].map(parseIsoWeek)
         const results = await Promise.all(weeks.map((week) => cached(week)))

@@ -65,11 +65,13 @@ BEGIN
   RETURN NULL;
 END $$`)
         // One function per event and table kind, because a function names the transition tables it reads. TG_ARGV[0]
-        // is the instant column of a timed table.
+        // is the instant column of a timed table. They run as the table's owner, so the roles of the processor and
+        // the prober need no privilege on scorecard_cache.
         for (const {event, tables} of EVENTS) {
             const lower = event.toLowerCase()
             const earliest = tables.map((t) => `(SELECT min(%1$I) FROM ${t})`).join(', ')
-            await db.query(`CREATE FUNCTION scorecard_cache_timed_${lower}() RETURNS trigger LANGUAGE plpgsql AS $$
+            await db.query(`CREATE FUNCTION scorecard_cache_timed_${lower}() RETURNS trigger LANGUAGE plpgsql
+                SECURITY DEFINER SET search_path = public AS $$
 DECLARE earliest timestamptz;
 BEGIN
   EXECUTE format('SELECT least(${earliest})', TG_ARGV[0]) INTO earliest;
@@ -79,7 +81,8 @@ BEGIN
   RETURN NULL;
 END $$`)
             const any = tables.map((t) => `EXISTS (SELECT 1 FROM ${t})`).join(' OR ')
-            await db.query(`CREATE FUNCTION scorecard_cache_state_${lower}() RETURNS trigger LANGUAGE plpgsql AS $$
+            await db.query(`CREATE FUNCTION scorecard_cache_state_${lower}() RETURNS trigger LANGUAGE plpgsql
+                SECURITY DEFINER SET search_path = public AS $$
 BEGIN
   IF ${any} THEN
     DELETE FROM scorecard_cache;
