@@ -24,7 +24,7 @@ import {loadNetworkConfig} from '../src/config'
 import {allContracts} from '../src/chain/processor'
 import {buildChain, getLogsSpanBlocks, rpcBatch, type ChainShape} from './lib/chain'
 import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
-import {copyFrom} from './lib/pg-copy'
+import {copyFrom} from '../src/db/copy'
 import {formatLoad, numberArg, parseArgs, runContext, saveResult, type RunContext} from './lib/machine'
 
 /** Processor settings compared by the benchmark; `default` is what the devnet preset uses without RPC_* variables. */
