@@ -18,6 +18,8 @@ import {PROJECT_ROOT} from '../src/stack/children'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
 import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
 import {AT, BLUEPRINT, OPERATORS, SERVICE} from './gap-world'
+import {ADD_COVER_SQL, COVER_SETTING, HeartbeatCoverChange} from '../src/chain/heartbeat-cover'
+import type * as m from '../src/model'
 
 // The summary tables (proof_latest, probe_day_outcome, probe_day_latency, heartbeat_day_cover) must always equal what
 // proof_record and heartbeat give when recomputed from scratch, and every gap and scorecard read from them must equal
@@ -486,6 +488,72 @@ describe('heartbeat cover', () => {
         // The new branch adds heartbeats again.
         await insertRandomHeartbeats(world.client, randomSource(32), 30)
         await expectCoverMatchesHeartbeats(world.client)
+    })
+
+    it('equals recomputation with writer cover', async () => {
+        const random = randomSource(34)
+        const services = await world.client.query(
+            `SELECT id, heartbeat_interval::text AS interval, heartbeat_max_missed FROM service WHERE id = ANY($1)`,
+            [HEARTBEAT_SERVICES],
+        )
+        const serviceOf = new Map(
+            services.rows.map((row) => [row.id as string, {id: row.id, heartbeatInterval: BigInt(row.interval), heartbeatMaxMissed: row.heartbeat_max_missed} as m.Service]),
+        )
+        const max = await world.client.query(`SELECT max(timestamp) AS at FROM heartbeat`)
+        let atMs = (max.rows[0].at as Date).getTime()
+        for (let batch = 0; batch < 12; batch++) {
+            // The pairs' latest stored heartbeats, as operator_service_state stores them.
+            const latest = await world.client.query(
+                `SELECT DISTINCT ON (operator_id, service_id) operator_id, service_id, timestamp, status_code
+                 FROM heartbeat ORDER BY operator_id, service_id, timestamp DESC, id DESC`,
+            )
+            const states = new Map(
+                latest.rows.map((row) => [`${row.service_id}-${row.operator_id}`, {lastHeartbeatAt: row.timestamp, lastStatusCode: row.status_code} as m.OperatorServiceState]),
+            )
+            const change = new HeartbeatCoverChange()
+            const rows = Array.from({length: 1 + random(40)}, () => {
+                nextHeartbeat += 1
+                // Same instant now and then, across midnights often, and now and then past a whole grace.
+                atMs += [0, 60_000, 47 * 60_000, 5 * 3_600_000, 30 * 3_600_000][random(5)]
+                const serviceId = HEARTBEAT_SERVICES[random(HEARTBEAT_SERVICES.length)]
+                const operator = OPERATORS[random(OPERATORS.length)]
+                const statusCode = random(6) === 0 ? 2 : 0
+                const key = `${serviceId}-${operator}`
+                const state = states.get(key) ?? ({lastHeartbeatAt: null, lastStatusCode: null} as m.OperatorServiceState)
+                change.add(state, serviceOf.get(serviceId)!, operator, new Date(atMs), statusCode)
+                states.set(key, {lastHeartbeatAt: new Date(atMs), lastStatusCode: statusCode} as m.OperatorServiceState)
+                return {id: `${String(nextHeartbeat).padStart(10, '0')}-abcde-000000`, service_id: serviceId, operator_id: operator, status_code: statusCode, timestamp: new Date(atMs)}
+            })
+            const cover = change.rows()
+            expect(cover).toBeDefined()
+            await world.client.query('BEGIN')
+            await world.client.query(`SELECT set_config($1, 'writer', true)`, [COVER_SETTING])
+            await world.client.query(
+                `INSERT INTO heartbeat (id, service_id, operator_id, blueprint_id, reported_blueprint_id, status_code, event_timestamp,
+                                        block_number, timestamp, tx_hash)
+                 SELECT r.id, r.service_id, r.operator_id, 1, 1, r.status_code, 0, 1, r.timestamp, '0x'
+                 FROM json_populate_recordset(NULL::heartbeat, $1::json) r`,
+                [JSON.stringify(rows)],
+            )
+            if (batch === 0) {
+                // With the setting, the trigger added nothing: the stored cover is behind by what the writer adds.
+                expect(await storedHeartbeatCover(world.client)).not.toEqual(await recomputedHeartbeatCover(world.client))
+            }
+            await world.client.query(ADD_COVER_SQL, [JSON.stringify(cover)])
+            await world.client.query('COMMIT')
+            await expectCoverMatchesHeartbeats(world.client)
+        }
+        await expectScorecardsMatchRawHeartbeats(world)
+    })
+
+    it('leaves unordered heartbeats to trigger', () => {
+        const change = new HeartbeatCoverChange()
+        const service = {id: '1', heartbeatInterval: 60n, heartbeatMaxMissed: 3} as m.Service
+        const state = {lastHeartbeatAt: new Date('2026-01-02T00:00:00.000Z'), lastStatusCode: 0} as m.OperatorServiceState
+        change.add(state, service, '0xa', new Date('2026-01-02T00:01:00.000Z'), 0)
+        expect(change.rows()).toEqual([{operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 60_000}])
+        change.add(state, service, '0xa', new Date('2026-01-01T23:59:00.000Z'), 0)
+        expect(change.rows()).toBeUndefined()
     })
 
     it('equals raw recomputation after backfill of existing rows', async () => {

@@ -27,20 +27,26 @@ const NEAR = `,
       ) x
     )`
 
+// The INSERT trigger's function; `guard` is PL/pgSQL run first (a later migration returns early with it).
+const insertFunction = (guard = '') => `CREATE OR REPLACE FUNCTION heartbeat_cover_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN${guard}${applyChange({
+    changed: 'inserted',
+    moreCtes: NEAR,
+    withRows: 'near',
+    withoutRows: `(SELECT n.* FROM near n WHERE NOT EXISTS (SELECT 1 FROM inserted c WHERE c.id = n.id))`,
+    sign: 1,
+})}
+    RETURN NULL;
+END $$`
+
 module.exports = class HeartbeatCoverNearRows1796431000000 {
     name = 'HeartbeatCoverNearRows1796431000000'
 
+    /** Builds this migration's INSERT trigger function, for a later migration that adds a guard to it. */
+    static insertFunction = insertFunction
+
     async up(db) {
-        await db.query(`CREATE OR REPLACE FUNCTION heartbeat_cover_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN${applyChange({
-            changed: 'inserted',
-            moreCtes: NEAR,
-            withRows: 'near',
-            withoutRows: `(SELECT n.* FROM near n WHERE NOT EXISTS (SELECT 1 FROM inserted c WHERE c.id = n.id))`,
-            sign: 1,
-        })}
-    RETURN NULL;
-END $$`)
+        await db.query(insertFunction())
         await db.query(`CREATE OR REPLACE FUNCTION heartbeat_cover_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN${applyChange({
             changed: 'removed',

@@ -1,9 +1,10 @@
 import type {Store} from '@subsquid/typeorm-store'
-import {In} from 'typeorm'
+import {In, type EntityManager} from 'typeorm'
 import type {NetworkConfig} from '../config'
 import * as m from '../model'
 import {EntityCache, type FinalizedEntityMemory} from './cache'
-import {writeRows, type RowWrite} from './write'
+import {finalizedEntityManager, writeRows, type RowWrite} from './write'
+import {ADD_COVER_SQL, COVER_SETTING, HeartbeatCoverChange, type CoverRow} from './heartbeat-cover'
 import type {Family} from './decode'
 import {chainString, toJsonValue, type ChainString} from './strings'
 
@@ -81,6 +82,9 @@ export class BatchContext {
     }
 
     readonly counters: BatchCounters = {handled: 0, unhandled: {}}
+
+    /** The heartbeat cover the batch adds, written by `flush` for a finalized batch in place of the INSERT trigger. */
+    readonly heartbeatCover = new HeartbeatCoverChange()
 
     /**
      * Milliseconds spent in each phase of the batch: decoding with the log check, loading rows, the handlers, and
@@ -270,11 +274,45 @@ export class BatchContext {
             i.batches,
             i.unhandled,
         ] as {id: string}[][]
-        await writeRows(this.store, [
+        const writes = [
             ...upserts.map((cache): RowWrite => ({rows: cache.takeChanged(), mode: 'upsert'})),
             ...inserts.map((rows): RowWrite => ({rows, mode: 'insert'})),
-        ])
+        ]
+        const em = finalizedEntityManager(this.store)
+        const cover = em ? await this.coverToWrite(em) : undefined
+        if (!em || !cover) return writeRows(this.store, writes)
+        // The trigger of 1796433000000-HeartbeatCoverByWriter.js leaves this transaction's heartbeats to us.
+        await em.query(`SELECT set_config($1, 'writer', true)`, [COVER_SETTING])
+        await writeRows(this.store, writes)
+        if (cover.length > 0) await em.query(ADD_COVER_SQL, [JSON.stringify(cover)])
+        await em.query(`SELECT set_config($1, '', true)`, [COVER_SETTING])
     }
+
+    /**
+     * The cover rows this batch adds, or undefined when the trigger computes them: no heartbeats, a heartbeat
+     * configuration changed (its trigger recomputes the service from the table), heartbeats out of time order, or a
+     * database whose trigger cannot leave them to the writer.
+     */
+    private async coverToWrite(em: EntityManager): Promise<CoverRow[] | undefined> {
+        if (this.heartbeatCover.isEmpty || this.inserts.heartbeatConfigChanges.length > 0) return undefined
+        if (!(await hasCoverGuard(em))) return undefined
+        return this.heartbeatCover.rows()
+    }
+}
+
+let coverGuard: Promise<boolean> | undefined
+
+/** Returns whether the heartbeat INSERT trigger can leave a writer's heartbeats to it. Reads the catalog once per process. */
+function hasCoverGuard(em: EntityManager): Promise<boolean> {
+    coverGuard ??= em
+        .query(
+            `SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'heartbeat_cover_after_insert' AND strpos(prosrc, $1) > 0) AS guarded`,
+            [COVER_SETTING],
+        )
+        .then((rows: {guarded: boolean}[]) => rows[0]?.guarded === true)
+    // After a failed query, the next batch reads the catalog again.
+    coverGuard.catch(() => (coverGuard = undefined))
+    return coverGuard
 }
 
 /** Decoded arguments with string parameters in display form. */

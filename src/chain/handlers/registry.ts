@@ -54,6 +54,8 @@ export function handleRegistry(ctx: BatchContext, d: DecodedLog): void {
 
     switch (d.name) {
         case 'HeartbeatReceived':
+            // Before the state moves on, because it still contains the pair's previous heartbeat.
+            ctx.heartbeatCover.add(state, service, operator.id, at, Number(a.statusCode))
             // The event's blueprintId is supplied by the caller and never checked on chain: take the service's.
             ctx.inserts.heartbeats.push(
                 new m.Heartbeat({
