@@ -10,6 +10,10 @@
  * --empty-tail M, --settings default,tuned (comma-separated names of PROCESSOR_SETTINGS), --no-floor,
  * --cpu-prof DIR (write a V8 CPU profile of each full processor run into DIR), --skip-build (reuse bench/.build),
  * --processor-log FILE (append the processor's stderr of each full run to FILE).
+ * --data-dir DIR keeps PostgreSQL's data directory in DIR after the run, to inspect the indexed databases (without it the
+ * directory is temporary).
+ * --write-breakdown times, after the runs, 10,000 heartbeat rows written into the first run's database with COPY and
+ * with the JSON statement. It takes away the cover trigger, then every trigger, then foreign keys, then secondary indexes.
  */
 import {spawn} from 'node:child_process'
 import {appendFileSync, mkdtempSync, rmSync} from 'node:fs'
@@ -25,6 +29,8 @@ import {allContracts} from '../src/chain/processor'
 import {buildChain, getLogsSpanBlocks, rpcBatch, type ChainShape} from './lib/chain'
 import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
 import {copyFrom} from '../src/db/copy'
+import {measureWriteBreakdown, type WriteCost} from './lib/write-breakdown'
+import {postgresCpuSeconds, processCpuSeconds} from './lib/cpu'
 import {formatLoad, numberArg, parseArgs, runContext, saveResult, type RunContext} from './lib/machine'
 
 /** Processor settings compared by the benchmark; `default` is what the devnet preset uses without RPC_* variables. */
@@ -56,9 +62,25 @@ interface ProcessorRun {
     peakRssMiB: number
     heartbeatRows: number
     unhandledRows: number
+    cpu: CpuSeconds
+}
+
+/** CPU seconds (user + system) that each process spent during one run. */
+interface CpuSeconds {
+    /** The processor, or the benchmark's own process for the floor. */
+    indexer: number
+    postgres: number
+    anvil: number
+}
+
+/** Processes whose CPU time a run reads. */
+interface CpuSources {
+    anvilPid: number
+    dataDir: string
 }
 
 interface FloorRun {
+    cpu: CpuSeconds
     fetchSeconds: number
     copySeconds: number
     seconds: number
@@ -85,8 +107,9 @@ async function main(): Promise<void> {
     const profileArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []
     if (!args.has('skip-build')) await buildProcessorCopy()
     processorLogFile = args.get('processor-log')
-    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-pg-')), 'data')
-    const [anvil, server] = await Promise.all([startAnvil({pruneHistory: true}), startEmbeddedPostgres({dataDir, ephemeral: true})])
+    const keptDir = args.get('data-dir')
+    const dataDir = keptDir ? path.resolve(keptDir) : path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-pg-')), 'data')
+    const [anvil, server] = await Promise.all([startAnvil({pruneHistory: true}), startEmbeddedPostgres({dataDir, ephemeral: !keptDir})])
     try {
         const chain = await buildChain(anvil.rpcUrl, shape)
         const totalLogs = chain.setupLogs + chain.heartbeats
@@ -95,7 +118,7 @@ async function main(): Promise<void> {
         const runs: {run: ProcessorRun; context: RunContext}[] = []
         for (const [index, setting] of settings.entries()) {
             const context = runContext()
-            const run = await indexChain(server, `run_${index}`, anvil.rpcUrl, chain.head, setting, profileArgs)
+            const run = await indexChain(server, `run_${index}`, anvil.rpcUrl, chain.head, setting, profileArgs, {anvilPid: anvil.pid, dataDir})
             if (!setting.startsWith('noop-') && run.heartbeatRows !== chain.heartbeats) {
                 throw new Error(`setting ${setting}: ${run.heartbeatRows} heartbeat rows, expected ${chain.heartbeats}`)
             }
@@ -106,21 +129,38 @@ async function main(): Promise<void> {
         let floor: {run: FloorRun; context: RunContext} | undefined
         if (!args.has('no-floor')) {
             const context = runContext()
-            const run = await measureFloor(server, anvil.rpcUrl, chain.head, getLogsSpanBlocks(shape.heartbeatsPerBlock))
+            const run = await measureFloor(server, anvil.rpcUrl, chain.head, getLogsSpanBlocks(shape.heartbeatsPerBlock), {anvilPid: anvil.pid, dataDir})
             floor = {run, context}
             console.log(
                 `floor: ${run.logs} logs in ${run.seconds.toFixed(2)} s (getLogs ${run.fetchSeconds.toFixed(2)} s, COPY ${run.copySeconds.toFixed(2)} s) ` +
-                    `= ${Math.round(run.logs / run.seconds)} events/s; load ${formatLoad(context)}`,
+                    `= ${Math.round(run.logs / run.seconds)} events/s; ${formatCpu(run.cpu, run.seconds)}; load ${formatLoad(context)}`,
             )
             for (const {run: processorRun} of runs) {
                 const ratio = run.seconds / processorRun.seconds
                 console.log(`  ${processorRun.setting}: processor / floor (events/s) = ${(ratio * 100).toFixed(1)} %`)
             }
         }
-        saveResult('indexing', {shape, chain, runs, floor})
+        let writeBreakdown: {costs: WriteCost[]; context: RunContext} | undefined
+        if (args.has('write-breakdown')) {
+            const index = settings.findIndex((name) => !name.startsWith('noop-'))
+            if (index < 0) throw new Error('--write-breakdown needs a setting that writes (not noop-*)')
+            const context = runContext()
+            const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/run_${index}`})
+            await client.connect()
+            try {
+                const rows = Math.min(10_000, chain.heartbeats)
+                const costs = await measureWriteBreakdown(client, rows, 3)
+                writeBreakdown = {costs, context}
+                console.log(`write breakdown: ${rows} heartbeat rows in one statement, median of 3, rolled back; load ${formatLoad(context)}`)
+                for (const cost of costs) console.log(`  ${cost.via.padEnd(4)} ${cost.variant}: ${cost.microsPerRow.toFixed(1)} µs/row`)
+            } finally {
+                await client.end()
+            }
+        }
+        saveResult('indexing', {shape, chain, runs, floor, writeBreakdown})
     } finally {
         await Promise.all([anvil.stop(), server.stop()])
-        rmSync(path.dirname(dataDir), {recursive: true, force: true})
+        if (!keptDir) rmSync(path.dirname(dataDir), {recursive: true, force: true})
     }
 }
 
@@ -130,8 +170,22 @@ function report(shape: ChainShape, head: number, totalLogs: number, run: Process
         `${run.setting} ${JSON.stringify(run.env)}: ${shape.heartbeats} heartbeats (${shape.heartbeatsPerBlock}/block) in ${run.seconds.toFixed(2)} s ` +
             `= ${Math.round(totalLogs / run.seconds)} events/s, ${Math.round((head + 1) / run.seconds)} blocks/s; ` +
             `without the ${run.startupSeconds.toFixed(2)} s start-up: ${Math.round(totalLogs / steadySeconds)} events/s; ` +
-            `peak RSS ${run.peakRssMiB} MiB; load ${formatLoad(context)}`,
+            `peak RSS ${run.peakRssMiB} MiB; ${formatCpu(run.cpu, run.seconds)}; load ${formatLoad(context)}`,
     )
+}
+
+function formatCpu(cpu: CpuSeconds, wallSeconds: number): string {
+    const total = cpu.indexer + cpu.postgres + cpu.anvil
+    return (
+        `CPU s: indexer ${cpu.indexer.toFixed(2)}, PostgreSQL ${cpu.postgres.toFixed(2)}, anvil ${cpu.anvil.toFixed(2)} ` +
+        `= ${total.toFixed(2)} (${((total / wallSeconds) * 100).toFixed(0)} % of one core over the run)`
+    )
+}
+
+/** CPU seconds of PostgreSQL and anvil so far; after a run, pass `before` to wait for the run's backends to exit. */
+async function cpuSnapshot(sources: CpuSources, before?: {children: number}): Promise<{postgres: number; anvil: number; children: number}> {
+    const postgres = await postgresCpuSeconds(sources.dataDir, before?.children)
+    return {postgres: postgres.seconds, anvil: processCpuSeconds(sources.anvilPid), children: postgres.children}
 }
 
 /** Creates a database with the migrations applied on the shared benchmark server and returns its DB_* variables. */
@@ -156,6 +210,7 @@ async function indexChain(
     head: number,
     setting: string,
     nodeArgs: string[],
+    sources: CpuSources,
 ): Promise<ProcessorRun> {
     const settingEnv = PROCESSOR_SETTINGS[setting]
     // Start-up cost (node, module load, database connection) measured on its own: index block 0 only, which has no logs.
@@ -164,7 +219,9 @@ async function indexChain(
 
     const dbEnv = await createDatabase(server, database)
     const entry = setting.startsWith('noop-') ? path.join(__dirname, 'lib', 'noop-processor.cjs') : undefined
+    const before = await cpuSnapshot(sources)
     const full = await runProcessor({...dbEnv, ...settingEnv}, rpcUrl, head, nodeArgs, entry)
+    const after = await cpuSnapshot(sources, before)
     const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${database}`})
     await client.connect()
     try {
@@ -176,6 +233,7 @@ async function indexChain(
             seconds: full.seconds,
             startupSeconds: startup.seconds,
             peakRssMiB: full.peakRssMiB,
+            cpu: {indexer: full.cpuSeconds, postgres: after.postgres - before.postgres, anvil: after.anvil - before.anvil},
             heartbeatRows: Number(heartbeats.rows[0].n),
             unhandledRows: Number(unhandled.rows[0].n),
         }
@@ -191,10 +249,10 @@ function runProcessor(
     toBlock: number,
     nodeArgs: string[],
     entry = path.join(BENCH_BUILD_DIR, 'lib', 'main.js'),
-): Promise<{seconds: number; peakRssMiB: number}> {
+): Promise<{seconds: number; peakRssMiB: number; cpuSeconds: number}> {
     return new Promise((resolve, reject) => {
         const started = performance.now()
-        const child = spawn('/usr/bin/time', ['-f', 'BENCH_MAX_RSS_KB=%M', process.execPath, ...nodeArgs, entry], {
+        const child = spawn('/usr/bin/time', ['-f', 'BENCH_MAX_RSS_KB=%M BENCH_CPU_S=%U+%S', process.execPath, ...nodeArgs, entry], {
             cwd: BENCH_BUILD_DIR,
             env: {...process.env, ...env, NETWORK: 'devnet', RPC_URL: rpcUrl, PROCESSOR_TO_BLOCK: String(toBlock), PROMETHEUS_PORT: '0', SQD_INFO: ''},
             stdio: ['ignore', 'ignore', 'pipe'],
@@ -209,12 +267,12 @@ function runProcessor(
         child.on('exit', (code) => {
             clearTimeout(timer)
             const seconds = (performance.now() - started) / 1000
-            const rss = /BENCH_MAX_RSS_KB=(\d+)/.exec(stderr)
+            const rss = /BENCH_MAX_RSS_KB=(\d+) BENCH_CPU_S=([\d.]+)\+([\d.]+)/.exec(stderr)
             if (code !== 0 || !rss) {
                 reject(new Error(`processor failed (exit ${code}) while indexing to block ${toBlock}:\n${stderr.slice(-3000)}`))
                 return
             }
-            resolve({seconds, peakRssMiB: Math.round(Number(rss[1]) / 1024)})
+            resolve({seconds, peakRssMiB: Math.round(Number(rss[1]) / 1024), cpuSeconds: Number(rss[2]) + Number(rss[3])})
         })
     })
 }
@@ -233,7 +291,7 @@ interface RpcLog {
  * Measures the floor: the same logs fetched with eth_getLogs (the processor's addresses, no topic filter) and written raw with
  * COPY into one table of the same server, without decoding. Fetch and write alternate, as a simple indexer would.
  */
-async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: number, spanBlocks: number): Promise<FloorRun> {
+async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: number, spanBlocks: number, sources: CpuSources): Promise<FloorRun> {
     const dbEnv = await createDatabase(server, 'floor')
     const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${dbEnv.DB_NAME}`})
     await client.connect()
@@ -247,6 +305,8 @@ async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: numb
         let fetchSeconds = 0
         let copySeconds = 0
         let logs = 0
+        const before = await cpuSnapshot(sources)
+        const ownBefore = process.cpuUsage()
         for (let from = 0; from <= head; from += spanBlocks) {
             const to = Math.min(head, from + spanBlocks - 1)
             let started = performance.now()
@@ -264,7 +324,11 @@ async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: numb
             copySeconds += (performance.now() - started) / 1000
             logs += batch.length
         }
-        return {fetchSeconds, copySeconds, seconds: fetchSeconds + copySeconds, logs}
+        const own = process.cpuUsage(ownBefore)
+        // The floor's connection stays open: its backend is counted while it runs.
+        const after = await cpuSnapshot(sources)
+        const cpu = {indexer: (own.user + own.system) / 1e6, postgres: after.postgres - before.postgres, anvil: after.anvil - before.anvil}
+        return {cpu, fetchSeconds, copySeconds, seconds: fetchSeconds + copySeconds, logs}
     } finally {
         await client.end()
     }

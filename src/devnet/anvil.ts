@@ -27,6 +27,8 @@ export interface AnvilOptions {
 
 export interface AnvilInstance {
     rpcUrl: string
+    /** Process id of the node, for measurements. */
+    pid: number
     /** Kills the node and waits until its process has exited. */
     stop(): Promise<void>
 }
@@ -96,7 +98,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
 
     try {
         const port = await waitForListeningPort(child)
-        return {rpcUrl: `http://127.0.0.1:${port}`, stop}
+        return {rpcUrl: `http://127.0.0.1:${port}`, pid: child.pid!, stop}
     } catch (error) {
         await stop()
         throw error

@@ -1,0 +1,77 @@
+import type pg from 'pg'
+import {copyFrom} from '../../src/db/copy'
+import {percentile} from './machine'
+
+/** Microseconds per heartbeat row of one way of writing, the median of the repetitions. */
+export interface WriteCost {
+    variant: string
+    via: 'COPY' | 'JSON'
+    microsPerRow: number
+}
+
+interface Variant {
+    name: string
+    /** Statements run in the transaction before the write; the transaction is rolled back after it. */
+    before: (secondaryIndexes: string[]) => string[]
+}
+
+const VARIANTS: Variant[] = [
+    {name: 'as indexed (all triggers, foreign keys, indexes)', before: () => []},
+    {name: 'without the heartbeat cover trigger', before: () => ['ALTER TABLE heartbeat DISABLE TRIGGER heartbeat_cover_insert']},
+    {name: 'without any trigger of ours (cover, scorecard cache)', before: () => ['ALTER TABLE heartbeat DISABLE TRIGGER USER']},
+    {name: 'without triggers and foreign-key checks', before: () => ['SET LOCAL session_replication_role = replica']},
+    {
+        name: 'without triggers, foreign-key checks and secondary indexes',
+        before: (indexes) => ['SET LOCAL session_replication_role = replica', ...indexes.map((name) => `DROP INDEX "${name}"`)],
+    },
+]
+
+/**
+ * Times writing `rows` heartbeat rows into an indexed database, once per variant that takes away one part of the
+ * write's work, each in a transaction that is rolled back. The rows are copies of the latest stored heartbeats moved
+ * three days later, so they append as new heartbeats of the same pairs do. Needs a superuser (session_replication_role).
+ */
+export async function measureWriteBreakdown(client: pg.Client, rows: number, repeats: number): Promise<WriteCost[]> {
+    const source = await client.query(`SELECT * FROM heartbeat ORDER BY timestamp DESC, id LIMIT $1`, [rows])
+    if (source.rows.length < rows) throw new Error(`write breakdown: ${source.rows.length} heartbeats stored, ${rows} needed`)
+    const shiftMs = 3 * 86_400_000
+    const records: Record<string, unknown>[] = source.rows.map((row: Record<string, unknown>) => ({
+        ...row,
+        id: `breakdown-${row.id}`,
+        timestamp: new Date((row.timestamp as Date).getTime() + shiftMs).toISOString(),
+    }))
+    const columns = Object.keys(records[0])
+    const names = columns.map((c) => `"${c}"`).join(', ')
+    const insert = `INSERT INTO heartbeat (${names}) SELECT ${names} FROM json_populate_recordset(NULL::heartbeat, $1::json)`
+    const json = JSON.stringify(records)
+    const copyText = Buffer.from(records.map((r) => columns.map((c) => (r[c] === null ? '\\N' : String(r[c]))).join('\t') + '\n').join(''))
+    const indexes = await client.query<{indexname: string}>(
+        `SELECT i.indexname FROM pg_indexes i JOIN pg_index x ON x.indexrelid = format('%I', i.indexname)::regclass
+         WHERE i.tablename = 'heartbeat' AND NOT x.indisprimary ORDER BY 1`,
+    )
+    const secondary = indexes.rows.map((row) => row.indexname)
+
+    const samples = new Map<string, number[]>()
+    for (let repeat = 0; repeat < repeats; repeat++) {
+        for (const variant of VARIANTS) {
+            for (const via of ['COPY', 'JSON'] as const) {
+                await client.query('BEGIN')
+                try {
+                    for (const statement of variant.before(secondary)) await client.query(statement)
+                    const started = performance.now()
+                    if (via === 'JSON') await client.query(insert, [json])
+                    else await copyFrom(client, `COPY heartbeat (${names}) FROM STDIN`, [copyText])
+                    const micros = ((performance.now() - started) * 1000) / rows
+                    const key = `${variant.name}\u0000${via}`
+                    samples.set(key, [...(samples.get(key) ?? []), micros])
+                } finally {
+                    await client.query('ROLLBACK')
+                }
+            }
+        }
+    }
+    return [...samples].map(([key, values]) => {
+        const [variant, via] = key.split('\u0000')
+        return {variant, via: via as 'COPY' | 'JSON', microsPerRow: percentile([...values].sort((a, b) => a - b), 0.5)}
+    })
+}
