@@ -8,6 +8,7 @@ import {handleBatch} from './chain/batch'
 import {FinalizedEntityMemory} from './chain/cache'
 import {findChainMismatch, CHAIN_MISMATCH_EXIT_CODE} from './chain/chain-identity'
 import {applyFinalizedIngest, DEFAULT_FINALIZED_INGEST} from './chain/ingest'
+import {poolConfigFromEnv} from './gap/sql'
 
 const log = createLogger('proofgap:processor')
 
@@ -21,6 +22,12 @@ async function main(): Promise<void> {
             process.exit(2)
         }
         throw err
+    }
+    try {
+        poolConfigFromEnv()
+    } catch (err) {
+        log.fatal((err as Error).message)
+        process.exit(2)
     }
     const toBlockText = process.env.PROCESSOR_TO_BLOCK?.trim()
     const toBlock = toBlockText ? Number(toBlockText) : undefined

@@ -107,6 +107,18 @@ describe('invalid settings are named', () => {
             detail: /unknown network "mainnet-x"; use one of devnet, /,
         },
         {
+            name: 'bad PROBE_ALLOW entry',
+            load: () => loadNetworkConfig({network: 'devnet', env: {RPC_URL, PROBE_ALLOW: 'loopback, 10.0.0.0/33'}}),
+            setting: 'PROBE_ALLOW',
+            detail: /invalid entry "10\.0\.0\.0\/33"; expected a CIDR such as 127\.0\.0\.1\/32 or one of the classes public, /,
+        },
+        {
+            name: 'bad probeAllow in a network file',
+            load: () => validateNetworkFile(networkFile((f) => (f.probeAllow = ['intranet'])), {RPC_URL}, 'test'),
+            setting: 'probeAllow',
+            detail: /invalid entry "intranet"/,
+        },
+        {
             name: 'base-sepolia without START_BLOCK',
             load: () => loadNetworkConfig({network: 'base-sepolia', env: {RPC_URL}}),
             setting: 'START_BLOCK',

@@ -93,4 +93,20 @@ describe('npm start configuration errors', () => {
             .map((line) => (JSON.parse(line) as {msg?: string}).msg)
         expect(messages).toContain(`PROCESSOR_TO_BLOCK: expected a block number (an integer >= 0), received "${value}"`)
     })
+
+    it('processor alone names missing database settings', async () => {
+        const closedPort = await freePort()
+        const result = await runToEnd(
+            process.execPath,
+            [path.join(PROJECT_ROOT, 'lib', 'main.js')],
+            // Empty counts as unset, whatever the shell running the tests has.
+            {NETWORK: 'devnet', RPC_URL: `http://127.0.0.1:${closedPort}/`, DB_URL: '', DB_HOST: '', DB_NAME: '', DB_USER: '', DB_PORT: String(closedPort)},
+            30_000,
+        )
+        expect(result.code).toBe(2)
+        const output = result.stderr + result.stdout
+        expect(output).toContain('database settings are missing: set DB_URL, or set DB_HOST, DB_NAME, DB_USER (and DB_PASS)')
+        // One log record, not an unhandled rejection with a stack.
+        expect(output).not.toContain('    at ')
+    })
 })

@@ -7,7 +7,7 @@ Commands:
   processor    run the chain processor alone (environment: NETWORK, RPC_URL, DB_*)
   prober       run one prober worker alone (environment: NETWORK, DB_*, PROBER_PRIVATE_KEY)
   api          run the GraphQL API alone (environment: DB_*, GQL_PORT)
-  scorecard    print a weekly operator scorecard
+  scorecard    print operator scorecards for an ISO week or a time range
   evidence     build or verify a dispute evidence bundle
   gaps         list the gap between claims and proofs
 

@@ -1,5 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {ConfigError, redactUrlForLog} from './errors'
+import {ADDRESS_CLASSES} from '../proofs/http/classify-address'
+import {compileAddressPolicy} from '../proofs/http/address-policy'
 import {NETWORK_PRESETS} from './networks/presets'
 import {isProduct, PRODUCTS, type Product} from './products'
 import type {ContractRef, NetworkConfig, NetworkContracts, NetworkFile} from './types'
@@ -124,6 +126,18 @@ export function validateNetworkFile(
     const probeAllow = env.PROBE_ALLOW !== undefined
         ? env.PROBE_ALLOW.split(',').map((s) => s.trim()).filter((s) => s !== '')
         : (file.probeAllow ?? [])
+    // Checked here, so that a bad entry is reported with the other settings and under its variable's name.
+    const probeAllowSource = env.PROBE_ALLOW !== undefined ? 'PROBE_ALLOW' : 'probeAllow'
+    for (const entry of probeAllow) {
+        try {
+            compileAddressPolicy({allow: [entry]})
+        } catch {
+            problems.push(
+                `${probeAllowSource}: invalid entry ${JSON.stringify(entry)}; expected a CIDR such as 127.0.0.1/32 or one of ` +
+                    `the classes ${ADDRESS_CLASSES.join(', ')}`,
+            )
+        }
+    }
 
     if (problems.length > 0) throw new ConfigError(problems, source)
     return {
