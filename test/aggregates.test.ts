@@ -524,9 +524,16 @@ describe('heartbeat cover', () => {
                 states.set(key, {lastHeartbeatAt: new Date(atMs), lastStatusCode: statusCode} as m.OperatorServiceState)
                 return {id: `${String(nextHeartbeat).padStart(10, '0')}-abcde-000000`, service_id: serviceId, operator_id: operator, status_code: statusCode, timestamp: new Date(atMs)}
             })
+            await world.client.query('BEGIN')
+            if (batch % 4 === 3) {
+                // A heartbeat setting changes in the batch: the service is written in a statement before the
+                // heartbeats, as the processor does, and the writer uses the new grace.
+                const service = serviceOf.get(HOURLY_SERVICE)!
+                service.heartbeatInterval = service.heartbeatInterval === 3600n ? 1800n : 3600n
+                await world.client.query(`UPDATE service SET heartbeat_interval = $2 WHERE id = $1`, [HOURLY_SERVICE, service.heartbeatInterval.toString()])
+            }
             const cover = change.rows()
             expect(cover).toBeDefined()
-            await world.client.query('BEGIN')
             await world.client.query(`SELECT set_config($1, 'writer', true)`, [COVER_SETTING])
             await world.client.query(
                 `INSERT INTO heartbeat (id, service_id, operator_id, blueprint_id, reported_blueprint_id, status_code, event_timestamp,

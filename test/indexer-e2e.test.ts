@@ -5,6 +5,7 @@ import {buildScenario, runScenario, LEAKED_SIDECAR_TOKEN} from '../src/devnet/sc
 import {expectedState, UNCHECKED_COLUMNS, type ExpectedState} from '../src/devnet/expected'
 import {diffWithExpected} from './helpers/compare'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
+import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
 import type {RunResult} from '../src/stack/children'
 
 /** topic0 of ServiceActivated, to find the blocks before activations. */
@@ -64,6 +65,13 @@ describe('devnet scenario indexed from block 0 to head', () => {
         expect(run.stdout.includes(LEAKED_SIDECAR_TOKEN) || run.stderr.includes(LEAKED_SIDECAR_TOKEN)).toBe(false)
     })
 
+    it('heartbeat cover equals recomputation', async () => {
+        // One finalized batch: the processor adds the heartbeats' cover itself.
+        const stored = await storedHeartbeatCover(db.client)
+        expect(stored.length).toBeGreaterThan(0)
+        expect(stored).toEqual(await recomputedHeartbeatCover(db.client))
+    })
+
     it('unchecked columns stay few', () => {
         // The expectation may leave a column out only with a stated reason; this keeps the list from growing silently.
         expect(Object.keys(UNCHECKED_COLUMNS).length).toBeLessThanOrEqual(12)
@@ -99,6 +107,10 @@ describe('devnet scenario indexed in small merged batches', () => {
 
     it('equals the scenario state', async () => {
         expect(await diffWithExpected(smallDb.client, expected)).toEqual([])
+    })
+
+    it('heartbeat cover equals one run', async () => {
+        expect(await storedHeartbeatCover(smallDb.client)).toEqual(await storedHeartbeatCover(db.client))
     })
 })
 
@@ -136,5 +148,11 @@ describe('devnet scenario indexed in legs', () => {
         const handlerErrors = await legDb.client.query(`SELECT detail FROM unhandled_log WHERE reason = 'HANDLER_ERROR'`)
         expect(handlerErrors.rows).toEqual([])
         expect(await diffWithExpected(legDb.client, legExpected)).toEqual([])
+    })
+
+    it('heartbeat cover equals recomputation', async () => {
+        const stored = await storedHeartbeatCover(legDb.client)
+        expect(stored.length).toBeGreaterThan(0)
+        expect(stored).toEqual(await recomputedHeartbeatCover(legDb.client))
     })
 })

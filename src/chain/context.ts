@@ -281,20 +281,25 @@ export class BatchContext {
         const em = finalizedEntityManager(this.store)
         const cover = em ? await this.coverToWrite(em) : undefined
         if (!em || !cover) return writeRows(this.store, writes)
+
+        // Services are written in a statement before the heartbeats. When a service's heartbeat setting changes, its
+        // UPDATE trigger recomputes the service's cover from the stored heartbeats, and the new ones must not be among
+        // them: their cover is added below.
+        const heartbeatsAt = upserts.length + inserts.indexOf(i.heartbeats)
+        await writeRows(this.store, writes.slice(0, heartbeatsAt))
         // The trigger of 1796433000000-HeartbeatCoverByWriter.js leaves this transaction's heartbeats to us.
         await em.query(`SELECT set_config($1, 'writer', true)`, [COVER_SETTING])
-        await writeRows(this.store, writes)
+        await writeRows(this.store, writes.slice(heartbeatsAt))
         if (cover.length > 0) await em.query(ADD_COVER_SQL, [JSON.stringify(cover)])
         await em.query(`SELECT set_config($1, '', true)`, [COVER_SETTING])
     }
 
     /**
-     * The cover rows this batch adds, or undefined when the trigger computes them: no heartbeats, a heartbeat
-     * configuration changed (its trigger recomputes the service from the table), heartbeats out of time order, or a
-     * database whose trigger cannot leave them to the writer.
+     * Returns the cover rows this batch adds, or undefined when the trigger computes them: no heartbeats, heartbeats
+     * out of time order, or a database whose trigger cannot leave them to the writer.
      */
     private async coverToWrite(em: EntityManager): Promise<CoverRow[] | undefined> {
-        if (this.heartbeatCover.isEmpty || this.inserts.heartbeatConfigChanges.length > 0) return undefined
+        if (this.heartbeatCover.isEmpty) return undefined
         if (!(await hasCoverGuard(em))) return undefined
         return this.heartbeatCover.rows()
     }

@@ -1,0 +1,93 @@
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {createClient, http, type Hex} from 'viem'
+import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
+import {ACTORS, OPERATORS} from '../src/devnet/actors'
+import {startAnvil, DEVNET_GENESIS_TIMESTAMP_S, type AnvilInstance} from '../src/devnet/anvil'
+import {emitLogs, installEmitter, type LogToEmit} from '../src/devnet/emitter'
+import {encodeEvent, type AbiName} from '../src/devnet/encode'
+import type {RunResult} from '../src/stack/children'
+import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
+import {runProcessorTo, startTestDatabase} from './helpers/stack'
+
+// The processor adds the cover of a finalized batch's heartbeats itself. These runs check it where it meets the
+// trigger: a batch that changes a service's heartbeat setting after the service already has heartbeats.
+
+const A = DEVNET_ADDRESSES
+const BLOCK_TIME_S = 12
+
+function event(abi: AbiName, address: string, name: string, args: Record<string, unknown>): LogToEmit {
+    return {address: address as Hex, ...encodeEvent(abi, name, args)}
+}
+const tangle = (name: string, args: Record<string, unknown>) => event('Tangle', A.tangle, name, args)
+const restaking = (name: string, args: Record<string, unknown>) => event('MultiAssetDelegation', A.multiAssetDelegation, name, args)
+const registry = (name: string, args: Record<string, unknown>) => event('OperatorStatusRegistry', A.operatorStatusRegistry, name, args)
+
+let anvil: AnvilInstance
+let db: Awaited<ReturnType<typeof startTestDatabase>>
+const runs: RunResult[] = []
+let settings: string[] = []
+
+beforeAll(async () => {
+    ;[anvil, db] = await Promise.all([startAnvil(), startTestDatabase()])
+    const client = createClient({transport: http(anvil.rpcUrl)})
+    await installEmitter(client, Object.values(A))
+    let time = DEVNET_GENESIS_TIMESTAMP_S
+    const block = (...logs: LogToEmit[]) => emitLogs(client, logs, {timestamp: (time += BLOCK_TIME_S)})
+    const operators = [OPERATORS[0], OPERATORS[1]]
+    const heartbeats = (statusCode: number) =>
+        operators.map((operator) => registry('HeartbeatReceived', {serviceId: 1n, blueprintId: 1n, operator, statusCode, timestamp: BigInt(time)}))
+
+    await block(
+        tangle('BlueprintCreated', {blueprintId: 1n, owner: ACTORS.blueprintOwner, manager: A.sandboxManager, metadataUri: 'ipfs://cover', metadataHash: `0x${'11'.repeat(32)}`}),
+        ...operators.map((operator) => restaking('OperatorRegistered', {operator, stake: 1n})),
+    )
+    await block(
+        tangle('ServiceRequested', {requestId: 1n, blueprintId: 1n, requester: ACTORS.customerA, confidentiality: 0}),
+        ...operators.map((operator) => tangle('ServiceApproved', {requestId: 1n, operator})),
+    )
+    await block(
+        tangle('ServiceActivated', {serviceId: 1n, requestId: 1n, blueprintId: 1n, confidentiality: 0}),
+        // Grace 60 s × 3, longer than the 12 s between blocks: every healthy heartbeat covers up to the next.
+        registry('HeartbeatConfigUpdated', {serviceId: 1n, interval: 60n, maxMissed: 3}),
+    )
+    for (let n = 0; n < 12; n++) await block(...heartbeats(n % 5 === 4 ? 1 : 0))
+    const firstHead = Number(await client.request({method: 'eth_blockNumber'}))
+    runs.push(await runProcessorTo(anvil.rpcUrl, db.env, firstHead))
+
+    // Records, per heartbeat INSERT statement, whether the transaction set the trigger to leave the cover to the writer.
+    await db.client.query('CREATE TABLE cover_setting_log (setting text)')
+    await db.client.query(`CREATE FUNCTION log_cover_setting() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN INSERT INTO cover_setting_log VALUES (coalesce(current_setting('proofgap.heartbeat_cover', true), '')); RETURN NULL; END $$`)
+    await db.client.query('CREATE TRIGGER log_cover_setting AFTER INSERT ON heartbeat FOR EACH STATEMENT EXECUTE FUNCTION log_cover_setting()')
+
+    // The second batch: heartbeats, then a shorter grace (2 s × 3 = 6 s) in the middle, then more heartbeats.
+    for (let n = 0; n < 6; n++) await block(...heartbeats(0))
+    await block(registry('HeartbeatConfigUpdated', {serviceId: 1n, interval: 2n, maxMissed: 3}), ...heartbeats(0))
+    for (let n = 0; n < 6; n++) await block(...heartbeats(n === 2 ? 2 : 0))
+    const secondHead = Number(await client.request({method: 'eth_blockNumber'}))
+    runs.push(await runProcessorTo(anvil.rpcUrl, db.env, secondHead))
+    settings = (await db.client.query<{setting: string}>('SELECT setting FROM cover_setting_log')).rows.map((row) => row.setting)
+}, 180_000)
+
+afterAll(async () => {
+    await Promise.all([anvil?.stop(), db?.stop()])
+})
+
+describe('heartbeat cover written by the processor', () => {
+    it('both runs exit cleanly', () => {
+        expect(runs).toHaveLength(2)
+        for (const run of runs) expect(run.code, run.stderr.slice(-3000)).toBe(0)
+    })
+
+    it('second batch took the writer path', () => {
+        expect(settings).toEqual(['writer'])
+    })
+
+    it('grace change applies to every day', async () => {
+        const grace = await db.client.query(`SELECT heartbeat_interval::text AS interval FROM service WHERE id = '1'`)
+        expect(grace.rows[0].interval).toBe('2')
+        const stored = await storedHeartbeatCover(db.client)
+        expect(stored.length).toBeGreaterThan(0)
+        expect(stored).toEqual(await recomputedHeartbeatCover(db.client))
+    })
+})
