@@ -359,6 +359,25 @@ describe('hostile chain data at the API', () => {
     })
 })
 
+describe('API and PostgreSQL', () => {
+    it('survives closed idle connections', async () => {
+        const scorecards = `{ scorecard(blueprint: "1", from: "${firstBlockAt}", to: "${new Date(Date.parse(lastBlockAt) + 1000).toISOString()}") { operator } }`
+        // An ended period: the API stores it through its own pools, which then hold idle connections.
+        const first = await query(scorecards)
+        expect(first.scorecard.length).toBeGreaterThan(0)
+        const ended = await db.client.query(
+            `SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend') t`,
+        )
+        expect(ended.rows[0].n).toBeGreaterThan(0)
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        expect(api?.exitCode).toBeNull()
+        expect(apiOutput).toContain('idle PostgreSQL connection closed')
+        const again = await query(scorecards)
+        expect(again.scorecard).toEqual(first.scorecard)
+    })
+})
+
 describe('indexed dynamic parameters', () => {
     it('no ABI event indexes a dynamic type', () => {
         // An indexed string, bytes, array or tuple reaches a log only as its keccak-256 hash, so a handler could never

@@ -1,6 +1,7 @@
 import 'reflect-metadata'
 import {GraphQLError} from 'graphql'
 import pg from 'pg'
+import {createLogger} from '@subsquid/logger'
 import {Arg, Int, Query, Resolver} from 'type-graphql'
 import type {EntityManager} from 'typeorm'
 import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
@@ -23,6 +24,8 @@ import {
 /** Maximum period a scorecard or evidence query may span, so one request cannot read the whole history. */
 export const MAX_QUERY_PERIOD_DAYS = 92
 
+const log = createLogger('proofgap:api')
+
 let cacheSettings: ScorecardCacheSettings | undefined
 
 /**
@@ -30,8 +33,14 @@ let cacheSettings: ScorecardCacheSettings | undefined
  * request's own transaction is read-only, and a filler must read after it has taken the cache lock.
  */
 function scorecardCacheSettings(): ScorecardCacheSettings {
-    const pool = (max: number) => new pg.Pool({...poolConfigFromEnv(), max, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
-    cacheSettings ??= {lock: pool(2), compute: pool(4), maxBytes: CACHE_MAX_BYTES}
+    const pool = (name: string, max: number) => {
+        const created = new pg.Pool({...poolConfigFromEnv(), max, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
+        // An idle connection that the server ends (restart, shutdown) raises 'error' on the pool; without a listener
+        // the API would exit. The pool replaces the connection on the next query.
+        created.on('error', (error: Error & {code?: string}) => log.warn({pool: name, code: error.code, error: error.message}, 'idle PostgreSQL connection closed'))
+        return created
+    }
+    cacheSettings ??= {lock: pool('scorecard-cache-lock', 2), compute: pool('scorecard-cache-compute', 4), maxBytes: CACHE_MAX_BYTES}
     return cacheSettings
 }
 
