@@ -23,12 +23,6 @@ async function main(): Promise<void> {
         }
         throw err
     }
-    try {
-        poolConfigFromEnv()
-    } catch (err) {
-        log.fatal((err as Error).message)
-        process.exit(2)
-    }
     const toBlockText = process.env.PROCESSOR_TO_BLOCK?.trim()
     const toBlock = toBlockText ? Number(toBlockText) : undefined
     if (toBlock !== undefined && (!/^\d+$/.test(toBlockText as string) || !Number.isSafeInteger(toBlock))) {
@@ -42,6 +36,12 @@ async function main(): Promise<void> {
         process.exit(2)
     }
     const verifyLogs = verifyText === 'true' || verifyText === '1'
+    try {
+        poolConfigFromEnv()
+    } catch (err) {
+        log.fatal((err as Error).message)
+        process.exit(2)
+    }
     if (!retryTransientRpcErrors()) log.warn('cannot extend the RPC client retries; -32005, -32019 and -32503 will stop the processor')
     const processor = createProcessor(config, {toBlock, verifyLogs})
     const ingest = {
