@@ -109,4 +109,22 @@ describe('npm start configuration errors', () => {
         // One log record, not an unhandled rejection with a stack.
         expect(output).not.toContain('    at ')
     })
+
+    it.each([
+        {name: 'not a URL', value: 'not a url'},
+        {name: 'a MySQL URL with a password', value: 'mysql://reader:s3cret-pass@127.0.0.1:3306/db'},
+    ])('processor rejects DB_URL: $name', async ({value}) => {
+        const closedPort = await freePort()
+        const result = await runToEnd(
+            process.execPath,
+            [path.join(PROJECT_ROOT, 'lib', 'main.js')],
+            {NETWORK: 'devnet', RPC_URL: `http://127.0.0.1:${closedPort}/`, DB_URL: value},
+            30_000,
+        )
+        expect(result.code).toBe(2)
+        const output = result.stderr + result.stdout
+        expect(output).toContain('DB_URL is invalid: expected postgres://user:password@host:port/database')
+        expect(output).not.toContain('s3cret-pass')
+        expect(output).not.toContain('    at ')
+    })
 })

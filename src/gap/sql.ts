@@ -10,7 +10,13 @@ export function pgRunner(client: {query(sql: string, params: unknown[]): Promise
 
 /** Returns a pg pool configuration from DB_URL or from DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASS. */
 export function poolConfigFromEnv(env: Record<string, string | undefined> = process.env): pg.PoolConfig {
-    if (env.DB_URL !== undefined && env.DB_URL !== '') return {connectionString: env.DB_URL, max: 4}
+    if (env.DB_URL !== undefined && env.DB_URL !== '') {
+        if (!URL.canParse(env.DB_URL) || !['postgres:', 'postgresql:'].includes(new URL(env.DB_URL).protocol)) {
+            // The value is left out: it may contain a password.
+            throw new Error('DB_URL is invalid: expected postgres://user:password@host:port/database')
+        }
+        return {connectionString: env.DB_URL, max: 4}
+    }
     const missing = ['DB_HOST', 'DB_PORT', 'DB_NAME', 'DB_USER'].filter((name) => !env[name])
     if (missing.length > 0) {
         throw new Error(`database settings are missing: set DB_URL, or set ${missing.join(', ')} (and DB_PASS)`)
