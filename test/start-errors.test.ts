@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
-import {PROJECT_ROOT, runToEnd} from '../src/stack/children'
+import {PROJECT_ROOT, runToEnd, type RunResult} from '../src/stack/children'
 
 const SECRET = 'TOPSECRETKEY'
 
@@ -77,14 +77,19 @@ describe('npm start configuration errors', () => {
         expect(result.code).toBe(1)
     }, 120_000)
 
-    it.each(['12abc', '-1', '1.5', '1e3', '0x10'])('processor rejects PROCESSOR_TO_BLOCK=%s before it connects', async (value) => {
+    /** Runs the compiled processor alone on the devnet preset, its RPC_URL on a closed port, with `env` added. */
+    async function runProcessorAlone(env: (closedPort: number) => Record<string, string>): Promise<RunResult> {
         const closedPort = await freePort()
-        const result = await runToEnd(
+        return runToEnd(
             process.execPath,
             [path.join(PROJECT_ROOT, 'lib', 'main.js')],
-            {NETWORK: 'devnet', RPC_URL: `http://127.0.0.1:${closedPort}/`, PROCESSOR_TO_BLOCK: value},
+            {NETWORK: 'devnet', RPC_URL: `http://127.0.0.1:${closedPort}/`, ...env(closedPort)},
             30_000,
         )
+    }
+
+    it.each(['12abc', '-1', '1.5', '1e3', '0x10'])('processor rejects PROCESSOR_TO_BLOCK=%s before it connects', async (value) => {
+        const result = await runProcessorAlone(() => ({PROCESSOR_TO_BLOCK: value}))
         expect(result.code).toBe(2)
         // Piped output is one JSON log record per line.
         const messages = (result.stderr + result.stdout)
@@ -95,14 +100,8 @@ describe('npm start configuration errors', () => {
     })
 
     it('processor alone names missing database settings', async () => {
-        const closedPort = await freePort()
-        const result = await runToEnd(
-            process.execPath,
-            [path.join(PROJECT_ROOT, 'lib', 'main.js')],
-            // Empty counts as unset, whatever the shell running the tests has.
-            {NETWORK: 'devnet', RPC_URL: `http://127.0.0.1:${closedPort}/`, DB_URL: '', DB_HOST: '', DB_NAME: '', DB_USER: '', DB_PORT: String(closedPort)},
-            30_000,
-        )
+        // Empty counts as unset, whatever the shell running the tests has.
+        const result = await runProcessorAlone((closedPort) => ({DB_URL: '', DB_HOST: '', DB_NAME: '', DB_USER: '', DB_PORT: String(closedPort)}))
         expect(result.code).toBe(2)
         const output = result.stderr + result.stdout
         expect(output).toContain('database settings are missing: set DB_URL, or set DB_HOST, DB_NAME, DB_USER (and DB_PASS)')
@@ -114,13 +113,7 @@ describe('npm start configuration errors', () => {
         {name: 'not a URL', value: 'not a url'},
         {name: 'a MySQL URL with a password', value: 'mysql://reader:s3cret-pass@127.0.0.1:3306/db'},
     ])('processor rejects DB_URL: $name', async ({value}) => {
-        const closedPort = await freePort()
-        const result = await runToEnd(
-            process.execPath,
-            [path.join(PROJECT_ROOT, 'lib', 'main.js')],
-            {NETWORK: 'devnet', RPC_URL: `http://127.0.0.1:${closedPort}/`, DB_URL: value},
-            30_000,
-        )
+        const result = await runProcessorAlone(() => ({DB_URL: value}))
         expect(result.code).toBe(2)
         const output = result.stderr + result.stdout
         expect(output).toContain('DB_URL is invalid: expected postgres://user:password@host:port/database')
