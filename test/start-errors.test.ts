@@ -56,6 +56,13 @@ describe('npm start configuration errors', () => {
         expect(result.stderr).not.toContain('starting embedded PostgreSQL')
     })
 
+    it('bad devnet PROBE_ALLOW named before anything starts', async () => {
+        const result = await start(['--network', 'devnet'], {PROBE_ALLOW: 'loopback,10.0.0.0/33'})
+        expect(result.code).toBe(1)
+        expect(result.stderr).toContain('PROBE_ALLOW: invalid entry "10.0.0.0/33"')
+        expect(result.stderr).not.toContain('starting embedded PostgreSQL')
+    })
+
     it('unknown network names the presets', async () => {
         const result = await start(['--network', 'mainnet-x'], {})
         expect(result.code).toBe(1)

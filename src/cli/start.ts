@@ -90,7 +90,9 @@ export async function runStart(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => void stop(0))
 
     try {
-        // Reject a bad network setting before starting anything (the devnet's RPC_URL only exists once anvil runs).
+        // Reject a bad network setting before starting anything. The devnet's RPC_URL only exists once anvil runs, so
+        // its settings are checked with a stand-in URL that nothing connects to.
+        if (devnet) loadNetworkConfig({network, env: {...process.env, RPC_URL: 'http://127.0.0.1:8545/'}})
         if (!devnet) {
             loadNetworkConfig({network, env: process.env})
             const devMode = ['1', 'true'].includes(process.env.PROBER_DEV_MODE ?? '')
