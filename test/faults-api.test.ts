@@ -2,16 +2,15 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {readdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {concat, createClient, http, maxUint256, stringToHex, type Hex} from 'viem'
+import {concat, maxUint256, stringToHex} from 'viem'
 import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
 import {ACTORS, OPERATORS, word} from '../src/devnet/actors'
-import {startAnvil, DEVNET_GENESIS_TIMESTAMP_S, type AnvilInstance} from '../src/devnet/anvil'
-import {emitLogs, installEmitter, type LogToEmit} from '../src/devnet/emitter'
-import {encodeEvent, type AbiName} from '../src/devnet/encode'
+import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {freePort} from '../src/db/embedded'
 import {binPath, PROJECT_ROOT, type RunResult} from '../src/stack/children'
 import {compileProject, runProcessorInBuild} from './helpers/private-build'
 import {startTestDatabase} from './helpers/stack'
+import {registry, restaking, startBlockEmitter, tangle} from './helpers/devnet-events'
 
 /*
  * Hostile chain values are indexed by the processor and read back over the GraphQL API. The strings carry NUL bytes,
@@ -20,7 +19,6 @@ import {startTestDatabase} from './helpers/stack'
  */
 
 const BUILD_DIR = path.join(PROJECT_ROOT, 'node_modules', '.cache', 'proofgap-tests', 'faults-api')
-const BLOCK_TIME_S = 12
 const SERVER_START_TIMEOUT_MS = 30_000
 const QUERY_TIMEOUT_MS = 20_000
 const A = DEVNET_ADDRESSES
@@ -44,12 +42,6 @@ const BIG_SERVICES = [
     {label: '2^31', id: TWO_POW_31, operator: op[1]},
 ] as const
 
-function event(abi: AbiName, address: string, name: string, args: Record<string, unknown>): LogToEmit {
-    return {address: address as Hex, ...encodeEvent(abi, name, args)}
-}
-const tangle = (name: string, args: Record<string, unknown>) => event('Tangle', A.tangle, name, args)
-const restaking = (name: string, args: Record<string, unknown>) => event('MultiAssetDelegation', A.multiAssetDelegation, name, args)
-const registry = (name: string, args: Record<string, unknown>) => event('OperatorStatusRegistry', A.operatorStatusRegistry, name, args)
 
 let anvil: AnvilInstance
 let db: Awaited<ReturnType<typeof startTestDatabase>>
@@ -64,10 +56,7 @@ beforeAll(async () => {
     const [, anvilInstance, database] = await Promise.all([compileProject(BUILD_DIR), startAnvil(), startTestDatabase()])
     anvil = anvilInstance
     db = database
-    const client = createClient({transport: http(anvil.rpcUrl)})
-    await installEmitter(client, Object.values(A))
-    let time = DEVNET_GENESIS_TIMESTAMP_S
-    const block = (...logs: LogToEmit[]) => emitLogs(client, logs, {timestamp: (time += BLOCK_TIME_S)})
+    const {client, block} = await startBlockEmitter(anvil.rpcUrl)
 
     const [first] = await block(
         tangle('BlueprintCreated', {

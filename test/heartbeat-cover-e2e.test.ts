@@ -1,11 +1,9 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {createClient, http, type Hex} from 'viem'
 import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
 import {ACTORS, OPERATORS} from '../src/devnet/actors'
-import {startAnvil, DEVNET_GENESIS_TIMESTAMP_S, type AnvilInstance} from '../src/devnet/anvil'
-import {emitLogs, installEmitter, type LogToEmit} from '../src/devnet/emitter'
-import {encodeEvent, type AbiName} from '../src/devnet/encode'
+import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import type {RunResult} from '../src/stack/children'
+import {registry, restaking, startBlockEmitter, tangle} from './helpers/devnet-events'
 import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
 
@@ -13,14 +11,6 @@ import {runProcessorTo, startTestDatabase} from './helpers/stack'
 // trigger: a batch that changes a service's heartbeat setting after the service already has heartbeats.
 
 const A = DEVNET_ADDRESSES
-const BLOCK_TIME_S = 12
-
-function event(abi: AbiName, address: string, name: string, args: Record<string, unknown>): LogToEmit {
-    return {address: address as Hex, ...encodeEvent(abi, name, args)}
-}
-const tangle = (name: string, args: Record<string, unknown>) => event('Tangle', A.tangle, name, args)
-const restaking = (name: string, args: Record<string, unknown>) => event('MultiAssetDelegation', A.multiAssetDelegation, name, args)
-const registry = (name: string, args: Record<string, unknown>) => event('OperatorStatusRegistry', A.operatorStatusRegistry, name, args)
 
 let anvil: AnvilInstance
 let db: Awaited<ReturnType<typeof startTestDatabase>>
@@ -29,13 +19,12 @@ let settings: string[] = []
 
 beforeAll(async () => {
     ;[anvil, db] = await Promise.all([startAnvil(), startTestDatabase()])
-    const client = createClient({transport: http(anvil.rpcUrl)})
-    await installEmitter(client, Object.values(A))
-    let time = DEVNET_GENESIS_TIMESTAMP_S
-    const block = (...logs: LogToEmit[]) => emitLogs(client, logs, {timestamp: (time += BLOCK_TIME_S)})
+    const {client, block, lastTimestamp} = await startBlockEmitter(anvil.rpcUrl)
     const operators = [OPERATORS[0], OPERATORS[1]]
     const heartbeats = (statusCode: number) =>
-        operators.map((operator) => registry('HeartbeatReceived', {serviceId: 1n, blueprintId: 1n, operator, statusCode, timestamp: BigInt(time)}))
+        operators.map((operator) =>
+            registry('HeartbeatReceived', {serviceId: 1n, blueprintId: 1n, operator, statusCode, timestamp: BigInt(lastTimestamp())}),
+        )
 
     await block(
         tangle('BlueprintCreated', {blueprintId: 1n, owner: ACTORS.blueprintOwner, manager: A.sandboxManager, metadataUri: 'ipfs://cover', metadataHash: `0x${'11'.repeat(32)}`}),

@@ -1,20 +1,19 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {concat, createClient, http, maxUint256, slice, stringToHex, type Hex} from 'viem'
+import {concat, maxUint256, slice, stringToHex} from 'viem'
 import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
 import {ACTORS, OPERATORS, word} from '../src/devnet/actors'
 import {startAnvil, DEVNET_GENESIS_TIMESTAMP_S, type AnvilInstance} from '../src/devnet/anvil'
-import {emitLogs, installEmitter, type EmittedLog, type LogToEmit} from '../src/devnet/emitter'
-import {encodeEvent, type AbiName} from '../src/devnet/encode'
+import type {EmittedLog, LogToEmit} from '../src/devnet/emitter'
 import type {RunResult} from '../src/stack/children'
 import {normalise} from './helpers/db'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
+import {devnetEvent, restaking, startBlockEmitter, tangle} from './helpers/devnet-events'
 
 /*
  * Hostile logs, one per block, each followed in the same block by a canary log (a stake increase of operator 11 by
  * the case number). A canary row proves that the processor went on past the hostile log.
  */
 
-const BLOCK_TIME_S = 12
 const A = DEVNET_ADDRESSES
 const op = OPERATORS
 const CANARY_OPERATOR = op[11]
@@ -23,14 +22,8 @@ const TWO_POW_63 = 2n ** 63n
 const NUL_URL = 'http://127.0.0.1:19003/\u0000\u0000injected'
 const INVALID_UTF8_URL_BYTES = concat([stringToHex('http://127.0.0.1:19004/'), '0xfffe', stringToHex('admin')])
 
-function event(abi: AbiName, address: string, name: string, args: Record<string, unknown>): LogToEmit {
-    return {address: address as Hex, ...encodeEvent(abi, name, args)}
-}
-
-const tangle = (name: string, args: Record<string, unknown>) => event('Tangle', A.tangle, name, args)
-const restaking = (name: string, args: Record<string, unknown>) => event('MultiAssetDelegation', A.multiAssetDelegation, name, args)
 const heartbeat = (serviceId: bigint, operator: number) =>
-    event('OperatorStatusRegistry', A.operatorStatusRegistry, 'HeartbeatReceived', {
+    devnetEvent('OperatorStatusRegistry', A.operatorStatusRegistry, 'HeartbeatReceived', {
         serviceId,
         blueprintId: 1n,
         operator: op[operator],
@@ -40,14 +33,14 @@ const heartbeat = (serviceId: bigint, operator: number) =>
 
 /** Hostile cases in chain order; the canary of case i raises operator 11's stake by i + 1. */
 const HOSTILE_CASES = {
-    jobSubmittedIndexedJobIndex: event('TangleLegacy', A.tangle, 'JobSubmitted', {
+    jobSubmittedIndexedJobIndex: devnetEvent('TangleLegacy', A.tangle, 'JobSubmitted', {
         serviceId: 0n,
         callId: 3n,
         jobIndex: 2,
         caller: ACTORS.customerA,
         inputs: '0x01',
     }),
-    legacyBlueprintCreated: event('TangleLegacy', A.tangle, 'BlueprintCreated', {
+    legacyBlueprintCreated: devnetEvent('TangleLegacy', A.tangle, 'BlueprintCreated', {
         blueprintId: 8n,
         owner: ACTORS.blueprintOwner,
         manager: A.sandboxManager,
@@ -88,10 +81,7 @@ const emitted = {} as Record<CaseName, {hostile: EmittedLog; canary: EmittedLog}
 
 beforeAll(async () => {
     ;[anvil, db] = await Promise.all([startAnvil(), startTestDatabase()])
-    const client = createClient({transport: http(anvil.rpcUrl)})
-    await installEmitter(client, Object.values(A))
-    let time = DEVNET_GENESIS_TIMESTAMP_S
-    const block = (...logs: LogToEmit[]) => emitLogs(client, logs, {timestamp: (time += BLOCK_TIME_S)})
+    const {client, block} = await startBlockEmitter(anvil.rpcUrl)
 
     await block(
         tangle('BlueprintCreated', {
