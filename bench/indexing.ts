@@ -143,7 +143,7 @@ async function main(): Promise<void> {
         let writeBreakdown: {costs: WriteCost[]; context: RunContext} | undefined
         if (args.has('write-breakdown')) {
             const index = settings.findIndex((name) => !name.startsWith('noop-'))
-            if (index < 0) throw new Error('--write-breakdown needs a setting that writes (not noop-*)')
+            if (index < 0) throw new Error('--write-breakdown: no setting writes rows; add one that is not noop-*, such as default')
             const context = runContext()
             const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/run_${index}`})
             await client.connect()
@@ -182,7 +182,7 @@ function formatCpu(cpu: CpuSeconds, wallSeconds: number): string {
     )
 }
 
-/** CPU seconds of PostgreSQL and anvil so far; after a run, pass `before` to wait for the run's backends to exit. */
+/** Returns the CPU seconds of PostgreSQL and anvil so far. After a run, pass `before` to wait for the run's backends to exit. */
 async function cpuSnapshot(sources: CpuSources, before?: {children: number}): Promise<{postgres: number; anvil: number; children: number}> {
     const postgres = await postgresCpuSeconds(sources.dataDir, before?.children)
     return {postgres: postgres.seconds, anvil: processCpuSeconds(sources.anvilPid), children: postgres.children}

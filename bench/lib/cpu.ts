@@ -9,11 +9,11 @@ function clockTicks(): number {
     return ticksPerSecond
 }
 
-/** Fields of /proc/PID/stat after the command name, or undefined once the process is gone. */
+/** Returns the fields of /proc/PID/stat after the command name, or undefined once the process is gone. */
 function statFields(pid: number): string[] | undefined {
     try {
         const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-        // The command name may hold spaces and parentheses; the fields start after its last ')'.
+        // The command name may contain spaces and parentheses, so the fields start after its last ')'.
         return text.slice(text.lastIndexOf(')') + 2).split(' ')
     } catch {
         return undefined
@@ -21,7 +21,8 @@ function statFields(pid: number): string[] | undefined {
 }
 
 /**
- * CPU seconds (user + system) of a process and of its children it has waited for, all threads included. Linux only.
+ * Returns the CPU seconds (user + system) of a process and of the children it has waited for, all threads included.
+ * Linux only.
  */
 export function processCpuSeconds(pid: number): number {
     const fields = statFields(pid)
@@ -42,7 +43,7 @@ function childrenOf(parent: number): number[] {
 }
 
 /**
- * CPU seconds of a PostgreSQL server: the postmaster with the backends it has reaped, plus the processes still
+ * Returns the CPU seconds of a PostgreSQL server: the postmaster with the backends it has reaped, plus the processes still
  * running under it. Reads the postmaster's pid from the data directory. Waits up to 2 s for the backends of closed
  * connections to exit, until no more than `settledChildren` processes run under the postmaster.
  */

@@ -11,7 +11,7 @@ export interface WriteCost {
 
 interface Variant {
     name: string
-    /** Statements run in the transaction before the write; the transaction is rolled back after it. */
+    /** Statements run in the transaction before the write. The transaction is rolled back after the write. */
     before: (secondaryIndexes: string[]) => string[]
 }
 
@@ -33,7 +33,7 @@ const VARIANTS: Variant[] = [
  */
 export async function measureWriteBreakdown(client: pg.Client, rows: number, repeats: number): Promise<WriteCost[]> {
     const source = await client.query(`SELECT * FROM heartbeat ORDER BY timestamp DESC, id LIMIT $1`, [rows])
-    if (source.rows.length < rows) throw new Error(`write breakdown: ${source.rows.length} heartbeats stored, ${rows} needed`)
+    if (source.rows.length < rows) throw new Error(`write breakdown: needs ${rows} stored heartbeats, found ${source.rows.length}. Index a longer chain.`)
     const shiftMs = 3 * 86_400_000
     const records: Record<string, unknown>[] = source.rows.map((row: Record<string, unknown>) => ({
         ...row,

@@ -287,7 +287,7 @@ export class BatchContext {
         // them: their cover is added below.
         const heartbeatsAt = upserts.length + inserts.indexOf(i.heartbeats)
         await writeRows(this.store, writes.slice(0, heartbeatsAt))
-        // The trigger of 1796433000000-HeartbeatCoverByWriter.js leaves this transaction's heartbeats to us.
+        // The trigger of 1796433000000-HeartbeatCoverByWriter.js leaves this transaction's heartbeats to the processor.
         await em.query(`SELECT set_config($1, 'writer', true)`, [COVER_SETTING])
         await writeRows(this.store, writes.slice(heartbeatsAt))
         if (cover.length > 0) await em.query(ADD_COVER_SQL, [JSON.stringify(cover)])

@@ -3,8 +3,8 @@ import type * as m from '../model'
 const DAY_MS = 86_400_000
 
 /**
- * Set to `writer` for a transaction (set_config(..., true)), this setting makes the heartbeat INSERT trigger leave the
- * cover of that transaction's heartbeats to the writer (db/migrations/1796433000000-HeartbeatCoverByWriter.js).
+ * Name of the setting that makes the heartbeat INSERT trigger leave the cover of a transaction's heartbeats to the
+ * writer, when the transaction sets it to `writer` (db/migrations/1796433000000-HeartbeatCoverByWriter.js).
  */
 export const COVER_SETTING = 'proofgap.heartbeat_cover'
 

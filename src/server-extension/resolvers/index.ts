@@ -35,8 +35,8 @@ let cacheSettings: ScorecardCacheSettings | undefined
 function scorecardCacheSettings(): ScorecardCacheSettings {
     const pool = (name: string, max: number) => {
         const created = new pg.Pool({...poolConfigFromEnv(), max, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
-        // An idle connection that the server ends (restart, shutdown) raises 'error' on the pool; without a listener
-        // the API would exit. The pool replaces the connection on the next query.
+        // An idle connection that the server ends (restart, shutdown) raises 'error' on the pool, and without a
+        // listener the API would exit. The pool opens a new connection on the next query.
         created.on('error', (error: Error & {code?: string}) => log.warn({pool: name, code: error.code, error: error.message}, 'idle PostgreSQL connection closed'))
         return created
     }
