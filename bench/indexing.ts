@@ -12,11 +12,14 @@
  * --processor-log FILE (append the processor's stderr of each full run to FILE).
  * --data-dir DIR keeps PostgreSQL's data directory in DIR after the run, to inspect the indexed databases (without it the
  * directory is temporary).
+ * --baseline-build DIR adds the setting `baseline`: default settings, run from another compiled copy of the project (a
+ * folder with lib/main.js and lib/model, such as a bench/.build saved before a change), so two versions of the code
+ * are compared on one chain: --settings default,baseline,default,baseline.
  * --write-breakdown times, after the runs, 10,000 heartbeat rows written into the first run's database with COPY and
  * with the JSON statement. It takes away the cover trigger, then every trigger, then foreign keys, then secondary indexes.
  */
 import {spawn} from 'node:child_process'
-import {appendFileSync, mkdtempSync, rmSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -50,6 +53,10 @@ const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
 }
 
 let processorLogFile: string | undefined
+
+/** Setting that runs the default settings from the compiled copy given with --baseline-build. */
+const BASELINE_SETTING = 'baseline'
+let baselineBuildDir: string | undefined
 
 /** Hard limit of one processor run; a run that takes longer is killed and reported as failed. */
 const PROCESSOR_TIMEOUT_MS = 60 * 60 * 1000
@@ -99,8 +106,17 @@ async function main(): Promise<void> {
     }
     if (reference && (args.has('events') || args.has('per-block'))) throw new Error('--shape reference fixes --events and --per-block; leave them out')
     const settings = (args.get('settings') ?? 'default,tuned').split(',')
+    const baselineArg = args.get('baseline-build')
+    baselineBuildDir = baselineArg ? path.resolve(baselineArg) : undefined
+    if (baselineBuildDir && !existsSync(path.join(baselineBuildDir, 'lib', 'main.js'))) {
+        throw new Error(`--baseline-build: ${baselineBuildDir} has no lib/main.js; give a folder such as a saved copy of bench/.build`)
+    }
     for (const name of settings) {
-        if (!(name in PROCESSOR_SETTINGS)) throw new Error(`--settings: unknown setting ${name}; known: ${Object.keys(PROCESSOR_SETTINGS).join(', ')}`)
+        if (name === BASELINE_SETTING) {
+            if (!baselineBuildDir) throw new Error('--settings: the setting baseline needs --baseline-build DIR')
+            continue
+        }
+        if (!(name in PROCESSOR_SETTINGS)) throw new Error(`--settings: unknown setting ${name}; known: ${Object.keys(PROCESSOR_SETTINGS).join(', ')}, baseline`)
     }
 
     const profileDir = args.get('cpu-prof')
@@ -212,15 +228,16 @@ async function indexChain(
     nodeArgs: string[],
     sources: CpuSources,
 ): Promise<ProcessorRun> {
-    const settingEnv = PROCESSOR_SETTINGS[setting]
+    const settingEnv = PROCESSOR_SETTINGS[setting] ?? {}
+    const buildDir = setting === BASELINE_SETTING ? baselineBuildDir! : BENCH_BUILD_DIR
     // Start-up cost (node, module load, database connection) measured on its own: index block 0 only, which has no logs.
     const startupDb = await createDatabase(server, `${database}_startup`)
-    const startup = await runProcessor({...startupDb, ...settingEnv}, rpcUrl, 0, [])
+    const startup = await runProcessor({...startupDb, ...settingEnv}, rpcUrl, 0, [], buildDir)
 
     const dbEnv = await createDatabase(server, database)
     const entry = setting.startsWith('noop-') ? path.join(__dirname, 'lib', 'noop-processor.cjs') : undefined
     const before = await cpuSnapshot(sources)
-    const full = await runProcessor({...dbEnv, ...settingEnv}, rpcUrl, head, nodeArgs, entry)
+    const full = await runProcessor({...dbEnv, ...settingEnv}, rpcUrl, head, nodeArgs, buildDir, entry)
     const after = await cpuSnapshot(sources, before)
     const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${database}`})
     await client.connect()
@@ -242,18 +259,19 @@ async function indexChain(
     }
 }
 
-/** Runs the benchmark copy of the processor under GNU time (for its peak RSS) until `toBlock`. */
+/** Runs a compiled copy of the processor (`buildDir`) under GNU time (for its peak RSS) until `toBlock`. */
 function runProcessor(
     env: Record<string, string>,
     rpcUrl: string,
     toBlock: number,
     nodeArgs: string[],
-    entry = path.join(BENCH_BUILD_DIR, 'lib', 'main.js'),
+    buildDir: string,
+    entry = path.join(buildDir, 'lib', 'main.js'),
 ): Promise<{seconds: number; peakRssMiB: number; cpuSeconds: number}> {
     return new Promise((resolve, reject) => {
         const started = performance.now()
         const child = spawn('/usr/bin/time', ['-f', 'BENCH_MAX_RSS_KB=%M BENCH_CPU_S=%U+%S', process.execPath, ...nodeArgs, entry], {
-            cwd: BENCH_BUILD_DIR,
+            cwd: buildDir,
             env: {...process.env, ...env, NETWORK: 'devnet', RPC_URL: rpcUrl, PROCESSOR_TO_BLOCK: String(toBlock), PROMETHEUS_PORT: '0', SQD_INFO: ''},
             stdio: ['ignore', 'ignore', 'pipe'],
         })

@@ -508,7 +508,10 @@ describe('heartbeat cover', () => {
                  FROM heartbeat ORDER BY operator_id, service_id, timestamp DESC, id DESC`,
             )
             const states = new Map(
-                latest.rows.map((row) => [`${row.service_id}-${row.operator_id}`, {lastHeartbeatAt: row.timestamp, lastStatusCode: row.status_code} as m.OperatorServiceState]),
+                latest.rows.map((row) => [
+                    `${row.service_id}-${row.operator_id}`,
+                    {id: `${row.service_id}-${row.operator_id}`, lastHeartbeatAt: row.timestamp, lastStatusCode: row.status_code} as m.OperatorServiceState,
+                ]),
             )
             const change = new HeartbeatCoverChange()
             const rows = Array.from({length: 1 + random(40)}, () => {
@@ -519,9 +522,10 @@ describe('heartbeat cover', () => {
                 const operator = OPERATORS[random(OPERATORS.length)]
                 const statusCode = random(6) === 0 ? 2 : 0
                 const key = `${serviceId}-${operator}`
-                const state = states.get(key) ?? ({lastHeartbeatAt: null, lastStatusCode: null} as m.OperatorServiceState)
-                change.add(state, serviceOf.get(serviceId)!, operator, new Date(atMs), statusCode)
-                states.set(key, {lastHeartbeatAt: new Date(atMs), lastStatusCode: statusCode} as m.OperatorServiceState)
+                const state = states.get(key) ?? ({id: key, lastHeartbeatAt: null, lastStatusCode: null} as m.OperatorServiceState)
+                change.add(state, serviceOf.get(serviceId)!, operator, atMs, statusCode)
+                // A new object each time: the change tells pairs apart by the state's id.
+                states.set(key, {id: key, lastHeartbeatAt: new Date(atMs), lastStatusCode: statusCode} as m.OperatorServiceState)
                 return {id: `${String(nextHeartbeat).padStart(10, '0')}-abcde-000000`, service_id: serviceId, operator_id: operator, status_code: statusCode, timestamp: new Date(atMs)}
             })
             await world.client.query('BEGIN')
@@ -556,10 +560,10 @@ describe('heartbeat cover', () => {
     it('leaves unordered heartbeats to trigger', () => {
         const change = new HeartbeatCoverChange()
         const service = {id: '1', heartbeatInterval: 60n, heartbeatMaxMissed: 3} as m.Service
-        const state = {lastHeartbeatAt: new Date('2026-01-02T00:00:00.000Z'), lastStatusCode: 0} as m.OperatorServiceState
-        change.add(state, service, '0xa', new Date('2026-01-02T00:01:00.000Z'), 0)
+        const state = {id: '1-0xa', lastHeartbeatAt: new Date('2026-01-02T00:00:00.000Z'), lastStatusCode: 0} as m.OperatorServiceState
+        change.add(state, service, '0xa', Date.parse('2026-01-02T00:01:00.000Z'), 0)
         expect(change.rows()).toEqual([{operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 60_000}])
-        change.add(state, service, '0xa', new Date('2026-01-01T23:59:00.000Z'), 0)
+        change.add(state, service, '0xa', Date.parse('2026-01-01T23:59:00.000Z'), 0)
         expect(change.rows()).toBeUndefined()
     })
 

@@ -12,13 +12,14 @@ import {applyMigrations} from '../src/stack/children'
 import type {RowWrite, WriteOptions} from '../src/chain/write'
 import type * as Model from '../src/model'
 import {normalise} from './helpers/db'
-import {GOOD, SERVICE, seedWorld} from './gap-world'
+import {CONTRADICTED, GOOD, SERVICE, seedWorld} from './gap-world'
 
 // The entities come compiled from lib/ (npm test builds first): vitest's transform emits no decorator metadata, which
 // TypeORM needs for their column types.
 const requireBuilt = createRequire(import.meta.url)
 const model = requireBuilt('../lib/model') as typeof Model
 const {writeRows} = requireBuilt('../lib/chain/write') as typeof import('../src/chain/write')
+const {HeartbeatRows} = requireBuilt('../lib/chain/heartbeat-rows') as typeof import('../src/chain/heartbeat-rows')
 
 // Strings that COPY's text format must escape or keep as they are.
 const AWKWARD = [
@@ -118,6 +119,30 @@ function rowsWith(prefix: string, copies: number): RowWrite[] {
     ]
 }
 
+/**
+ * `count` heartbeats as the processor collects them, ids starting with `prefix`: exact big numbers, several rows per
+ * timestamp, two operators, and the service's blueprint in place of the reported one.
+ */
+function heartbeatRows(prefix: string, count: number, txHash = (n: number) => `0x${n.toString(16).padStart(64, '0')}`) {
+    const service = new model.Service({id: SERVICE, blueprint: new model.Blueprint({id: '77'})})
+    const operators = [new model.Operator({id: GOOD}), new model.Operator({id: CONTRADICTED})]
+    const rows = new HeartbeatRows()
+    for (let n = 0; n < count; n++) {
+        rows.add(
+            `${prefix}-${String(n).padStart(6, '0')}`,
+            service,
+            operators[n % 2],
+            2n ** 256n - 1n - BigInt(n),
+            n % 7,
+            2n ** 64n - 1n,
+            n,
+            Date.UTC(2026, 0, 1, 23, 59, 59, 999) + Math.floor(n / 3) * 1001,
+            txHash(n),
+        )
+    }
+    return rows
+}
+
 /** Rows of `table` whose id starts with `prefix`, ids without the prefix, values normalised. */
 async function stored(table: string, prefix: string): Promise<Record<string, unknown>[]> {
     const result = await client.query(`SELECT * FROM ${table} WHERE id LIKE $1 ORDER BY id`, [`${prefix}-%`])
@@ -193,5 +218,39 @@ describe('writeRows in a finalized batch', () => {
         // The pool's connection serves the next transaction.
         await writeFinalized(rowsWith('after', 1), {copyMinRows: 1})
         expect(await stored('heartbeat', 'after')).toHaveLength(AWKWARD.length)
+    })
+
+    it('heartbeats COPY from columns as the store stores', async () => {
+        // 5,003 rows: two chunks of COPY text and a short third.
+        const viaCopy = await statementsFor(() => writeFinalized([{source: heartbeatRows('cols', 5_003), mode: 'insert'}], {copyMinRows: 1}))
+        expect(viaCopy).toEqual(['heartbeat:COPY'])
+        await writeThroughStore([{rows: heartbeatRows('colstore', 5_003).entities(), mode: 'insert'}])
+        const copied = await stored('heartbeat', 'cols')
+        expect(copied).toHaveLength(5_003)
+        expect(copied).toEqual(await stored('heartbeat', 'colstore'))
+        expect(copied[4]).toMatchObject({
+            blueprint_id: '77',
+            reported_blueprint_id: (2n ** 256n - 5n).toString(),
+            event_timestamp: (2n ** 64n - 1n).toString(),
+            status_code: 4,
+            operator_id: GOOD,
+            block_number: 4,
+        })
+    })
+
+    it('heartbeats with text to escape are stored exactly', async () => {
+        // Hashes from a node never hold these; if one did, the entities' own COPY escapes it.
+        const awkward = (n: number) => AWKWARD[n % AWKWARD.length]
+        await writeFinalized([{source: heartbeatRows('esc', 600, awkward), mode: 'insert'}], {copyMinRows: 1})
+        await writeThroughStore([{rows: heartbeatRows('escstore', 600, awkward).entities(), mode: 'insert'}])
+        const copied = await stored('heartbeat', 'esc')
+        expect(copied.slice(0, AWKWARD.length).map((row) => row.tx_hash)).toEqual(AWKWARD.map((text) => Buffer.from(text, 'utf8').toString('utf8')))
+        expect(copied).toEqual(await stored('heartbeat', 'escstore'))
+    })
+
+    it('heartbeats below the COPY bound go through JSON', async () => {
+        const statements = await statementsFor(() => writeFinalized([{source: heartbeatRows('small', 499), mode: 'insert'}]))
+        expect(statements.filter((s) => s.endsWith(':COPY'))).toEqual([])
+        expect(await stored('heartbeat', 'small')).toHaveLength(499)
     })
 })

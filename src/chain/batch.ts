@@ -105,11 +105,17 @@ async function handleBatchWith(
                 }),
             )
         }
+        const blockRef = {height: block.header.height, hash: block.header.hash, timestamp: block.header.timestamp}
         for (const raw of logs) {
             const log: LogRecord = {
-                ...raw,
+                id: raw.id,
                 address: raw.address.toLowerCase(),
-                block: {height: block.header.height, hash: block.header.hash, timestamp: block.header.timestamp},
+                topics: raw.topics,
+                data: raw.data,
+                logIndex: raw.logIndex,
+                transactionIndex: raw.transactionIndex,
+                transactionHash: raw.transactionHash,
+                block: blockRef,
             }
             const family = families.get(log.address) ?? 'vault'
             const result = decodeLog(family, log)

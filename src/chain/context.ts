@@ -4,6 +4,7 @@ import type {NetworkConfig} from '../config'
 import * as m from '../model'
 import {EntityCache, type FinalizedEntityMemory} from './cache'
 import {finalizedEntityManager, writeRows, type RowWrite} from './write'
+import {HeartbeatRows} from './heartbeat-rows'
 import {ADD_COVER_SQL, COVER_SETTING, HeartbeatCoverChange, type CoverRow} from './heartbeat-cover'
 import type {Family} from './decode'
 import {chainString, toJsonValue, type ChainString} from './strings'
@@ -69,7 +70,7 @@ export class BatchContext {
         registrationChanges: [] as m.RegistrationChange[],
         jobResults: [] as m.JobResult[],
         secretExposures: [] as m.SecretExposure[],
-        heartbeats: [] as m.Heartbeat[],
+        heartbeats: new HeartbeatRows(),
         statusEvents: [] as m.StatusEvent[],
         heartbeatConfigChanges: [] as m.HeartbeatConfigChange[],
         metrics: [] as m.Metric[],
@@ -254,7 +255,7 @@ export class BatchContext {
             this.books,
         ] as EntityCache<{id: string}>[]
         const i = this.inserts
-        const inserts = [
+        const insertsBefore = [
             i.blocks,
             i.sourceUpdates,
             i.sourceAcks,
@@ -263,7 +264,8 @@ export class BatchContext {
             i.registrationChanges,
             i.jobResults,
             i.secretExposures,
-            i.heartbeats,
+        ] as {id: string}[][]
+        const insertsAfter = [
             i.statusEvents,
             i.heartbeatConfigChanges,
             i.metrics,
@@ -274,10 +276,14 @@ export class BatchContext {
             i.batches,
             i.unhandled,
         ] as {id: string}[][]
-        const writes = [
+        const insert = (rows: {id: string}[]): RowWrite => ({rows, mode: 'insert'})
+        const writes: RowWrite[] = [
             ...upserts.map((cache): RowWrite => ({rows: cache.takeChanged(), mode: 'upsert'})),
-            ...inserts.map((rows): RowWrite => ({rows, mode: 'insert'})),
+            ...insertsBefore.map(insert),
+            {source: i.heartbeats, mode: 'insert'},
+            ...insertsAfter.map(insert),
         ]
+        const heartbeatsAt = upserts.length + insertsBefore.length
         const em = finalizedEntityManager(this.store)
         const cover = em ? await this.coverToWrite(em) : undefined
         if (!em || !cover) return writeRows(this.store, writes)
@@ -285,7 +291,6 @@ export class BatchContext {
         // Services are written in a statement before the heartbeats. When a service's heartbeat setting changes, its
         // UPDATE trigger recomputes the service's cover from the stored heartbeats, and the new ones must not be among
         // them: their cover is added below.
-        const heartbeatsAt = upserts.length + inserts.indexOf(i.heartbeats)
         await writeRows(this.store, writes.slice(0, heartbeatsAt))
         // The trigger of 1796433000000-HeartbeatCoverByWriter.js leaves this transaction's heartbeats to the processor.
         await em.query(`SELECT set_config($1, 'writer', true)`, [COVER_SETTING])

@@ -109,12 +109,14 @@ export const EVENT_SHAPES: EventShape[] = [
     ...collect('surplusManager', surplusManager.events, () => 'current'),
 ]
 
-const BY_FAMILY_TOPIC = new Map<string, EventShape[]>()
+/** Shapes by family, then by topic0. */
+const BY_FAMILY_TOPIC = new Map<Family, Map<string, EventShape[]>>()
 for (const shape of EVENT_SHAPES) {
-    const key = `${shape.family}:${shape.topic0}`
-    const list = BY_FAMILY_TOPIC.get(key) ?? []
+    let byTopic = BY_FAMILY_TOPIC.get(shape.family)
+    if (!byTopic) BY_FAMILY_TOPIC.set(shape.family, (byTopic = new Map()))
+    const list = byTopic.get(shape.topic0) ?? []
     list.push(shape)
-    BY_FAMILY_TOPIC.set(key, list)
+    byTopic.set(shape.topic0, list)
 }
 
 /** topic0 values to subscribe to for one family. */
@@ -137,7 +139,7 @@ export type DecodeResult =
  */
 export function decodeLog(family: Family, log: RawLog): DecodeResult {
     const topic0 = log.topics[0]
-    const candidates = topic0 ? BY_FAMILY_TOPIC.get(`${family}:${topic0}`) : undefined
+    const candidates = topic0 ? BY_FAMILY_TOPIC.get(family)?.get(topic0) : undefined
     if (!candidates) return {ok: false, reason: 'UNKNOWN_TOPIC', detail: `no ${family} event has topic0 ${topic0 ?? '(none)'}`}
     const shape = candidates.find((c) => c.topicCount === log.topics.length)
     if (!shape) {

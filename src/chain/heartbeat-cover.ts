@@ -1,6 +1,7 @@
 import type * as m from '../model'
 
 const DAY_MS = 86_400_000
+const GRACE_MAX_EXACT = 2n ** 52n
 
 /**
  * Name of the setting that makes the heartbeat INSERT trigger leave the cover of a transaction's heartbeats to the
@@ -33,7 +34,9 @@ interface PairBeats {
     service: m.Service
     /** The pair's latest heartbeat stored before this batch, if any. */
     previous: Beat | undefined
-    beats: Beat[]
+    /** The batch's heartbeats of the pair, as two columns. */
+    atMs: number[]
+    statusCodes: number[]
 }
 
 /**
@@ -45,23 +48,27 @@ interface PairBeats {
  * The handler reports each heartbeat before it updates the pair's state, which contains the latest stored heartbeat.
  */
 export class HeartbeatCoverChange {
+    /** By the id of the pair's state row. */
     private readonly pairs = new Map<string, PairBeats>()
     private unordered = false
 
-    /** Records a heartbeat. `state` must still contain the pair's previous heartbeat. */
-    add(state: m.OperatorServiceState, service: m.Service, operatorId: string, at: Date, statusCode: number): void {
-        const key = `${service.id}\u0000${operatorId}`
-        let pair = this.pairs.get(key)
+    /**
+     * Records a heartbeat at `atMs` (milliseconds since the epoch). `state` is the pair's row (its id names the pair) and
+     * must still contain the pair's previous heartbeat.
+     */
+    add(state: m.OperatorServiceState, service: m.Service, operatorId: string, atMs: number, statusCode: number): void {
+        let pair = this.pairs.get(state.id)
         if (!pair) {
             const previous = state.lastHeartbeatAt ? {atMs: state.lastHeartbeatAt.getTime(), statusCode: state.lastStatusCode ?? null} : undefined
-            pair = {operatorId, service, previous, beats: []}
-            this.pairs.set(key, pair)
+            pair = {operatorId, service, previous, atMs: [], statusCodes: []}
+            this.pairs.set(state.id, pair)
         }
-        const last = pair.beats[pair.beats.length - 1] ?? pair.previous
+        const lastMs = pair.atMs.length > 0 ? pair.atMs[pair.atMs.length - 1] : pair.previous?.atMs
         // EVM chains do not let a block's timestamp go below its parent's. A node that breaks the rule gives rows that are
         // not appends, and the trigger places those.
-        if (last && at.getTime() < last.atMs) this.unordered = true
-        pair.beats.push({atMs: at.getTime(), statusCode})
+        if (lastMs !== undefined && atMs < lastMs) this.unordered = true
+        pair.atMs.push(atMs)
+        pair.statusCodes.push(statusCode)
     }
 
     /** True when no heartbeat was recorded. */
@@ -75,28 +82,37 @@ export class HeartbeatCoverChange {
      */
     rows(): CoverRow[] | undefined {
         if (this.unordered) return undefined
-        const cover = new Map<string, CoverRow>()
+        const cover: CoverRow[] = []
         const dayTexts = new Map<number, string>()
         for (const pair of this.pairs.values()) {
-            const graceMs = pair.service.heartbeatInterval * BigInt(pair.service.heartbeatMaxMissed) * 1000n
-            const beats = pair.previous ? [pair.previous, ...pair.beats] : pair.beats
-            for (let i = 0; i + 1 < beats.length; i++) {
-                const beat = beats[i]
-                if (beat.statusCode !== 0) continue
-                const nextMs = beats[i + 1].atMs
-                const endMs = BigInt(beat.atMs) + graceMs < BigInt(nextMs) ? beat.atMs + Number(graceMs) : nextMs
-                for (let day = Math.floor(beat.atMs / DAY_MS) * DAY_MS; day < endMs; day += DAY_MS) {
-                    const covered = Math.min(endMs, day + DAY_MS) - Math.max(beat.atMs, day)
+            const graceBig = pair.service.heartbeatInterval * BigInt(pair.service.heartbeatMaxMissed) * 1000n
+            // Exact in floating point below 2^52 ms, with timestamps below that too. A longer grace outlasts any gap
+            // between two heartbeats, so it never cuts a cover short.
+            const graceMs = graceBig <= GRACE_MAX_EXACT ? Number(graceBig) : Infinity
+            const atMs = pair.previous ? [pair.previous.atMs, ...pair.atMs] : pair.atMs
+            const statusCodes = pair.previous ? [pair.previous.statusCode, ...pair.statusCodes] : pair.statusCodes
+            // A pair's rows by day; pairs never share a row.
+            const days = new Map<number, CoverRow>()
+            for (let i = 0; i + 1 < atMs.length; i++) {
+                if (statusCodes[i] !== 0) continue
+                const beatMs = atMs[i]
+                const nextMs = atMs[i + 1]
+                const endMs = graceMs < nextMs - beatMs ? beatMs + graceMs : nextMs
+                for (let day = Math.floor(beatMs / DAY_MS) * DAY_MS; day < endMs; day += DAY_MS) {
+                    const covered = Math.min(endMs, day + DAY_MS) - Math.max(beatMs, day)
                     if (covered <= 0) continue
+                    const row = days.get(day)
+                    if (row) {
+                        row.covered_ms += covered
+                        continue
+                    }
                     let dayText = dayTexts.get(day)
                     if (dayText === undefined) dayTexts.set(day, (dayText = new Date(day).toISOString().slice(0, 10)))
-                    const key = `${pair.operatorId}\u0000${pair.service.id}\u0000${dayText}`
-                    const row = cover.get(key)
-                    if (row) row.covered_ms += covered
-                    else cover.set(key, {operator_id: pair.operatorId, service_id: pair.service.id, day: dayText, covered_ms: covered})
+                    days.set(day, {operator_id: pair.operatorId, service_id: pair.service.id, day: dayText, covered_ms: covered})
                 }
             }
+            for (const row of days.values()) cover.push(row)
         }
-        return [...cover.values()]
+        return cover
     }
 }

@@ -24,9 +24,21 @@ export interface WriteOptions {
 export type WriteMode = 'insert' | 'upsert'
 
 /** Rows of one entity class and how to write them. */
-export interface RowWrite {
-    rows: {id: string}[]
-    mode: WriteMode
+export type RowWrite = {rows: {id: string}[]; mode: WriteMode} | {source: CopySource; mode: 'insert'}
+
+/**
+ * Rows of one entity class that give their COPY text themselves, without an entity object per row (HeartbeatRows).
+ * `columns` must name every column of the entity's table; when the model has other columns, the rows are written
+ * from `entities()`.
+ */
+export interface CopySource {
+    readonly length: number
+    readonly entityClass: Function
+    /** Database names of the columns, in the order of the text. */
+    readonly columns: readonly string[]
+    /** The rows in COPY's text format, or undefined when a value cannot be written that way. */
+    copyText(): Buffer[] | undefined
+    entities(): {id: string}[]
 }
 
 /** One INSERT of rows of one table, the rows as a JSON array for json_populate_recordset. */
@@ -59,9 +71,10 @@ interface TableCopy {
 export async function writeRows(store: Store, writes: RowWrite[], options: WriteOptions = {}): Promise<void> {
     const em = finalizedEntityManager(store)
     if (!em) {
-        for (const {rows, mode} of writes) {
+        for (const write of writes) {
+            const rows = 'source' in write ? write.source.entities() : write.rows
             if (rows.length === 0) continue
-            if (mode === 'insert') await store.insert(rows as any)
+            if (write.mode === 'insert') await store.insert(rows as any)
             else await store.upsert(rows as any)
         }
         return
@@ -82,7 +95,16 @@ export async function writeRows(store: Store, writes: RowWrite[], options: Write
     const client = clientOf(em)
     const copyMinRows = client ? (options.copyMinRows ?? COPY_MIN_ROWS) : Infinity
     for (const write of writes) {
-        for (const statement of tableStatements(em, write, copyMinRows)) {
+        if ('source' in write) {
+            const copy = write.source.length >= copyMinRows ? sourceCopy(em, write.source) : undefined
+            if (copy) {
+                await send()
+                await copyFrom(client!, copy.statement, copy.chunks)
+                continue
+            }
+        }
+        const rows = 'source' in write ? {rows: write.source.entities(), mode: write.mode} : write
+        for (const statement of tableStatements(em, rows, copyMinRows)) {
             if (statement.kind === 'copy') {
                 // Rows before this table's may be its parents: they go first.
                 await send()
@@ -97,7 +119,19 @@ export async function writeRows(store: Store, writes: RowWrite[], options: Write
     await send()
 }
 
-function tableStatements(em: EntityManager, {rows, mode}: RowWrite, copyMinRows: number): (TableStatement | TableCopy)[] {
+/** Returns the COPY of a source's rows, or undefined when its columns are not the table's or its text is not available. */
+function sourceCopy(em: EntityManager, source: CopySource): {statement: string; chunks: Buffer[]} | undefined {
+    const escape = (name: string) => em.connection.driver.escape(name)
+    const metadata = em.connection.getMetadata(source.entityClass)
+    const tableColumns = metadata.columns.map((c) => c.databaseName)
+    if (tableColumns.length !== source.columns.length || !tableColumns.every((name) => source.columns.includes(name))) return undefined
+    const chunks = source.copyText()
+    if (!chunks) return undefined
+    const table = metadata.tablePath.split('.').map(escape).join('.')
+    return {statement: `COPY ${table} (${source.columns.map(escape).join(', ')}) FROM STDIN`, chunks}
+}
+
+function tableStatements(em: EntityManager, {rows, mode}: {rows: {id: string}[]; mode: WriteMode}, copyMinRows: number): (TableStatement | TableCopy)[] {
     if (rows.length === 0) return []
     const escape = (name: string) => em.connection.driver.escape(name)
     const metadata = em.connection.getMetadata(rows[0].constructor)

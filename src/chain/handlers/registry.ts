@@ -18,9 +18,11 @@ export function prefetchRegistry(ctx: BatchContext, d: DecodedLog): void {
 /** Heartbeats, statuses, metrics and the registry's own registrations (the OperatorStatusRegistry contract). */
 export function handleRegistry(ctx: BatchContext, d: DecodedLog): void {
     const {log, args: a} = d
-    const at = blockTime(log)
     const service = ctx.services.get(a.serviceId.toString())
     if (!service) return ctx.recordUnhandled(log, 'ORPHAN', `service ${a.serviceId} is not indexed`, d.name)
+    // Most of a chain's logs: the shortest path, with no object per heartbeat beyond what is stored.
+    if (d.name === 'HeartbeatReceived') return handleHeartbeat(ctx, d, service)
+    const at = blockTime(log)
     const base = {id: log.id, service, blockNumber: log.block.height, timestamp: at, txHash: log.transactionHash}
 
     if (d.name === 'HeartbeatConfigUpdated') {
@@ -33,45 +35,12 @@ export function handleRegistry(ctx: BatchContext, d: DecodedLog): void {
     }
 
     const operator = ctx.operator(a.operator, log)
-    const stateId = `${service.id}-${operator.id}`
-    const state =
-        ctx.serviceStates.get(stateId) ??
-        new m.OperatorServiceState({
-            id: stateId,
-            service,
-            operator,
-            lastHeartbeatAt: null,
-            lastHeartbeatBlock: null,
-            lastStatusCode: null,
-            heartbeatCount: 0,
-            status: null,
-            registeredInRegistry: false,
-        })
-    ctx.serviceStates.set(state)
+    const state = serviceState(ctx, service, operator)
     const statusEvent = (kind: string, extra: Partial<m.StatusEvent> = {}): void => {
         ctx.inserts.statusEvents.push(new m.StatusEvent({...base, operator, kind, ...extra}))
     }
 
     switch (d.name) {
-        case 'HeartbeatReceived':
-            // Before the state moves on, because it still contains the pair's previous heartbeat.
-            ctx.heartbeatCover.add(state, service, operator.id, at, Number(a.statusCode))
-            // The event's blueprintId is supplied by the caller and never checked on chain: take the service's.
-            ctx.inserts.heartbeats.push(
-                new m.Heartbeat({
-                    ...base,
-                    operator,
-                    blueprintId: BigInt(service.blueprint.id),
-                    reportedBlueprintId: a.blueprintId,
-                    statusCode: Number(a.statusCode),
-                    eventTimestamp: a.timestamp,
-                }),
-            )
-            state.lastHeartbeatAt = at
-            state.lastHeartbeatBlock = log.block.height
-            state.lastStatusCode = Number(a.statusCode)
-            state.heartbeatCount += 1
-            return
         case 'StatusChanged':
             state.status = Number(a.newStatus)
             return statusEvent('STATUS_CHANGED', {oldStatus: Number(a.oldStatus), newStatus: Number(a.newStatus)})
@@ -111,4 +80,39 @@ export function handleRegistry(ctx: BatchContext, d: DecodedLog): void {
             return
         }
     }
+}
+
+function handleHeartbeat(ctx: BatchContext, d: DecodedLog, service: m.Service): void {
+    const {log, args: a} = d
+    const operator = ctx.operator(a.operator, log)
+    const state = serviceState(ctx, service, operator)
+    const atMs = log.block.timestamp
+    const statusCode = Number(a.statusCode)
+    // Before the state moves on, because it still contains the pair's previous heartbeat.
+    ctx.heartbeatCover.add(state, service, operator.id, atMs, statusCode)
+    ctx.inserts.heartbeats.add(log.id, service, operator, a.blueprintId, statusCode, a.timestamp, log.block.height, atMs, log.transactionHash)
+    state.lastHeartbeatAt = new Date(atMs)
+    state.lastHeartbeatBlock = log.block.height
+    state.lastStatusCode = statusCode
+    state.heartbeatCount += 1
+}
+
+/** The registry state of an operator in a service, created on first sight and marked for writing. */
+function serviceState(ctx: BatchContext, service: m.Service, operator: m.Operator): m.OperatorServiceState {
+    const stateId = `${service.id}-${operator.id}`
+    const state =
+        ctx.serviceStates.get(stateId) ??
+        new m.OperatorServiceState({
+            id: stateId,
+            service,
+            operator,
+            lastHeartbeatAt: null,
+            lastHeartbeatBlock: null,
+            lastStatusCode: null,
+            heartbeatCount: 0,
+            status: null,
+            registeredInRegistry: false,
+        })
+    ctx.serviceStates.set(state)
+    return state
 }
