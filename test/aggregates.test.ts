@@ -567,6 +567,27 @@ describe('heartbeat cover', () => {
         expect(change.rows()).toBeUndefined()
     })
 
+    it('cuts a cover at the grace or at the next heartbeat', () => {
+        const at = Date.parse('2026-01-02T23:00:00.000Z')
+        const coverWith = (interval: bigint, maxMissed: number): unknown => {
+            const change = new HeartbeatCoverChange()
+            const service = {id: '1', heartbeatInterval: interval, heartbeatMaxMissed: maxMissed} as m.Service
+            const state = {id: '1-0xa', lastHeartbeatAt: null, lastStatusCode: null} as m.OperatorServiceState
+            change.add(state, service, '0xa', at, 0)
+            change.add(state, service, '0xa', at + 2 * 3_600_000, 0)
+            return change.rows()
+        }
+        // A 30-minute grace ends before the next heartbeat.
+        expect(coverWith(600n, 3)).toEqual([{operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 1_800_000}])
+        // A grace beyond 2^52 ms (uint64 interval) lasts to the next heartbeat, across midnight.
+        expect(coverWith(2n ** 64n - 1n, 255)).toEqual([
+            {operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 3_600_000},
+            {operator_id: '0xa', service_id: '1', day: '2026-01-03', covered_ms: 3_600_000},
+        ])
+        // No grace, no cover.
+        expect(coverWith(0n, 3)).toEqual([])
+    })
+
     it('equals raw recomputation after backfill of existing rows', async () => {
         await runMigration(world.client, '1796424742607-HeartbeatAggregates.js', 'down')
         await insertRandomHeartbeats(world.client, randomSource(33), 80)
