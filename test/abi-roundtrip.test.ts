@@ -16,6 +16,7 @@ import {
     type AbiParameter,
     type Hex,
 } from 'viem'
+import {keccak256 as processorKeccak} from '../src/chain/keccak'
 import * as FeeDistributor from '../src/abi/FeeDistributor'
 import * as MultiAssetDelegation from '../src/abi/MultiAssetDelegation'
 import * as OperatorStatusRegistry from '../src/abi/OperatorStatusRegistry'
@@ -611,5 +612,26 @@ describe('malformed log', () => {
         expect(() => Tangle.events.JobCompleted.decode({topics: [], data: '0x'})).toThrow(
             'Cannot extract event signature from empty topics.',
         )
+    })
+})
+
+describe('processor keccak256', () => {
+    it('equals viem on bytes and hex', () => {
+        const cases: (Uint8Array | Hex)[] = [
+            new Uint8Array(),
+            new TextEncoder().encode('sandbox-7f3a'),
+            '0x',
+            '0x00',
+            '0xDEADbeef',
+            // Odd number of digits: viem reads a leading zero.
+            '0xabc',
+            toHex(new Uint8Array(1_000).map((_, i) => i)),
+        ]
+        for (const value of cases) expect(processorKeccak(value)).toBe(keccak256(value))
+    })
+
+    it('rejects text that is not hex', () => {
+        expect(() => processorKeccak('0xzz')).toThrow(/expected 0x-hex/)
+        expect(() => processorKeccak('abcd')).toThrow(/expected 0x-hex/)
     })
 })

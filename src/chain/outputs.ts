@@ -1,6 +1,14 @@
-import {decodeAbiParameters, keccak256, type AbiParameter} from 'viem'
+import type {AbiParameter} from 'viem'
+import {keccak256} from './keccak'
 import {productFamily, jobName, type Product} from '../config'
 import {redactSecret, safeText, secretHash, toJsonValue} from './strings'
+
+let viemModule: typeof import('viem') | undefined
+
+/** viem, loaded on the first job output: loading it takes about 0.1 s, which a processor start would pay for nothing. */
+function viem(): typeof import('viem') {
+    return (viemModule ??= require('viem') as typeof import('viem'))
+}
 
 /** A secret found in a public job output: where it was, its hash and a redacted form. Never the secret itself. */
 export interface FoundSecret {
@@ -140,7 +148,7 @@ export function decodeJobOutput(product: Product | undefined, jobIndex: number, 
     let fields: Record<string, unknown>
     try {
         const types: readonly AbiParameter[] = hasDynamic(params) ? [{type: 'tuple', components: params}] : params
-        const values = decodeAbiParameters(types, output)
+        const values = viem().decodeAbiParameters(types, output)
         fields = hasDynamic(params)
             ? (values[0] as Record<string, unknown>)
             : Object.fromEntries(params.map((p, i) => [p.name!, values[i]]))
@@ -194,7 +202,7 @@ export function decodeJobOutput(product: Product | undefined, jobIndex: number, 
  */
 export function sandboxHashOfOutput(output: Uint8Array): string | undefined {
     try {
-        const [tuple] = decodeAbiParameters([{type: 'tuple', components: OUTPUT_TYPES['sandbox:sandbox_create']}], output)
+        const [tuple] = viem().decodeAbiParameters([{type: 'tuple', components: OUTPUT_TYPES['sandbox:sandbox_create']}], output)
         const sandboxId = (tuple as unknown as {sandboxId: string}).sandboxId
         return keccak256(new TextEncoder().encode(sandboxId))
     } catch {

@@ -1,4 +1,4 @@
-import {keccak256, toHex} from 'viem'
+import {keccak256} from './keccak'
 
 /** A string read from the chain: a form safe to store as PostgreSQL text, the exact bytes, and whether they were valid UTF-8. */
 export interface ChainString {
@@ -41,7 +41,7 @@ export function safeText(text: string): string {
 export function toJsonValue(value: unknown): unknown {
     if (typeof value === 'bigint') return value.toString()
     if (typeof value === 'string') return safeText(value)
-    if (value instanceof Uint8Array) return toHex(value)
+    if (value instanceof Uint8Array) return `0x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex')}`
     if (Array.isArray(value)) return value.map(toJsonValue)
     if (value !== null && typeof value === 'object') {
         const out: Record<string, unknown> = {}

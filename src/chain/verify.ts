@@ -1,4 +1,5 @@
-import {hexToBytes, keccak256, type Hex} from 'viem'
+import type {Hex} from 'viem'
+import {keccak256} from './keccak'
 
 /*
  * Integrity checks for the logs an RPC node returned for one block. evm-processor 1.27 checks only that a block whose
@@ -65,10 +66,13 @@ const BLOOM_MEMO_MAX_ENTRIES = 50_000
 
 /** Returns the three bloom bit positions (0..2047) of one address or topic given as 0x-hex. */
 export function bloomBitsOf(item: string): readonly [number, number, number] {
-    const key = item.toLowerCase()
-    const known = bloomBitsMemo.get(key)
+    // Nodes send lowercase hex, so the memo is read before the string is lowered.
+    const known = bloomBitsMemo.get(item)
     if (known) return known
-    const digest = hexToBytes(keccak256(key as Hex))
+    const key = item.toLowerCase()
+    const knownLowered = key === item ? undefined : bloomBitsMemo.get(key)
+    if (knownLowered) return knownLowered
+    const digest = Buffer.from(keccak256(key).slice(2), 'hex')
     // Three 11-bit indexes from the first three byte pairs of the hash.
     const bits = [
         ((digest[0] << 8) | digest[1]) & 0x7ff,

@@ -1,4 +1,4 @@
-import {keccak256} from 'viem'
+import {keccak256} from '../keccak'
 import * as m from '../../model'
 import {blockTime, hexBytes, str, type BatchContext, type DecodedLog} from '../context'
 import {jobName} from '../../config'
