@@ -13,8 +13,8 @@
  * --data-dir DIR keeps PostgreSQL's data directory in DIR after the run, to inspect the indexed databases (without it the
  * directory is temporary).
  * --baseline-build DIR adds the setting `baseline`: default settings, run from another compiled copy of the project (a
- * folder with lib/main.js and lib/model, such as a bench/.build saved before a change), so two versions of the code
- * are compared on one chain: --settings default,baseline,default,baseline.
+ * folder with lib/main.js and lib/model, such as a bench/.build saved before a change). Two versions of the code are
+ * then compared on one chain: --settings default,baseline,default,baseline.
  * --write-breakdown times, after the runs, 10,000 heartbeat rows written into the first run's database with COPY and
  * with the JSON statement. It takes away the cover trigger, then every trigger, then foreign keys, then secondary indexes.
  */

@@ -524,7 +524,7 @@ describe('heartbeat cover', () => {
                 const key = `${serviceId}-${operator}`
                 const state = states.get(key) ?? ({id: key, lastHeartbeatAt: null, lastStatusCode: null} as m.OperatorServiceState)
                 change.add(state, serviceOf.get(serviceId)!, operator, atMs, statusCode)
-                // A new object each time: the change tells pairs apart by the state's id.
+                // A new object each time, because the change identifies a pair by the state's id.
                 states.set(key, {id: key, lastHeartbeatAt: new Date(atMs), lastStatusCode: statusCode} as m.OperatorServiceState)
                 return {id: `${String(nextHeartbeat).padStart(10, '0')}-abcde-000000`, service_id: serviceId, operator_id: operator, status_code: statusCode, timestamp: new Date(atMs)}
             })

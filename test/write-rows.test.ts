@@ -220,7 +220,7 @@ describe('writeRows in a finalized batch', () => {
         expect(await stored('heartbeat', 'after')).toHaveLength(AWKWARD.length)
     })
 
-    it('heartbeats COPY from columns as the store stores', async () => {
+    it('heartbeat columns match the store', async () => {
         // 5,003 rows: two chunks of COPY text and a short third.
         const viaCopy = await statementsFor(() => writeFinalized([{source: heartbeatRows('cols', 5_003), mode: 'insert'}], {copyMinRows: 1}))
         expect(viaCopy).toEqual(['heartbeat:COPY'])
@@ -238,8 +238,8 @@ describe('writeRows in a finalized batch', () => {
         })
     })
 
-    it('heartbeats with text to escape are stored exactly', async () => {
-        // Hashes from a node never hold these; if one did, the entities' own COPY escapes it.
+    it('heartbeat escapes stored exactly', async () => {
+        // A node's hashes never contain these characters. If one did, the entities' own COPY would escape it.
         const awkward = (n: number) => AWKWARD[n % AWKWARD.length]
         await writeFinalized([{source: heartbeatRows('esc', 600, awkward), mode: 'insert'}], {copyMinRows: 1})
         await writeThroughStore([{rows: heartbeatRows('escstore', 600, awkward).entities(), mode: 'insert'}])
@@ -248,7 +248,7 @@ describe('writeRows in a finalized batch', () => {
         expect(copied).toEqual(await stored('heartbeat', 'escstore'))
     })
 
-    it('heartbeats below the COPY bound go through JSON', async () => {
+    it('few heartbeats use JSON', async () => {
         const statements = await statementsFor(() => writeFinalized([{source: heartbeatRows('small', 499), mode: 'insert'}]))
         expect(statements.filter((s) => s.endsWith(':COPY'))).toEqual([])
         expect(await stored('heartbeat', 'small')).toHaveLength(499)

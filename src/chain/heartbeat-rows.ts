@@ -24,9 +24,10 @@ const COPY_UNSAFE = /[\\\t\n\r\0]/
 /**
  * The heartbeats of one batch, kept as columns of plain values in place of one entity object each.
  *
- * Heartbeats are most of a chain's logs. Building a `Heartbeat` entity per log, then a record of its column values, then
- * a COPY line cost the processor about a fifth of its time per heartbeat; a finalized batch now writes the COPY text
- * straight from these columns. A hot block, or a batch too small for COPY, gets the entities (`entities`).
+ * Heartbeats are most of a chain's logs. With an entity per log, then a record of its column values, then a COPY line,
+ * the processor spent 39 µs of CPU per heartbeat on a long run; with these columns it spends 23 to 25 µs
+ * (BENCHMARKS.md). A finalized batch writes the COPY text straight from the columns. A hot block, or a batch too small
+ * for COPY, gets the entities (`entities`).
  */
 export class HeartbeatRows implements CopySource {
     readonly entityClass = m.Heartbeat
@@ -71,7 +72,7 @@ export class HeartbeatRows implements CopySource {
         this.txHashes.push(txHash)
     }
 
-    /** The rows as entities, for the store (hot blocks) and the JSON statement. */
+    /** Returns the rows as entities, for the store (hot blocks) and the JSON statement. */
     entities(): m.Heartbeat[] {
         const out: m.Heartbeat[] = []
         for (let i = 0; i < this.ids.length; i++) {
@@ -94,8 +95,9 @@ export class HeartbeatRows implements CopySource {
     }
 
     /**
-     * The rows in COPY's text format, columns as in HEARTBEAT_COPY_COLUMNS, in chunks; undefined when a text value
-     * would need escaping or holds NUL (ids and hashes from a node never do), so the caller writes `entities` instead.
+     * Returns the rows in COPY's text format, columns as in HEARTBEAT_COPY_COLUMNS, in chunks. Returns undefined when a
+     * text value would need escaping or contains NUL, so the caller writes `entities` instead. The SDK checks that
+     * hashes are hex and makes the ids itself, so this does not happen with logs from a node.
      */
     copyText(): Buffer[] | undefined {
         const chunks: Buffer[] = []

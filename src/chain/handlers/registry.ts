@@ -97,7 +97,7 @@ function handleHeartbeat(ctx: BatchContext, d: DecodedLog, service: m.Service): 
     state.heartbeatCount += 1
 }
 
-/** The registry state of an operator in a service, created on first sight and marked for writing. */
+/** Returns the registry state of an operator in a service, creating it on first sight, and marks it for writing. */
 function serviceState(ctx: BatchContext, service: m.Service, operator: m.Operator): m.OperatorServiceState {
     const stateId = `${service.id}-${operator.id}`
     const state =
