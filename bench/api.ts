@@ -28,7 +28,7 @@ import {parseIsoWeek} from '../src/gap/period'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
 import {insertProofRecords, type StoredProof} from '../src/proofs/worker/store'
 import type {ProofOutcome} from '../src/proofs/types'
-import {formatLoad, numberArg, parseArgs, percentile, runContext, saveResult} from './lib/machine'
+import {exitOnFailure, formatLoad, numberArg, parseArgs, percentile, runContext, saveResult} from './lib/machine'
 
 const BLUEPRINTS = 10
 const OPERATORS_PER_SERVICE = 10
@@ -224,7 +224,10 @@ function recordingRunner(inner: SqlRunner, seen: {sql: string; params: unknown[]
 }
 
 async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2))
+    const args = parseArgs(process.argv.slice(2), {
+        values: ['operators', 'heartbeats', 'proofs', 'repeat', 'data-dir'],
+        flags: ['explain', 'write-cost'],
+    })
     const operators = numberArg(args, 'operators', 10_000)
     const heartbeats = numberArg(args, 'heartbeats', 2_000_000)
     const proofs = numberArg(args, 'proofs', 5_000_000)
@@ -330,7 +333,4 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((error) => {
-    console.error(error)
-    process.exit(1)
-})
+main().catch(exitOnFailure)

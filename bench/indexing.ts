@@ -34,7 +34,7 @@ import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
 import {copyFrom} from '../src/db/copy'
 import {measureWriteBreakdown, type WriteCost} from './lib/write-breakdown'
 import {postgresCpuSeconds, processCpuSeconds} from './lib/cpu'
-import {formatLoad, numberArg, parseArgs, runContext, saveResult, type RunContext} from './lib/machine'
+import {exitOnFailure, formatLoad, numberArg, parseArgs, runContext, saveResult, UsageError, type RunContext} from './lib/machine'
 
 /** Processor settings compared by the benchmark; `default` is what the devnet preset uses without RPC_* variables. */
 const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
@@ -53,6 +53,9 @@ const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
 }
 
 let processorLogFile: string | undefined
+
+/** GNU time, which reports a processor run's peak RSS and CPU seconds. */
+const GNU_TIME = '/usr/bin/time'
 
 /** Setting that runs the default settings from the compiled copy given with --baseline-build. */
 const BASELINE_SETTING = 'baseline'
@@ -95,7 +98,10 @@ interface FloorRun {
 }
 
 async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2))
+    const args = parseArgs(process.argv.slice(2), {
+        values: ['shape', 'events', 'per-block', 'empty-tail', 'settings', 'cpu-prof', 'processor-log', 'data-dir', 'baseline-build'],
+        flags: ['no-floor', 'skip-build', 'write-breakdown'],
+    })
     const reference = args.get('shape') === 'reference'
     const shape: ChainShape = {
         heartbeats: numberArg(args, 'events', 20_000),
@@ -104,20 +110,20 @@ async function main(): Promise<void> {
         services: 10,
         operatorsPerService: 10,
     }
-    if (reference && (args.has('events') || args.has('per-block'))) throw new Error('--shape reference fixes --events and --per-block; leave them out')
+    if (reference && (args.has('events') || args.has('per-block'))) throw new UsageError('--shape reference fixes --events and --per-block; leave them out')
     const settings = (args.get('settings') ?? 'default,tuned').split(',')
+    if (args.has('shape') && !reference) throw new UsageError(`--shape: expected reference, received ${args.get('shape')}`)
     const baselineArg = args.get('baseline-build')
     baselineBuildDir = baselineArg ? path.resolve(baselineArg) : undefined
-    if (baselineBuildDir && !existsSync(path.join(baselineBuildDir, 'lib', 'main.js'))) {
-        throw new Error(`--baseline-build: ${baselineBuildDir} has no lib/main.js; give a folder such as a saved copy of bench/.build`)
-    }
+    if (baselineBuildDir) checkBaselineBuild(baselineBuildDir, settings)
     for (const name of settings) {
         if (name === BASELINE_SETTING) {
-            if (!baselineBuildDir) throw new Error('--settings: the setting baseline needs --baseline-build DIR')
+            if (!baselineBuildDir) throw new UsageError('--settings: the setting baseline needs --baseline-build DIR')
             continue
         }
-        if (!(name in PROCESSOR_SETTINGS)) throw new Error(`--settings: unknown setting ${name}; known: ${Object.keys(PROCESSOR_SETTINGS).join(', ')}, baseline`)
+        if (!(name in PROCESSOR_SETTINGS)) throw new UsageError(`--settings: unknown setting ${name}; known: ${Object.keys(PROCESSOR_SETTINGS).join(', ')}, baseline`)
     }
+    if (!existsSync(GNU_TIME)) throw new UsageError(`GNU time not found at ${GNU_TIME}: the benchmark reads peak RSS and CPU time with it. Install the package time`)
 
     const profileDir = args.get('cpu-prof')
     const profileArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []
@@ -159,7 +165,7 @@ async function main(): Promise<void> {
         let writeBreakdown: {costs: WriteCost[]; context: RunContext} | undefined
         if (args.has('write-breakdown')) {
             const index = settings.findIndex((name) => !name.startsWith('noop-'))
-            if (index < 0) throw new Error('--write-breakdown: no setting writes rows; add one that is not noop-*, such as default')
+            if (index < 0) throw new UsageError('--write-breakdown: no setting writes rows; add one that is not noop-*, such as default')
             const context = runContext()
             const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/run_${index}`})
             await client.connect()
@@ -173,10 +179,26 @@ async function main(): Promise<void> {
                 await client.end()
             }
         }
-        saveResult('indexing', {shape, chain, runs, floor, writeBreakdown})
+        saveResult('indexing', {command: process.argv.slice(2), baselineBuild: baselineBuildDir, shape, chain, runs, floor, writeBreakdown})
     } finally {
         await Promise.all([anvil.stop(), server.stop()])
         if (!keptDir) rmSync(path.dirname(dataDir), {recursive: true, force: true})
+    }
+}
+
+/**
+ * Checks that DIR is a compiled copy the benchmark can run: lib/main.js and lib/model, and the project's modules
+ * reachable from it (Node looks for node_modules in the folders above it).
+ */
+function checkBaselineBuild(dir: string, settings: string[]): void {
+    if (!settings.includes(BASELINE_SETTING)) throw new UsageError('--baseline-build is given, but --settings has no baseline to run from it')
+    for (const file of [path.join('lib', 'main.js'), path.join('lib', 'model')]) {
+        if (!existsSync(path.join(dir, file))) throw new UsageError(`--baseline-build: ${dir} has no ${file}; give a compiled copy of the project, such as bench/.build/base`)
+    }
+    try {
+        require.resolve('@subsquid/typeorm-store', {paths: [dir]})
+    } catch {
+        throw new UsageError(`--baseline-build: the project's modules cannot be found from ${dir}; put the copy inside the project folder, such as bench/.build/base`)
     }
 }
 
@@ -270,7 +292,7 @@ function runProcessor(
 ): Promise<{seconds: number; peakRssMiB: number; cpuSeconds: number}> {
     return new Promise((resolve, reject) => {
         const started = performance.now()
-        const child = spawn('/usr/bin/time', ['-f', 'BENCH_MAX_RSS_KB=%M BENCH_CPU_S=%U+%S', process.execPath, ...nodeArgs, entry], {
+        const child = spawn(GNU_TIME, ['-f', 'BENCH_MAX_RSS_KB=%M BENCH_CPU_S=%U+%S', process.execPath, ...nodeArgs, entry], {
             cwd: buildDir,
             env: {...process.env, ...env, NETWORK: 'devnet', RPC_URL: rpcUrl, PROCESSOR_TO_BLOCK: String(toBlock), PROMETHEUS_PORT: '0', SQD_INFO: ''},
             stdio: ['ignore', 'ignore', 'pipe'],
@@ -352,7 +374,4 @@ async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: numb
     }
 }
 
-main().catch((error) => {
-    console.error(error)
-    process.exit(1)
-})
+main().catch(exitOnFailure)

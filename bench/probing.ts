@@ -30,7 +30,7 @@ import {applyMigrations} from '../src/stack/children'
 import {jitterMsFor} from '../src/proofs/worker/rounds'
 import {DEFAULT_PROBER_SETTINGS} from '../src/proofs/worker/settings'
 import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
-import {formatLoad, numberArg, parseArgs, percentile, runContext, saveResult} from './lib/machine'
+import {exitOnFailure, formatLoad, numberArg, parseArgs, percentile, runContext, saveResult, UsageError} from './lib/machine'
 import {formatLagReport, lagByPlannedOffset, worstTargets, type TargetTimeline} from './lib/schedule-lag'
 
 const PACED_INTERVAL_MS = 60_000
@@ -155,10 +155,13 @@ async function stopWorker(worker: WorkerProcess): Promise<void> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function main(): Promise<void> {
-    const args = parseArgs(process.argv.slice(2))
+    const args = parseArgs(process.argv.slice(2), {
+        values: ['mode', 'workers', 'targets', 'servers', 'ports-per-server', 'per-host', 'concurrency', 'poll-ms', 'lead-in-s'],
+        flags: [],
+    })
     const targets = numberArg(args, 'targets', 2_000)
     const mode = args.get('mode') ?? 'paced'
-    if (mode !== 'paced' && mode !== 'burst') throw new Error(`--mode: expected paced or burst, received ${mode}`)
+    if (mode !== 'paced' && mode !== 'burst') throw new UsageError(`--mode: expected paced or burst, received ${mode}`)
     const workerCount = numberArg(args, 'workers', 1)
     const intervalMs = mode === 'paced' ? PACED_INTERVAL_MS : BURST_INTERVAL_MS
     const jitterMs = mode === 'paced' ? PACED_JITTER_MS : 0
@@ -275,7 +278,4 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch((error) => {
-    console.error(error)
-    process.exit(1)
-})
+main().catch(exitOnFailure)

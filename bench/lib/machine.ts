@@ -37,28 +37,53 @@ export function saveResult(name: string, result: object): void {
     appendFileSync(path.join(RESULTS_DIR, `${name}.jsonl`), JSON.stringify(result) + '\n')
 }
 
-/** Parses `--key value` and `--flag` arguments into a map. */
-export function parseArgs(argv: readonly string[]): Map<string, string> {
+/** A wrong command line: the benchmark prints the message alone and exits with status 2. */
+export class UsageError extends Error {
+    override name = 'UsageError'
+}
+
+/** Options of a benchmark: those that take a value and those that stand alone. */
+export interface ArgSpec {
+    values: readonly string[]
+    flags: readonly string[]
+}
+
+/** Parses `--name value` and `--flag` arguments into a map (flags map to 'true'). Unknown options are rejected. */
+export function parseArgs(argv: readonly string[], spec: ArgSpec): Map<string, string> {
     const args = new Map<string, string>()
+    const known = [...spec.values, ...spec.flags].map((name) => `--${name}`).join(', ')
     for (let index = 0; index < argv.length; index++) {
         const key = argv[index]
-        if (!key.startsWith('--')) throw new Error(`unexpected argument ${key}: options have the form --name value`)
-        const next = argv[index + 1]
-        if (next === undefined || next.startsWith('--')) {
-            args.set(key.slice(2), 'true')
-        } else {
-            args.set(key.slice(2), next)
-            index += 1
+        if (!key.startsWith('--')) throw new UsageError(`unexpected argument ${key}: options have the form --name value`)
+        const name = key.slice(2)
+        if (spec.flags.includes(name)) {
+            args.set(name, 'true')
+            continue
         }
+        if (!spec.values.includes(name)) throw new UsageError(`unknown option ${key}; known options: ${known}`)
+        const value = argv[index + 1]
+        if (value === undefined || value.startsWith('--')) throw new UsageError(`${key}: missing value`)
+        args.set(name, value)
+        index += 1
     }
     return args
+}
+
+/** Ends a benchmark that failed: a usage error as one line with status 2, anything else with its stack and status 1. */
+export function exitOnFailure(error: unknown): never {
+    if (error instanceof UsageError) {
+        console.error(error.message)
+        process.exit(2)
+    }
+    console.error(error)
+    process.exit(1)
 }
 
 export function numberArg(args: Map<string, string>, key: string, fallback: number): number {
     const raw = args.get(key)
     if (raw === undefined) return fallback
     const value = Number(raw)
-    if (!Number.isFinite(value) || value < 0) throw new Error(`--${key}: expected a non-negative number, received ${raw}`)
+    if (!Number.isFinite(value) || value < 0) throw new UsageError(`--${key}: expected a non-negative number, received ${raw}`)
     return value
 }
 
