@@ -44,6 +44,8 @@ const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
     'capacity-20': {RPC_CAPACITY: '20'},
     'rate-100': {RPC_RATE_LIMIT: '100'},
     tuned: {RPC_CAPACITY: '20', RPC_MAX_BATCH_CALL_SIZE: '500'},
+    /** Without the check of each block's log list against its logsBloom (on by default). */
+    'no-log-check': {PROCESSOR_VERIFY_LOGS: 'false'},
     /** evm-processor 1.27's own batching: 10 blocks per request group and per handler call. */
     'sdk-batches': {RPC_BLOCKS_PER_REQUEST: '10', PROCESSOR_MAX_BATCH_BLOCKS: '10'},
     /** The same batches as `sdk-batches` with a handler that does nothing. */
