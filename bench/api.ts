@@ -13,12 +13,13 @@
  * backfill, as on a running deployment. A fresh one is migrated first, so the triggers fill the tables while seeding.
  * NOTE: GraphQL parsing and HTTP are not in these figures; squid-graphql-server adds its own overhead per request.
  */
-import {mkdtempSync} from 'node:fs'
+import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import {startEmbeddedPostgres} from '../src/db/embedded'
 import {applyMigrations} from '../src/stack/children'
+import {buildProjectIfMissing} from './lib/build'
 import {pgRunner, type SqlRunner} from '../src/gap/sql'
 import {queryGaps} from '../src/gap/query'
 import {loadScorecards} from '../src/gap/scorecard-load'
@@ -232,6 +233,7 @@ async function main(): Promise<void> {
     const heartbeats = numberArg(args, 'heartbeats', 2_000_000)
     const proofs = numberArg(args, 'proofs', 5_000_000)
     const repeat = numberArg(args, 'repeat', 30)
+    await buildProjectIfMissing()
 
     const keptDir = args.get('data-dir')
     const dataDir = keptDir ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-api-')), 'data')
@@ -330,6 +332,8 @@ async function main(): Promise<void> {
         await cacheSettings.lock.end()
         await pool.end()
         await server.stop()
+        // The ephemeral server removes its data folder; the temporary folder around it is ours.
+        if (keptDir === undefined) rmSync(path.dirname(dataDir), {recursive: true, force: true})
     }
 }
 

@@ -30,7 +30,7 @@ import {applyMigrations} from '../src/stack/children'
 import {loadNetworkConfig} from '../src/config'
 import {allContracts} from '../src/chain/processor'
 import {buildChain, getLogsSpanBlocks, rpcBatch, type ChainShape} from './lib/chain'
-import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
+import {buildProcessorCopy, buildProjectIfMissing, BENCH_BUILD_DIR} from './lib/build'
 import {copyFrom} from '../src/db/copy'
 import {measureWriteBreakdown, type WriteCost} from './lib/write-breakdown'
 import {postgresCpuSeconds, processCpuSeconds} from './lib/cpu'
@@ -108,12 +108,13 @@ async function main(): Promise<void> {
     const shape: ChainShape = {
         heartbeats: numberArg(args, 'events', 20_000),
         heartbeatsPerBlock: numberArg(args, 'per-block', 10),
-        emptyTailBlocks: numberArg(args, 'empty-tail', reference ? 104 : 0),
+        emptyTailBlocks: numberArg(args, 'empty-tail', reference ? 104 : 0, 0),
         services: 10,
         operatorsPerService: 10,
     }
     if (reference && (args.has('events') || args.has('per-block'))) throw new UsageError('--shape reference fixes --events and --per-block; leave them out')
     const settings = (args.get('settings') ?? 'default,tuned').split(',')
+    if (settings.includes('')) throw new UsageError('--settings: a setting name is empty; give names separated by commas, such as default,tuned')
     if (args.has('shape') && !reference) throw new UsageError(`--shape: expected reference, received ${args.get('shape')}`)
     const baselineArg = args.get('baseline-build')
     baselineBuildDir = baselineArg ? path.resolve(baselineArg) : undefined
@@ -125,10 +126,18 @@ async function main(): Promise<void> {
         }
         if (!(name in PROCESSOR_SETTINGS)) throw new UsageError(`--settings: unknown setting ${name}; known: ${Object.keys(PROCESSOR_SETTINGS).join(', ')}, baseline`)
     }
+    if (args.has('write-breakdown') && settings.every((name) => name.startsWith('noop-'))) {
+        throw new UsageError('--write-breakdown: no setting writes rows; add one that is not noop-*, such as default')
+    }
+    const processorLog = args.get('processor-log')
+    if (processorLog && !existsSync(path.dirname(path.resolve(processorLog)))) {
+        throw new UsageError(`--processor-log: the folder of ${processorLog} does not exist`)
+    }
     if (!existsSync(GNU_TIME)) throw new UsageError(`GNU time not found at ${GNU_TIME}: the benchmark reads peak RSS and CPU time with it. Install the package time`)
 
     const profileDir = args.get('cpu-prof')
     const profileArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []
+    await buildProjectIfMissing()
     if (!args.has('skip-build')) await buildProcessorCopy()
     processorLogFile = args.get('processor-log')
     const keptDir = args.get('data-dir')
@@ -167,7 +176,6 @@ async function main(): Promise<void> {
         let writeBreakdown: {costs: WriteCost[]; context: RunContext} | undefined
         if (args.has('write-breakdown')) {
             const index = settings.findIndex((name) => !name.startsWith('noop-'))
-            if (index < 0) throw new UsageError('--write-breakdown: no setting writes rows; add one that is not noop-*, such as default')
             const context = runContext()
             const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/run_${index}`})
             await client.connect()

@@ -29,7 +29,7 @@ import {startEmbeddedPostgres} from '../src/db/embedded'
 import {applyMigrations} from '../src/stack/children'
 import {jitterMsFor} from '../src/proofs/worker/rounds'
 import {DEFAULT_PROBER_SETTINGS} from '../src/proofs/worker/settings'
-import {buildProcessorCopy, BENCH_BUILD_DIR} from './lib/build'
+import {buildProcessorCopy, buildProjectIfMissing, BENCH_BUILD_DIR} from './lib/build'
 import {exitOnFailure, formatLoad, numberArg, parseArgs, percentile, runContext, saveResult, UsageError} from './lib/machine'
 import {formatLagReport, lagByPlannedOffset, worstTargets, type TargetTimeline} from './lib/schedule-lag'
 
@@ -173,8 +173,9 @@ async function main(): Promise<void> {
         PROBE_MAX_CONCURRENT_PER_HOST: String(numberArg(args, 'per-host', DEFAULT_PROBER_SETTINGS.maxConcurrentPerHost)),
         PROBER_POLL_INTERVAL_MS: String(numberArg(args, 'poll-ms', DEFAULT_PROBER_SETTINGS.pollIntervalMs)),
     }
-    const leadInMs = numberArg(args, 'lead-in-s', PACED_INTERVAL_MS / 1000) * 1000
+    const leadInMs = numberArg(args, 'lead-in-s', PACED_INTERVAL_MS / 1000, 0) * 1000
 
+    await buildProjectIfMissing()
     await buildProcessorCopy()
     const endpoints = await startEndpointServers(numberArg(args, 'servers', 4), numberArg(args, 'ports-per-server', 25))
     const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-probe-')), 'data')

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {parseArgs, UsageError} from '../bench/lib/machine'
+import {numberArg, parseArgs, UsageError} from '../bench/lib/machine'
 
 const SPEC = {values: ['settings', 'baseline-build'], flags: ['skip-build']}
 
@@ -24,5 +24,33 @@ describe('benchmark arguments', () => {
 
     it('rejects a value after a flag', () => {
         expect(() => parseArgs(['--skip-build', 'yes'], SPEC)).toThrow(/unexpected argument yes/)
+    })
+
+    it('rejects the equals form', () => {
+        expect(() => parseArgs(['--settings=default'], SPEC)).toThrow(/--settings=default: write the value after a space, as in --settings default/)
+    })
+})
+
+describe('benchmark numbers', () => {
+    const args = new Map([
+        ['events', '1000'],
+        ['zero', '0'],
+        ['fraction', '2.5'],
+        ['negative', '-5'],
+        ['word', 'many'],
+        ['exponent', '1e3'],
+    ])
+
+    it('reads whole numbers', () => {
+        expect(numberArg(args, 'events', 7)).toBe(1000)
+        expect(numberArg(args, 'absent', 7)).toBe(7)
+        expect(numberArg(args, 'zero', 7, 0)).toBe(0)
+    })
+
+    it('rejects other values', () => {
+        expect(() => numberArg(args, 'zero', 7)).toThrow(/--zero: expected a whole number of at least 1, received 0/)
+        for (const key of ['fraction', 'negative', 'word', 'exponent']) {
+            expect(() => numberArg(args, key, 7, 0)).toThrow(UsageError)
+        }
     })
 })

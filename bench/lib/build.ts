@@ -1,4 +1,5 @@
 import {execFile} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {PROJECT_ROOT, binPath} from '../../src/stack/children'
@@ -6,18 +7,30 @@ import {PROJECT_ROOT, binPath} from '../../src/stack/children'
 /**
  * Folder of the benchmark's own compiled copy of the project. The processor runs with this folder as its working
  * directory, so @subsquid/typeorm-config finds the model in its `lib/model`, and `npm run build` in the project
- * (which deletes lib/) cannot break a running benchmark.
+ * (which rewrites lib/) cannot break a running benchmark.
  */
 export const BENCH_BUILD_DIR = path.join(PROJECT_ROOT, 'bench', '.build')
 
+/**
+ * Compiles the project into lib/ (as `npm run build` does) when lib/model is missing, as on a fresh clone: the
+ * migrations that every benchmark applies read the model from there.
+ */
+export async function buildProjectIfMissing(): Promise<void> {
+    if (existsSync(path.join(PROJECT_ROOT, 'lib', 'model', 'index.js'))) return
+    console.log('lib/model is missing: compiling the project (npm run build) for the migrations')
+    await compile([])
+}
+
 /** Compiles src/ into bench/.build/lib with the project's tsconfig. */
 export async function buildProcessorCopy(): Promise<void> {
+    await compile(['--outDir', path.join(BENCH_BUILD_DIR, 'lib')])
+}
+
+async function compile(extraArgs: string[]): Promise<void> {
     try {
-        await promisify(execFile)(binPath('tsc'), ['-p', path.join(PROJECT_ROOT, 'tsconfig.json'), '--outDir', path.join(BENCH_BUILD_DIR, 'lib')], {
-            cwd: PROJECT_ROOT,
-        })
+        await promisify(execFile)(binPath('tsc'), ['-p', path.join(PROJECT_ROOT, 'tsconfig.json'), ...extraArgs], {cwd: PROJECT_ROOT})
     } catch (error) {
         const output = error as {stdout?: string; stderr?: string}
-        throw new Error(`compiling the processor for the benchmark failed:\n${output.stdout ?? ''}${output.stderr ?? ''}`)
+        throw new Error(`compiling the project for the benchmark failed:\n${output.stdout ?? ''}${output.stderr ?? ''}`)
     }
 }

@@ -55,6 +55,8 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): Map<string, s
     for (let index = 0; index < argv.length; index++) {
         const key = argv[index]
         if (!key.startsWith('--')) throw new UsageError(`unexpected argument ${key}: options have the form --name value`)
+        const equals = key.indexOf('=')
+        if (equals > 0) throw new UsageError(`${key}: write the value after a space, as in ${key.slice(0, equals)} ${key.slice(equals + 1)}`)
         const name = key.slice(2)
         if (spec.flags.includes(name)) {
             args.set(name, 'true')
@@ -79,11 +81,14 @@ export function exitOnFailure(error: unknown): never {
     process.exit(1)
 }
 
-export function numberArg(args: Map<string, string>, key: string, fallback: number): number {
+/** Returns the whole number given for `--key` (at least `min`, 1 unless given), or `fallback` when it is absent. */
+export function numberArg(args: Map<string, string>, key: string, fallback: number, min = 1): number {
     const raw = args.get(key)
     if (raw === undefined) return fallback
     const value = Number(raw)
-    if (!Number.isFinite(value) || value < 0) throw new UsageError(`--${key}: expected a non-negative number, received ${raw}`)
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min) {
+        throw new UsageError(`--${key}: expected a whole number of at least ${min}, received ${raw}`)
+    }
     return value
 }
 
