@@ -12,6 +12,7 @@ import {loadNetworkConfig} from '../src/config/load'
 import {startOperatorFleet, type OperatorFleet} from '../src/devnet/operators'
 import {DEFAULT_PROBER_SETTINGS, type ProberLogger} from '../src/proofs/worker'
 import {startTestDatabase} from './helpers/stack'
+import {intervalWithTimeLeft} from './helpers/rounds'
 
 // Hostile operator endpoints, each registered on chain as a sandbox operator, probed in one prober round next to a
 // healthy operator. The prober runs in-process through runProber, the same entry point as the CLI.
@@ -98,7 +99,7 @@ describe('hostile endpoints in one prober round', () => {
                 devMode: false,
                 settings: {
                     ...DEFAULT_PROBER_SETTINGS,
-                    intervalMs: 600_000,
+                    intervalMs: intervalWithTimeLeft(),
                     jitterMs: 0,
                     timeoutMs: PROBE_TIMEOUT_MS,
                     headersTimeoutMs: PROBE_HEADERS_TIMEOUT_MS,

@@ -20,6 +20,7 @@ import {SIMULATED_MRTD_HEX} from '../src/devnet/operators/tee-fixture'
 import {emitProofWorld, PROOF_WORLD_OPERATORS, proofWorldFleetSpecs, type ProofWorldChain, type ProofWorldRole} from './helpers/proof-world'
 import {compileProject, runProcessorInBuild} from './helpers/private-build'
 import {startTestDatabase} from './helpers/stack'
+import {intervalWithTimeLeft} from './helpers/rounds'
 
 /*
  * The whole pipeline on a devnet: anvil with the demo scenario, the demo fleet of simulated operators, the compiled
@@ -79,7 +80,7 @@ beforeAll(async () => {
         dbEnv: db.env,
         privateKey: PROBER_KEY.slice(2),
         devMode: false,
-        settings: {...DEFAULT_PROBER_SETTINGS, intervalMs: 600_000, jitterMs: 0, timeoutMs: PROBE_TIMEOUT_MS, pollIntervalMs: 500, concurrency: 8, maxConcurrentPerHost: 8},
+        settings: {...DEFAULT_PROBER_SETTINGS, intervalMs: intervalWithTimeLeft(), jitterMs: 0, timeoutMs: PROBE_TIMEOUT_MS, pollIntervalMs: 500, concurrency: 8, maxConcurrentPerHost: 8},
         logger,
     })
     await waitForRound(db.client)
@@ -287,7 +288,7 @@ describe('prober proof world', () => {
             devMode: false,
             settings: {
                 ...DEFAULT_PROBER_SETTINGS,
-                intervalMs: 600_000,
+                intervalMs: intervalWithTimeLeft(),
                 jitterMs: 0,
                 timeoutMs: PROBE_TIMEOUT_MS,
                 pollIntervalMs: 500,

@@ -12,6 +12,7 @@ import {createProberMetrics, serveProberMetrics, type ProberMetrics} from '../sr
 import {verifyRecord, type ProofRecordFields} from '../src/proofs/record'
 import {startProberWorker, type ProberWorker, DEFAULT_PROBER_SETTINGS, type ProberLogger} from '../src/proofs/worker'
 import {startTestDatabase} from './helpers/stack'
+import {intervalWithTimeLeft} from './helpers/rounds'
 
 const PROBER_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
 const LEAKED_TOKEN = 'sk-live-9f8e7d6c5b4a39281706f5e4d3c2b1a0'
@@ -62,7 +63,7 @@ describe('prober round', () => {
             pool,
             connectionString: db.url,
             config,
-            settings: {...DEFAULT_PROBER_SETTINGS, intervalMs: 600_000, jitterMs: 0, timeoutMs: 2_000, pollIntervalMs: 500, concurrency: 4},
+            settings: {...DEFAULT_PROBER_SETTINGS, intervalMs: intervalWithTimeLeft(), jitterMs: 0, timeoutMs: 2_000, pollIntervalMs: 500, concurrency: 4},
             account: privateKeyToAccount(PROBER_KEY),
             fetcher: createSafeFetch({policy: compileAddressPolicy({allow: config.probeAllow}), totalTimeoutMs: 2_000}),
             logger,

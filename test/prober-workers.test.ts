@@ -5,6 +5,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {binPath, runToEnd, startChild, stopChild, PROJECT_ROOT} from '../src/stack/children'
 import {probeJobId} from '../src/proofs/worker/rounds'
+import {intervalWithTimeLeft} from './helpers/rounds'
 import {seedReachabilityTargets} from './helpers/reachability-targets'
 import {startTestDatabase} from './helpers/stack'
 
@@ -58,7 +59,7 @@ describe('prober workers', () => {
             ...db.env,
             NETWORK: 'devnet',
             PROBER_DEV_MODE: '1',
-            PROBE_INTERVAL_MS: '600000',
+            PROBE_INTERVAL_MS: String(intervalWithTimeLeft()),
             PROBE_JITTER_MS: '0',
             PROBE_TIMEOUT_MS: '2000',
             PROBER_CONCURRENCY: String(CONCURRENCY),
