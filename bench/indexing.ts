@@ -19,7 +19,7 @@
  * with the JSON statement. It takes away the cover trigger, then every trigger, then foreign keys, then secondary indexes.
  */
 import {spawn} from 'node:child_process'
-import {appendFileSync, existsSync, mkdtempSync, rmSync} from 'node:fs'
+import {appendFileSync, existsSync, mkdtempSync, rmSync, statSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -55,6 +55,9 @@ const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
 }
 
 let processorLogFile: string | undefined
+
+/** Logs per block that fit one bulk transaction under anvil's default block gas limit of 30,000,000 (bulkEmitterGas). */
+const MAX_LOGS_PER_BLOCK = 3_000
 
 /** GNU time, which reports a processor run's peak RSS and CPU seconds. */
 const GNU_TIME = '/usr/bin/time'
@@ -132,6 +135,12 @@ async function main(): Promise<void> {
     const processorLog = args.get('processor-log')
     if (processorLog && !existsSync(path.dirname(path.resolve(processorLog)))) {
         throw new UsageError(`--processor-log: the folder of ${processorLog} does not exist`)
+    }
+    if (processorLog && existsSync(processorLog) && statSync(processorLog).isDirectory()) {
+        throw new UsageError(`--processor-log: ${processorLog} is a folder; give a file name`)
+    }
+    if (shape.heartbeatsPerBlock > MAX_LOGS_PER_BLOCK) {
+        throw new UsageError(`--per-block: at most ${MAX_LOGS_PER_BLOCK} (one transaction per block must fit anvil's block gas limit), received ${shape.heartbeatsPerBlock}`)
     }
     if (!existsSync(GNU_TIME)) throw new UsageError(`GNU time not found at ${GNU_TIME}: the benchmark reads peak RSS and CPU time with it. Install the package time`)
 
