@@ -332,7 +332,7 @@ async function main(): Promise<void> {
         await cacheSettings.lock.end()
         await pool.end()
         await server.stop()
-        // The ephemeral server removes its data folder; the temporary folder around it is ours.
+        // The ephemeral server removes its data folder, and the benchmark removes the temporary folder around it.
         if (keptDir === undefined) rmSync(path.dirname(dataDir), {recursive: true, force: true})
     }
 }

@@ -567,7 +567,7 @@ describe('heartbeat cover', () => {
         expect(change.rows()).toBeUndefined()
     })
 
-    it('cuts a cover at the grace or at the next heartbeat', () => {
+    it('cover ends at grace or heartbeat', () => {
         const at = Date.parse('2026-01-02T23:00:00.000Z')
         const coverWith = (interval: bigint, maxMissed: number): unknown => {
             const change = new HeartbeatCoverChange()

@@ -15,7 +15,7 @@ export const HEARTBEAT_COPY_COLUMNS = [
     'tx_hash',
 ] as const
 
-/** Rows per COPY chunk: bounds the size of one string (about 250 bytes a row). */
+/** Rows per COPY chunk, which bounds one string to about 1 MB (a row is about 200 bytes). */
 const CHUNK_ROWS = 5_000
 
 /** Characters that COPY's text format escapes, and NUL, which no text column can hold. */
@@ -24,9 +24,9 @@ const COPY_UNSAFE = /[\\\t\n\r\0]/
 /**
  * The heartbeats of one batch, kept as columns of plain values in place of one entity object each.
  *
- * Heartbeats are most of a chain's logs. With an entity per log, then a record of its column values, then a COPY line,
- * the processor spent 39 µs of CPU per heartbeat on a long run; with these columns it spends 23 to 25 µs
- * (BENCHMARKS.md). A finalized batch writes the COPY text straight from the columns. A hot block, or a batch too small
+ * Heartbeats are most of a chain's logs. Building an entity per log, then a record of its column values, then a COPY
+ * line took 39 µs of processor CPU per heartbeat on a long run. With these columns it takes 23 to 25 µs (BENCHMARKS.md),
+ * because a finalized batch writes the COPY text straight from the columns. A hot block, or a batch too small
  * for COPY, gets the entities (`entities`).
  */
 export class HeartbeatRows implements CopySource {
@@ -112,7 +112,7 @@ export class HeartbeatRows implements CopySource {
                 const service = this.services[i]
                 let blueprintId = blueprintIds.get(service)
                 if (blueprintId === undefined) {
-                    // The decimal id of the blueprint row; numeric columns take the text as it is.
+                    // The blueprint row's id is a decimal number, and numeric columns take the text as it is.
                     blueprintId = BigInt(service.blueprint.id).toString()
                     blueprintIds.set(service, blueprintId)
                 }

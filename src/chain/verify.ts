@@ -66,7 +66,7 @@ const BLOOM_MEMO_MAX_ENTRIES = 50_000
 
 /** Returns the three bloom bit positions (0..2047) of one address or topic given as 0x-hex. */
 export function bloomBitsOf(item: string): readonly [number, number, number] {
-    // Nodes send lowercase hex, so the memo is read before the string is lowered.
+    // JSON-RPC nodes send lowercase hex as a rule, so the memo is read before the string is lowered.
     const known = bloomBitsMemo.get(item)
     if (known) return known
     const key = item.toLowerCase()

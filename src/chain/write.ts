@@ -28,7 +28,7 @@ export type RowWrite = {rows: {id: string}[]; mode: WriteMode} | {source: CopySo
 
 /**
  * Rows of one entity class that give their COPY text themselves, without an entity object per row (HeartbeatRows).
- * `columns` must name every column of the entity's table; when the model has other columns, the rows are written
+ * `columns` must name every column of the entity's table. When the model has other columns, the rows are written
  * from `entities()`.
  */
 export interface CopySource {

@@ -20,7 +20,7 @@ export function handleRegistry(ctx: BatchContext, d: DecodedLog): void {
     const {log, args: a} = d
     const service = ctx.services.get(a.serviceId.toString())
     if (!service) return ctx.recordUnhandled(log, 'ORPHAN', `service ${a.serviceId} is not indexed`, d.name)
-    // Most of a chain's logs: the shortest path, with no object per heartbeat beyond what is stored.
+    // Heartbeats are most of a chain's logs, so they take a short path that builds no entity object.
     if (d.name === 'HeartbeatReceived') return handleHeartbeat(ctx, d, service)
     const at = blockTime(log)
     const base = {id: log.id, service, blockNumber: log.block.height, timestamp: at, txHash: log.transactionHash}
