@@ -1,4 +1,3 @@
-import path from 'node:path'
 import pg from 'pg'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
@@ -14,9 +13,9 @@ import {nearestRankPercentile} from '../src/gap/stats'
 import type {GapFacts, ProofSummary} from '../src/gap/types'
 import {insertProofRecords, type StoredProof} from '../src/proofs/worker/store'
 import type {ProofOutcome} from '../src/proofs/types'
-import {PROJECT_ROOT} from '../src/stack/children'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
 import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
+import {runMigration} from './helpers/db'
 import {AT, BLUEPRINT, OPERATORS, SERVICE} from './gap-world'
 import {ADD_COVER_SQL, COVER_SETTING, HeartbeatCoverChange} from '../src/chain/heartbeat-cover'
 import type * as m from '../src/model'
@@ -81,15 +80,6 @@ function randomRecords(random: (limit: number) => number, count: number, operato
         })
     }
     return records
-}
-
-/** Runs one direction of a migration file of db/migrations in a transaction, as squid-typeorm-migration does. */
-async function runMigration(client: pg.Client, file: string, direction: 'up' | 'down'): Promise<void> {
-    type Migration = Record<'up' | 'down', (db: pg.Client) => Promise<void>>
-    const Migration = (await import(path.join(PROJECT_ROOT, 'db/migrations', file))).default as new () => Migration
-    await client.query('BEGIN')
-    await new Migration()[direction](client)
-    await client.query('COMMIT')
 }
 
 /** Rows of the three aggregate tables, as stored. */

@@ -60,8 +60,8 @@ interface TableCopy {
 /**
  * Writes rows in the order given (parents before children). For a finalized batch every write goes into one
  * statement, a chain of data-modifying CTEs with each table's rows as one JSON parameter: TypeORM's query builder and
- * one round trip per table cost more than PostgreSQL's writing. Foreign keys are checked at the end of the statement,
- * so the order inside it does not matter. The many rows of one table that a long batch appends (heartbeats) go
+ * one round trip per table cost more than PostgreSQL's writing. Foreign keys and heartbeat's reference check are
+ * triggers that run at the end of the statement, so the order inside it does not matter. The many rows of one table that a long batch appends (heartbeats) go
  * through COPY in place of the JSON, after the statement with the rows before them. A hot block goes through the
  * store, which records every change for a rollback.
  *
