@@ -29,7 +29,7 @@ import {parseIsoWeek} from '../src/gap/period'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
 import {insertProofRecords, type StoredProof} from '../src/proofs/worker/store'
 import type {ProofOutcome} from '../src/proofs/types'
-import {exitOnFailure, formatLoad, numberArg, parseArgs, percentile, runContext, saveResult} from './lib/machine'
+import {formatLoad, numberArg, parseArgs, percentile, runContext, removeOnExit, runBenchmark, saveResult} from './lib/machine'
 
 const BLUEPRINTS = 10
 const OPERATORS_PER_SERVICE = 10
@@ -237,14 +237,17 @@ async function main(): Promise<void> {
 
     const keptDir = args.get('data-dir')
     const dataDir = keptDir ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-api-')), 'data')
+    if (keptDir === undefined) removeOnExit(path.dirname(dataDir))
     const server = await startEmbeddedPostgres({dataDir, ephemeral: keptDir === undefined})
     const pool = new pg.Pool({connectionString: server.url, max: 4})
     // As the API opens them: lock connections for cache fillers apart from the connections that compute.
     const cacheSettings = {lock: new pg.Pool({connectionString: server.url, max: 2}), compute: pool, maxBytes: scorecardCacheMaxBytes()}
     // Stopping the server terminates idle pool connections (57P01); that is expected at the end of the run only.
-    pool.on('error', (error) => {
+    const onIdleError = (error: Error) => {
         if ((error as {code?: string}).code !== '57P01') throw error
-    })
+    }
+    pool.on('error', onIdleError)
+    cacheSettings.lock.on('error', onIdleError)
     try {
         const seeded = await seededCounts(pool)
         if (seeded === null) {
@@ -319,7 +322,7 @@ async function main(): Promise<void> {
             millis.sort((a, b) => a - b)
             const p50 = percentile(millis, 0.5)
             const p95 = percentile(millis, 0.95)
-            console.log(`${testCase.name}: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${repeat} calls, ${seen.length} statements; load ${formatLoad(context)}`)
+            console.log(`${testCase.name}: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms over ${repeat} ${repeat === 1 ? 'call' : 'calls'}, ${seen.length} statements; load ${formatLoad(context)}`)
             const plans: string[] = []
             for (const statement of seen) {
                 const plan = await pool.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${statement.sql}`, statement.params)
@@ -337,4 +340,4 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch(exitOnFailure)
+runBenchmark(main)

