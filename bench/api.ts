@@ -29,7 +29,7 @@ import {parseIsoWeek} from '../src/gap/period'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
 import {insertProofRecords, type StoredProof} from '../src/proofs/worker/store'
 import type {ProofOutcome} from '../src/proofs/types'
-import {formatLoad, numberArg, parseArgs, percentile, runContext, removeOnExit, runBenchmark, saveResult} from './lib/machine'
+import {formatLoad, numberArg, parseArgs, percentile, runContext, removeOnExit, runBenchmark, saveResult, tolerateShutdown} from './lib/machine'
 
 const BLUEPRINTS = 10
 const OPERATORS_PER_SERVICE = 10
@@ -242,12 +242,9 @@ async function main(): Promise<void> {
     const pool = new pg.Pool({connectionString: server.url, max: 4})
     // As the API opens them: lock connections for cache fillers apart from the connections that compute.
     const cacheSettings = {lock: new pg.Pool({connectionString: server.url, max: 2}), compute: pool, maxBytes: scorecardCacheMaxBytes()}
-    // Stopping the server terminates idle pool connections (57P01); that is expected at the end of the run only.
-    const onIdleError = (error: Error) => {
-        if ((error as {code?: string}).code !== '57P01') throw error
-    }
-    pool.on('error', onIdleError)
-    cacheSettings.lock.on('error', onIdleError)
+    // Stopping the server terminates idle pool connections (57P01), at the end of the run or on Ctrl-C.
+    tolerateShutdown(pool)
+    tolerateShutdown(cacheSettings.lock)
     try {
         const seeded = await seededCounts(pool)
         if (seeded === null) {

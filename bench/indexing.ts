@@ -36,7 +36,7 @@ import {buildProcessorCopy, buildProjectIfMissing, BENCH_BUILD_DIR} from './lib/
 import {copyFrom} from '../src/db/copy'
 import {measureWriteBreakdown, type WriteCost} from './lib/write-breakdown'
 import {postgresCpuSeconds, processCpuSeconds} from './lib/cpu'
-import {formatLoad, numberArg, parseArgs, runContext, removeOnExit, runBenchmark, saveResult, UsageError, type RunContext} from './lib/machine'
+import {formatLoad, numberArg, parseArgs, runContext, removeOnExit, runBenchmark, saveResult, tolerateShutdown, UsageError, type RunContext} from './lib/machine'
 
 /** Processor settings compared by the benchmark; `default` is what the devnet preset uses without RPC_* variables. */
 const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
@@ -61,6 +61,16 @@ const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
 /** Schema changes of a setting, run on its database after the migrations. */
 const SCHEMA_CHANGES: Record<string, (client: pg.Client) => Promise<void>> = {
     'row-fk': (client) => runMigrationDown(client, '1796434000000-HeartbeatReferenceCheck.js'),
+}
+
+/** Description of each setting's schema change, for the report. */
+const SCHEMA_NOTES: Record<string, string> = {
+    'row-fk': 'schema: per-row foreign keys on heartbeat',
+}
+
+/** Returns whether a setting writes heartbeat rows on the schema of the current migrations. */
+function onCurrentSchema(setting: string): boolean {
+    return !setting.startsWith('noop-') && !(setting in SCHEMA_CHANGES)
 }
 
 /** Reverts one migration of db/migrations in a transaction, as squid-typeorm-migration does. */
@@ -150,8 +160,8 @@ async function main(): Promise<void> {
         }
         if (!(name in PROCESSOR_SETTINGS)) throw new UsageError(`--settings: unknown setting ${name}; known: ${Object.keys(PROCESSOR_SETTINGS).join(', ')}, baseline`)
     }
-    if (args.has('write-breakdown') && settings.every((name) => name.startsWith('noop-'))) {
-        throw new UsageError('--write-breakdown: no setting writes rows; add one that is not noop-*, such as default')
+    if (args.has('write-breakdown') && !settings.some(onCurrentSchema)) {
+        throw new UsageError('--write-breakdown: no setting writes rows on the current schema; add one that is neither noop-* nor row-fk, such as default')
     }
     const processorLog = args.get('processor-log')
     if (processorLog && !existsSync(path.dirname(path.resolve(processorLog)))) {
@@ -179,7 +189,7 @@ async function main(): Promise<void> {
         const totalLogs = chain.setupLogs + chain.heartbeats
         console.log(`chain: ${chain.heartbeats} heartbeats + ${chain.setupLogs} setup logs, head ${chain.head}, generated in ${chain.generationSeconds.toFixed(1)} s`)
 
-        // The floor runs before and after the processor runs: its time varies by tens of percent from one hour to the
+        // The floor runs before and after the processor runs. Its time varies by tens of percent from one hour to the
         // next, and the ratios use the faster of the two, so a slow floor cannot flatter the processor.
         const floors: {run: FloorRun; context: RunContext}[] = []
         const measureFloorOnce = async () => {
@@ -201,7 +211,7 @@ async function main(): Promise<void> {
                 throw new Error(`setting ${setting}: ${run.heartbeatRows} heartbeat rows, expected ${chain.heartbeats}`)
             }
             runs.push({run, context})
-            report(shape, chain.head, totalLogs, run, context)
+            report(shape, chain.head, totalLogs, run, context, index + 1)
         }
 
         let floor: {run: FloorRun; context: RunContext} | undefined
@@ -209,22 +219,26 @@ async function main(): Promise<void> {
             await measureFloorOnce()
             floor = floors.reduce((fastest, next) => (next.run.seconds < fastest.run.seconds ? next : fastest))
             console.log(`processor / floor (events/s), against the faster floor (${floor.run.seconds.toFixed(2)} s):`)
-            for (const {run: processorRun} of runs) {
+            for (const [index, {run: processorRun}] of runs.entries()) {
                 const ratio = floor.run.seconds / processorRun.seconds
-                console.log(`  ${processorRun.setting}: ${(ratio * 100).toFixed(1)} %`)
+                console.log(`  run ${index + 1}, ${processorRun.setting}: ${(ratio * 100).toFixed(1)} %`)
             }
         }
         let writeBreakdown: {costs: WriteCost[]; context: RunContext} | undefined
         if (args.has('write-breakdown')) {
-            const index = settings.findIndex((name) => !name.startsWith('noop-'))
+            const index = settings.findIndex(onCurrentSchema)
             const context = runContext()
             const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/run_${index}`})
+            tolerateShutdown(client)
             await client.connect()
             try {
                 const rows = Math.min(10_000, chain.heartbeats)
                 const costs = await measureWriteBreakdown(client, rows, BREAKDOWN_REPEATS)
                 writeBreakdown = {costs, context}
-                console.log(`write breakdown: ${rows} heartbeat rows in one statement, median of ${BREAKDOWN_REPEATS}, rolled back; load ${formatLoad(context)}`)
+                console.log(
+                    `write breakdown: ${rows} heartbeat rows in one statement into the database of run ${index + 1} (${settings[index]}), ` +
+                        `median of ${BREAKDOWN_REPEATS}, rolled back; load ${formatLoad(context)}`,
+                )
                 for (const cost of costs) console.log(`  ${cost.via.padEnd(4)} ${cost.variant}: ${cost.microsPerRow.toFixed(1)} µs/row`)
             } finally {
                 await client.end()
@@ -253,10 +267,12 @@ function checkBaselineBuild(dir: string, settings: string[]): void {
     }
 }
 
-function report(shape: ChainShape, head: number, totalLogs: number, run: ProcessorRun, context: RunContext): void {
+function report(shape: ChainShape, head: number, totalLogs: number, run: ProcessorRun, context: RunContext, number: number): void {
     const steadySeconds = Math.max(0.001, run.seconds - run.startupSeconds)
+    const schema = SCHEMA_NOTES[run.setting] ? ` (${SCHEMA_NOTES[run.setting]})` : ''
     console.log(
-        `${run.setting} ${JSON.stringify(run.env)}: ${shape.heartbeats} heartbeats (${shape.heartbeatsPerBlock}/block) in ${run.seconds.toFixed(2)} s ` +
+        `run ${number}, ${run.setting} ${JSON.stringify(run.env)}${schema}: ${shape.heartbeats} heartbeats (${shape.heartbeatsPerBlock}/block) ` +
+            `and ${totalLogs - shape.heartbeats} setup logs in ${run.seconds.toFixed(2)} s ` +
             `= ${Math.round(totalLogs / run.seconds)} events/s, ${Math.round((head + 1) / run.seconds)} blocks/s; ` +
             `without the ${run.startupSeconds.toFixed(2)} s start-up: ${Math.round(totalLogs / steadySeconds)} events/s; ` +
             `peak RSS ${run.peakRssMiB} MiB; ${formatCpu(run.cpu, run.seconds)}; load ${formatLoad(context)}`,
@@ -280,6 +296,7 @@ async function cpuSnapshot(sources: CpuSources, before?: {children: number}): Pr
 /** Creates a database with the migrations applied on the shared benchmark server and returns its DB_* variables. */
 async function createDatabase(server: EmbeddedDatabase, name: string, schemaChange?: (client: pg.Client) => Promise<void>): Promise<Record<string, string>> {
     const admin = new pg.Client({connectionString: server.url})
+    tolerateShutdown(admin)
     await admin.connect()
     try {
         await admin.query(`DROP DATABASE IF EXISTS ${name}`)
@@ -291,6 +308,7 @@ async function createDatabase(server: EmbeddedDatabase, name: string, schemaChan
     await applyMigrations(env)
     if (schemaChange) {
         const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${name}`})
+        tolerateShutdown(client)
         await client.connect()
         try {
             await schemaChange(client)
@@ -322,6 +340,7 @@ async function indexChain(
     const full = await runProcessor({...dbEnv, ...settingEnv}, rpcUrl, head, nodeArgs, buildDir, entry)
     const after = await cpuSnapshot(sources, before)
     const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${database}`})
+    tolerateShutdown(client)
     await client.connect()
     try {
         const heartbeats = await client.query<{n: string}>('SELECT count(*)::text AS n FROM heartbeat')
@@ -394,6 +413,7 @@ interface RpcLog {
 async function measureFloor(server: EmbeddedDatabase, rpcUrl: string, head: number, spanBlocks: number, sources: CpuSources): Promise<FloorRun> {
     const dbEnv = await createDatabase(server, 'floor')
     const client = new pg.Client({connectionString: `postgres://${server.user}:${server.password}@127.0.0.1:${server.port}/${dbEnv.DB_NAME}`})
+    tolerateShutdown(client)
     await client.connect()
     try {
         await client.query(

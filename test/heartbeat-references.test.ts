@@ -212,6 +212,40 @@ describe('heartbeat references', () => {
         expect(await stored()).toBe(0)
     })
 
+    it('rejects TRUNCATE of a referenced table', async () => {
+        await insertRows([{service: SPARE_SERVICE, operator: SPARE_OPERATOR}])
+        for (const table of ['service', '"operator"']) {
+            await client.query('BEGIN')
+            const error = await failure(client.query(`TRUNCATE ${table} CASCADE`))
+            await client.query('ROLLBACK')
+            expect(error.code).toBe('23503')
+            expect(error.message).toMatch(/^cannot truncate (service|operator): heartbeat rows still reference it/)
+        }
+        // With heartbeat in the same statement it passes.
+        await client.query('BEGIN')
+        await client.query('TRUNCATE heartbeat, service CASCADE')
+        const left = await client.query('SELECT count(*) AS n FROM heartbeat')
+        await client.query('ROLLBACK')
+        expect(left.rows[0].n).toBe('0')
+        expect(await stored()).toBe(1)
+    })
+
+    it('serializable delete after a concurrent insert', async () => {
+        // The processor writes in SERIALIZABLE transactions: a delete whose snapshot misses its heartbeats must fail.
+        await other.query('BEGIN ISOLATION LEVEL SERIALIZABLE')
+        await other.query('SELECT count(*) FROM service')
+        await client.query('BEGIN ISOLATION LEVEL SERIALIZABLE')
+        await insertRows([{service: SPARE_SERVICE, operator: GOOD}])
+        await client.query('COMMIT')
+        const error = await failure(
+            other.query(`DELETE FROM service WHERE id = $1`, [SPARE_SERVICE]).then(() => other.query('COMMIT')),
+        )
+        await other.query('ROLLBACK')
+        expect(error.code).toBe('40001')
+        expect((await client.query(`SELECT id FROM service WHERE id = $1`, [SPARE_SERVICE])).rows).toEqual([{id: SPARE_SERVICE}])
+        expect(await stored()).toBe(1)
+    })
+
     it('migration down restores the foreign keys', async () => {
         const constraints = async () =>
             (
@@ -222,7 +256,7 @@ describe('heartbeat references', () => {
         const triggers = async () =>
             (await client.query(`SELECT tgname FROM pg_trigger WHERE tgname LIKE 'heartbeat_referenc%' ORDER BY tgname`)).rows.length
         expect(await constraints()).toEqual([])
-        expect(await triggers()).toBe(6)
+        expect(await triggers()).toBe(8)
         await runMigration(client, MIGRATION, 'down')
         expect(await constraints()).toEqual(['FK_752f70cbc1c662930ad459d85f5', 'FK_bddba4274d105016db76c0afcce'])
         expect(await triggers()).toBe(0)
@@ -230,6 +264,6 @@ describe('heartbeat references', () => {
         expect(error.message).toMatch(/foreign key constraint "FK_bddba4274d105016db76c0afcce"/)
         await runMigration(client, MIGRATION, 'up')
         expect(await constraints()).toEqual([])
-        expect(await triggers()).toBe(6)
+        expect(await triggers()).toBe(8)
     })
 })

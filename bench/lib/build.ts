@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, renameSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {PROJECT_ROOT, binPath} from '../../src/stack/children'
@@ -21,9 +21,16 @@ export async function buildProjectIfMissing(): Promise<void> {
     await compile([])
 }
 
-/** Compiles src/ into bench/.build/lib with the project's tsconfig. */
+/**
+ * Compiles src/ into bench/.build/lib with the project's tsconfig. It compiles into a folder beside it first, so an
+ * interrupted compile leaves the previous copy whole for --skip-build.
+ */
 export async function buildProcessorCopy(): Promise<void> {
-    await compile(['--outDir', path.join(BENCH_BUILD_DIR, 'lib')])
+    const next = path.join(BENCH_BUILD_DIR, 'lib-next')
+    rmSync(next, {recursive: true, force: true})
+    await compile(['--outDir', next])
+    rmSync(path.join(BENCH_BUILD_DIR, 'lib'), {recursive: true, force: true})
+    renameSync(next, path.join(BENCH_BUILD_DIR, 'lib'))
 }
 
 async function compile(extraArgs: string[]): Promise<void> {

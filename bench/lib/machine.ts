@@ -105,6 +105,17 @@ export function exitOnFailure(error: unknown): void {
     process.exit(1)
 }
 
+/**
+ * Lets a pg client or pool outlive its server: an idle connection's error is ignored when PostgreSQL shut it down
+ * (57P01) or after SIGINT or SIGTERM. Any other error is thrown, as without a listener.
+ */
+export function tolerateShutdown(emitter: {on(event: 'error', listener: (error: Error) => void): unknown}): void {
+    emitter.on('error', (error) => {
+        if (interruptedBy !== undefined || (error as {code?: string}).code === '57P01') return
+        throw error
+    })
+}
+
 /** Removes `dir` and everything in it when the process exits, however it exits. */
 export function removeOnExit(dir: string): void {
     process.once('exit', () => rmSync(dir, {recursive: true, force: true}))

@@ -2,17 +2,24 @@
 // foreign keys of 1796420690601-Data.js.
 //
 // A foreign key checks each inserted row on its own: it looks up the referenced row and locks it. For heartbeat that
-// was 8.3 of the 18.2 µs PostgreSQL spent on one row (BENCHMARKS.md, write breakdown), and the processor writes
-// heartbeats by the million. A finalized batch of 19,100 heartbeats references about a hundred distinct services and
-// operators, so the triggers below look each of them up once per statement instead:
+// was 8 to 11 of the 19 to 22 µs PostgreSQL spent on a row of a finalized batch (BENCHMARKS.md, write breakdown), and
+// the processor writes heartbeats by the million. A batch of 19,100 heartbeats references about a hundred distinct
+// services and operators, so the triggers below look each of them up once per statement instead:
 // - After an INSERT or UPDATE of heartbeat, every service and operator the new rows name is locked FOR KEY SHARE, as a
 //   foreign key would lock it, and a name without its row stops the statement with SQLSTATE 23503
 //   (foreign_key_violation). NULL references pass, as they do under a foreign key.
 // - After a DELETE or UPDATE of service or operator, an id that is gone from the table while a heartbeat still names it
 //   stops the statement with the same SQLSTATE, as NO ACTION would.
-// The lock keeps a concurrent DELETE of a referenced row waiting until the heartbeats are committed; it then sees
-// them (READ COMMITTED), or fails to serialize (the processor's SERIALIZABLE). What these triggers do not cover:
-// TRUNCATE of service or operator, and session_replication_role = replica, which skips them as it skips foreign keys.
+// - After a TRUNCATE of service or operator, any heartbeat that names one stops it. A foreign key would have made
+//   TRUNCATE ... CASCADE empty heartbeat too; name heartbeat in the TRUNCATE instead.
+//
+// NOTE: a foreign key checks a parent's DELETE against heartbeats committed after the deleting transaction's snapshot
+// was taken; these triggers read with that snapshot. Under READ COMMITTED the trigger's query takes a new snapshot
+// after the DELETE has waited for the FOR KEY SHARE locks, and between two SERIALIZABLE transactions SSI stops one, so
+// the result is the same there. A DELETE of a
+// service or operator in a REPEATABLE READ transaction, or in a SERIALIZABLE one while a READ COMMITTED transaction adds
+// heartbeats naming it, can leave those heartbeats without their row. The processor, the only writer of these tables,
+// uses SERIALIZABLE. session_replication_role = replica skips these triggers, as it skips foreign keys.
 //
 // NOTE: `squid-typeorm-migration generate` sees the relations of the Heartbeat entity and will propose adding the two
 // foreign keys back. Remove them from a generated migration.
@@ -74,9 +81,27 @@ END $$`)
                     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION heartbeat_referenced_check('${key.column}')`)
             }
         }
+
+        // AFTER TRUNCATE runs once every table of the statement is empty, so TRUNCATE heartbeat, service passes.
+        await db.query(`CREATE FUNCTION heartbeat_referenced_truncate_check() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE named boolean;
+BEGIN
+  EXECUTE format('SELECT EXISTS (SELECT 1 FROM heartbeat WHERE %I IS NOT NULL)', TG_ARGV[0]) INTO named;
+  IF named THEN
+    RAISE EXCEPTION 'cannot truncate %: heartbeat rows still reference it; truncate heartbeat in the same statement', TG_TABLE_NAME
+      USING ERRCODE = 'foreign_key_violation', TABLE = TG_TABLE_NAME;
+  END IF;
+  RETURN NULL;
+END $$`)
+        for (const key of FOREIGN_KEYS) {
+            await db.query(`CREATE TRIGGER heartbeat_referenced_truncate AFTER TRUNCATE ON "${key.table}"
+                FOR EACH STATEMENT EXECUTE FUNCTION heartbeat_referenced_truncate_check('${key.column}')`)
+        }
     }
 
     async down(db) {
+        for (const key of FOREIGN_KEYS) await db.query(`DROP TRIGGER heartbeat_referenced_truncate ON "${key.table}"`)
+        await db.query(`DROP FUNCTION heartbeat_referenced_truncate_check()`)
         for (const key of FOREIGN_KEYS) {
             for (const event of PARENT_EVENTS) await db.query(`DROP TRIGGER heartbeat_referenced_${event.toLowerCase()} ON "${key.table}"`)
         }
