@@ -173,6 +173,9 @@ async function main(): Promise<void> {
     if (shape.heartbeatsPerBlock > MAX_LOGS_PER_BLOCK) {
         throw new UsageError(`--per-block: at most ${MAX_LOGS_PER_BLOCK} (one transaction per block must fit anvil's block gas limit), received ${shape.heartbeatsPerBlock}`)
     }
+    if (args.has('skip-build') && !existsSync(path.join(BENCH_BUILD_DIR, 'lib', 'main.js'))) {
+        throw new UsageError(`--skip-build: ${path.join(BENCH_BUILD_DIR, 'lib')} has no compiled processor yet; run once without --skip-build`)
+    }
     if (!existsSync(GNU_TIME)) throw new UsageError(`GNU time not found at ${GNU_TIME}: the benchmark reads peak RSS and CPU time with it. Install the package time`)
 
     const profileDir = args.get('cpu-prof')
@@ -224,7 +227,7 @@ async function main(): Promise<void> {
                 console.log(`  run ${index + 1}, ${processorRun.setting}: ${(ratio * 100).toFixed(1)} %`)
             }
         }
-        let writeBreakdown: {costs: WriteCost[]; context: RunContext} | undefined
+        let writeBreakdown: {run: number; costs: WriteCost[]; context: RunContext} | undefined
         if (args.has('write-breakdown')) {
             const index = settings.findIndex(onCurrentSchema)
             const context = runContext()
@@ -234,7 +237,7 @@ async function main(): Promise<void> {
             try {
                 const rows = Math.min(10_000, chain.heartbeats)
                 const costs = await measureWriteBreakdown(client, rows, BREAKDOWN_REPEATS)
-                writeBreakdown = {costs, context}
+                writeBreakdown = {run: index + 1, costs, context}
                 console.log(
                     `write breakdown: ${rows} heartbeat rows in one statement into the database of run ${index + 1} (${settings[index]}), ` +
                         `median of ${BREAKDOWN_REPEATS}, rolled back; load ${formatLoad(context)}`,

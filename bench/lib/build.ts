@@ -13,12 +13,12 @@ export const BENCH_BUILD_DIR = path.join(PROJECT_ROOT, 'bench', '.build')
 
 /**
  * Compiles the project into lib/ (as `npm run build` does) when lib/model is missing, as on a fresh clone: the
- * migrations that every benchmark applies read the model from there.
+ * migrations that every benchmark applies read the model from there. Like the copy below, it compiles beside lib/ first.
  */
 export async function buildProjectIfMissing(): Promise<void> {
     if (existsSync(path.join(PROJECT_ROOT, 'lib', 'model', 'index.js'))) return
     console.log('lib/model is missing: compiling the project (npm run build) for the migrations')
-    await compile([])
+    await compileAndSwap(path.join(PROJECT_ROOT, 'lib'))
 }
 
 /**
@@ -26,11 +26,16 @@ export async function buildProjectIfMissing(): Promise<void> {
  * interrupted compile leaves the previous copy whole for --skip-build.
  */
 export async function buildProcessorCopy(): Promise<void> {
-    const next = path.join(BENCH_BUILD_DIR, 'lib-next')
+    await compileAndSwap(path.join(BENCH_BUILD_DIR, 'lib'))
+}
+
+/** Compiles the project into `<outDir>-next`, then puts that folder in place of `outDir`. */
+async function compileAndSwap(outDir: string): Promise<void> {
+    const next = `${outDir}-next`
     rmSync(next, {recursive: true, force: true})
     await compile(['--outDir', next])
-    rmSync(path.join(BENCH_BUILD_DIR, 'lib'), {recursive: true, force: true})
-    renameSync(next, path.join(BENCH_BUILD_DIR, 'lib'))
+    rmSync(outDir, {recursive: true, force: true})
+    renameSync(next, outDir)
 }
 
 async function compile(extraArgs: string[]): Promise<void> {

@@ -14,11 +14,11 @@
 //   TRUNCATE ... CASCADE empty heartbeat too; name heartbeat in the TRUNCATE instead.
 //
 // NOTE: a foreign key checks a parent's DELETE against heartbeats committed after the deleting transaction's snapshot
-// was taken; these triggers read with that snapshot. Under READ COMMITTED the trigger's query takes a new snapshot
-// after the DELETE has waited for the FOR KEY SHARE locks, and between two SERIALIZABLE transactions SSI stops one, so
-// the result is the same there. A DELETE of a
-// service or operator in a REPEATABLE READ transaction, or in a SERIALIZABLE one while a READ COMMITTED transaction adds
-// heartbeats naming it, can leave those heartbeats without their row. The processor, the only writer of these tables,
+// was taken; these triggers read with that snapshot. What counts is the deleting (or truncating) transaction's level.
+// Under READ COMMITTED the trigger's query takes a new snapshot after the DELETE has waited for the FOR KEY SHARE
+// locks, and between two SERIALIZABLE transactions SSI stops one, so the result is the same there. A DELETE or
+// TRUNCATE in a REPEATABLE READ transaction, or in a SERIALIZABLE one while a transaction that is not SERIALIZABLE adds
+// heartbeats naming the row, can leave those heartbeats without it. The processor, the only writer of these tables,
 // uses SERIALIZABLE. session_replication_role = replica skips these triggers, as it skips foreign keys.
 //
 // NOTE: `squid-typeorm-migration generate` sees the relations of the Heartbeat entity and will propose adding the two
