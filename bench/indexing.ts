@@ -28,7 +28,7 @@ import pg from 'pg'
 import {numberToHex} from 'viem'
 import {startAnvil} from '../src/devnet/anvil'
 import {startEmbeddedPostgres, type EmbeddedDatabase} from '../src/db/embedded'
-import {applyMigrations} from '../src/stack/children'
+import {applyMigrations, runMigration} from '../src/stack/children'
 import {loadNetworkConfig} from '../src/config'
 import {allContracts} from '../src/chain/processor'
 import {buildChain, getLogsSpanBlocks, rpcBatch, type ChainShape} from './lib/chain'
@@ -58,28 +58,17 @@ const PROCESSOR_SETTINGS: Record<string, Record<string, string>> = {
     'row-fk': {},
 }
 
-/** Schema changes of a setting, run on its database after the migrations. */
-const SCHEMA_CHANGES: Record<string, (client: pg.Client) => Promise<void>> = {
-    'row-fk': (client) => runMigrationDown(client, '1796434000000-HeartbeatReferenceCheck.js'),
-}
-
-/** Description of each setting's schema change, for the report. */
-const SCHEMA_NOTES: Record<string, string> = {
-    'row-fk': 'schema: per-row foreign keys on heartbeat',
+/** Schema variants of settings: what differs, and the change run on the setting's database after the migrations. */
+const SCHEMA_VARIANTS: Record<string, {note: string; apply: (client: pg.Client) => Promise<void>}> = {
+    'row-fk': {
+        note: 'schema: per-row foreign keys on heartbeat',
+        apply: (client) => runMigration(client, '1796434000000-HeartbeatReferenceCheck.js', 'down'),
+    },
 }
 
 /** Returns whether a setting writes heartbeat rows on the schema of the current migrations. */
 function onCurrentSchema(setting: string): boolean {
-    return !setting.startsWith('noop-') && !(setting in SCHEMA_CHANGES)
-}
-
-/** Reverts one migration of db/migrations in a transaction, as squid-typeorm-migration does. */
-async function runMigrationDown(client: pg.Client, file: string): Promise<void> {
-    type Migration = {down: (db: pg.Client) => Promise<void>}
-    const Migration = require(path.join(__dirname, '..', 'db', 'migrations', file)) as new () => Migration
-    await client.query('BEGIN')
-    await new Migration().down(client)
-    await client.query('COMMIT')
+    return !setting.startsWith('noop-') && !(setting in SCHEMA_VARIANTS)
 }
 
 let processorLogFile: string | undefined
@@ -272,7 +261,8 @@ function checkBaselineBuild(dir: string, settings: string[]): void {
 
 function report(shape: ChainShape, head: number, totalLogs: number, run: ProcessorRun, context: RunContext, number: number): void {
     const steadySeconds = Math.max(0.001, run.seconds - run.startupSeconds)
-    const schema = SCHEMA_NOTES[run.setting] ? ` (${SCHEMA_NOTES[run.setting]})` : ''
+    const variant = SCHEMA_VARIANTS[run.setting]
+    const schema = variant ? ` (${variant.note})` : ''
     console.log(
         `run ${number}, ${run.setting} ${JSON.stringify(run.env)}${schema}: ${shape.heartbeats} heartbeats (${shape.heartbeatsPerBlock}/block) ` +
             `and ${totalLogs - shape.heartbeats} setup logs in ${run.seconds.toFixed(2)} s ` +
@@ -337,7 +327,7 @@ async function indexChain(
     const startupDb = await createDatabase(server, `${database}_startup`)
     const startup = await runProcessor({...startupDb, ...settingEnv}, rpcUrl, 0, [], buildDir)
 
-    const dbEnv = await createDatabase(server, database, SCHEMA_CHANGES[setting])
+    const dbEnv = await createDatabase(server, database, SCHEMA_VARIANTS[setting]?.apply)
     const entry = setting.startsWith('noop-') ? path.join(__dirname, 'lib', 'noop-processor.cjs') : undefined
     const before = await cpuSnapshot(sources)
     const full = await runProcessor({...dbEnv, ...settingEnv}, rpcUrl, head, nodeArgs, buildDir, entry)

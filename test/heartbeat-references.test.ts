@@ -7,7 +7,7 @@ import {startEmbeddedPostgres, type EmbeddedDatabase} from '../src/db/embedded'
 import {applyMigrations} from '../src/stack/children'
 import {copyFrom} from '../src/db/copy'
 import {BLUEPRINT, GOOD, SERVICE, seedWorld} from './gap-world'
-import {runMigration} from './helpers/db'
+import {runMigration} from '../src/stack/children'
 
 // heartbeat's references to service and operator are checked once per statement by the triggers of
 // db/migrations/1796434000000-HeartbeatReferenceCheck.js, not by foreign keys. These tests hold them to what the two

@@ -1,5 +1,6 @@
 import {spawn, type ChildProcess} from 'node:child_process'
 import path from 'node:path'
+import type pg from 'pg'
 
 /** Project root: lib/stack/children.js and src/stack/children.ts both sit two levels below it. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..')
@@ -76,4 +77,13 @@ export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<v
     const timer = setTimeout(() => signal('SIGKILL'), graceMs)
     await exited
     clearTimeout(timer)
+}
+
+/** Runs one direction of a migration file of db/migrations in a transaction, as squid-typeorm-migration does. */
+export async function runMigration(client: pg.Client, file: string, direction: 'up' | 'down'): Promise<void> {
+    type Migration = Record<'up' | 'down', (db: pg.Client) => Promise<void>>
+    const Migration = (await import(path.join(PROJECT_ROOT, 'db/migrations', file))).default as new () => Migration
+    await client.query('BEGIN')
+    await new Migration()[direction](client)
+    await client.query('COMMIT')
 }

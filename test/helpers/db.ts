@@ -1,6 +1,4 @@
-import path from 'node:path'
 import pg from 'pg'
-import {PROJECT_ROOT} from '../../src/stack/children'
 
 /** Normalise a value as `pg` returns it into the plain form the expectations use. */
 export function normalise(value: unknown): unknown {
@@ -66,13 +64,4 @@ export async function dumpChainTables(client: pg.Client): Promise<Record<string,
     const out: Record<string, Record<string, Record<string, unknown>>> = {}
     for (const table of CHAIN_TABLES) out[table] = Object.fromEntries(await tableRows(client, table))
     return out
-}
-
-/** Runs one direction of a migration file of db/migrations in a transaction, as squid-typeorm-migration does. */
-export async function runMigration(client: pg.Client, file: string, direction: 'up' | 'down'): Promise<void> {
-    type Migration = Record<'up' | 'down', (db: pg.Client) => Promise<void>>
-    const Migration = (await import(path.join(PROJECT_ROOT, 'db/migrations', file))).default as new () => Migration
-    await client.query('BEGIN')
-    await new Migration()[direction](client)
-    await client.query('COMMIT')
 }
