@@ -19,7 +19,7 @@ import path from 'node:path'
 import pg from 'pg'
 import {startEmbeddedPostgres} from '../src/db/embedded'
 import {applyMigrations} from '../src/stack/children'
-import {buildProjectIfMissing} from './lib/build'
+import {buildProjectIfMissing, formatVersion, sourceVersion, type CodeVersion} from './lib/build'
 import {pgRunner, type SqlRunner} from '../src/gap/sql'
 import {queryGaps} from '../src/gap/query'
 import {loadScorecards} from '../src/gap/scorecard-load'
@@ -179,7 +179,7 @@ function heartbeatBatches(operators: number): string[] {
  * statement a batch, as src/chain/write.ts writes a finalized batch) with the summary triggers enabled and disabled,
  * alternating. Each run is rolled back, so the database stays as seeded.
  */
-async function measureWriteCost(pool: pg.Pool, operators: number): Promise<void> {
+async function measureWriteCost(pool: pg.Pool, operators: number, code: CodeVersion): Promise<void> {
     const proofs = proofBatches(operators)
     const heartbeats = heartbeatBatches(operators)
     const writes = [
@@ -198,8 +198,12 @@ async function measureWriteCost(pool: pg.Pool, operators: number): Promise<void>
                 for (const triggers of [true, false]) {
                     const context = runContext()
                     await client.query('BEGIN')
-                    // USER leaves the foreign-key triggers on, so only the summary triggers are off.
-                    if (!triggers) await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`)
+                    // USER leaves the foreign-key triggers on. heartbeat's reference check replaces its foreign keys, so
+                    // it stays on too, and only the summary and scorecard-cache triggers are off.
+                    if (!triggers) {
+                        await client.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`)
+                        if (table === 'heartbeat') await client.query('ALTER TABLE heartbeat ENABLE TRIGGER heartbeat_references_insert')
+                    }
                     const started = performance.now()
                     for (let i = 0; i < batches; i++) await write(client, i)
                     const millis = performance.now() - started
@@ -207,7 +211,7 @@ async function measureWriteCost(pool: pg.Pool, operators: number): Promise<void>
                     const perBatch = millis / batches
                     const label = `write cost: ${WRITE_COST_ROWS} ${table} rows in ${batches} statements, triggers ${triggers ? 'on' : 'off'}`
                     console.log(`${label}: ${millis.toFixed(0)} ms, ${perBatch.toFixed(2)} ms a statement; load ${formatLoad(context)}`)
-                    saveResult('api', {operators, name: label, millis, perBatch, context})
+                    saveResult('api', {code, operators, name: label, millis, perBatch, context})
                 }
             }
         }
@@ -234,6 +238,9 @@ async function main(): Promise<void> {
     const proofs = numberArg(args, 'proofs', 5_000_000)
     const repeat = numberArg(args, 'repeat', 30)
     await buildProjectIfMissing()
+    // The queries run from src/ through vite-node, so the work tree is the code measured.
+    const code = sourceVersion()
+    console.log(`code: ${formatVersion(code)}`)
 
     const keptDir = args.get('data-dir')
     const dataDir = keptDir ?? path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-api-')), 'data')
@@ -265,7 +272,7 @@ async function main(): Promise<void> {
             const migrateSeconds = (performance.now() - migrateStarted) / 1000
             console.log(`reusing the seeded database in ${dataDir}; pending migrations and ANALYZE took ${migrateSeconds.toFixed(1)} s`)
         }
-        if (args.has('write-cost')) await measureWriteCost(pool, operators)
+        if (args.has('write-cost')) await measureWriteCost(pool, operators, code)
 
         const operator = `0x${(operators >> 1).toString(16).padStart(40, '0')}`
         const service = String((operators >> 1) / OPERATORS_PER_SERVICE | 0)
@@ -326,7 +333,7 @@ async function main(): Promise<void> {
                 plans.push(plan.rows.map((row) => row['QUERY PLAN']).join('\n'))
             }
             if (args.has('explain')) for (const [index, plan] of plans.entries()) console.log(`--- ${testCase.name}, statement ${index + 1}\n${seen[index].sql.trim()}\n${plan}\n`)
-            saveResult('api', {operators, heartbeats, proofs, name: testCase.name, p50, p95, repeat, context, plans})
+            saveResult('api', {code, operators, heartbeats, proofs, name: testCase.name, p50, p95, repeat, context, plans})
         }
     } finally {
         await cacheSettings.lock.end()

@@ -32,7 +32,7 @@ import {applyMigrations, runMigration} from '../src/stack/children'
 import {loadNetworkConfig} from '../src/config'
 import {allContracts} from '../src/chain/processor'
 import {buildChain, getLogsSpanBlocks, rpcBatch, type ChainShape} from './lib/chain'
-import {buildProcessorCopy, buildProjectIfMissing, BENCH_BUILD_DIR} from './lib/build'
+import {buildProcessorCopy, buildProjectIfMissing, buildVersion, formatVersion, BENCH_BUILD_DIR} from './lib/build'
 import {copyFrom} from '../src/db/copy'
 import {measureWriteBreakdown, type WriteCost} from './lib/write-breakdown'
 import {postgresCpuSeconds, processCpuSeconds} from './lib/cpu'
@@ -171,6 +171,11 @@ async function main(): Promise<void> {
     const profileArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []
     await buildProjectIfMissing()
     if (!args.has('skip-build')) await buildProcessorCopy()
+    const code = {processor: buildVersion(BENCH_BUILD_DIR), baseline: baselineBuildDir ? buildVersion(baselineBuildDir) : undefined}
+    console.log(
+        `code: processor from ${formatVersion(code.processor)}` +
+            (code.baseline ? `; baseline (${path.relative(process.cwd(), baselineBuildDir!) || '.'}) from ${formatVersion(code.baseline)}` : ''),
+    )
     processorLogFile = args.get('processor-log')
     const keptDir = args.get('data-dir')
     const dataDir = keptDir ? path.resolve(keptDir) : path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-pg-')), 'data')
@@ -236,7 +241,7 @@ async function main(): Promise<void> {
                 await client.end()
             }
         }
-        saveResult('indexing', {command: process.argv.slice(2), baselineBuild: baselineBuildDir, shape, chain, runs, floor, floors, writeBreakdown})
+        saveResult('indexing', {command: process.argv.slice(2), code, baselineBuild: baselineBuildDir, shape, chain, runs, floor, floors, writeBreakdown})
     } finally {
         await Promise.all([anvil.stop(), server.stop()])
         if (!keptDir) rmSync(path.dirname(dataDir), {recursive: true, force: true})

@@ -29,7 +29,7 @@ import {startEmbeddedPostgres} from '../src/db/embedded'
 import {applyMigrations} from '../src/stack/children'
 import {jitterMsFor} from '../src/proofs/worker/rounds'
 import {DEFAULT_PROBER_SETTINGS} from '../src/proofs/worker/settings'
-import {buildProcessorCopy, buildProjectIfMissing, BENCH_BUILD_DIR} from './lib/build'
+import {buildProcessorCopy, buildProjectIfMissing, buildVersion, formatVersion, BENCH_BUILD_DIR} from './lib/build'
 import {formatLoad, numberArg, parseArgs, percentile, runContext, removeOnExit, runBenchmark, saveResult, tolerateShutdown, UsageError} from './lib/machine'
 import {formatLagReport, lagByPlannedOffset, worstTargets, type TargetTimeline} from './lib/schedule-lag'
 
@@ -177,6 +177,8 @@ async function main(): Promise<void> {
 
     await buildProjectIfMissing()
     await buildProcessorCopy()
+    const code = buildVersion(BENCH_BUILD_DIR)
+    console.log(`code: prober from ${formatVersion(code)}`)
     const endpoints = await startEndpointServers(numberArg(args, 'servers', 4), numberArg(args, 'ports-per-server', 25))
     const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-bench-probe-')), 'data')
     removeOnExit(path.dirname(dataDir))
@@ -241,6 +243,7 @@ async function main(): Promise<void> {
         const times = rows.rows.map((row) => row.observed_at.getTime()).sort((a, b) => a - b)
         const drainSeconds = times.length > 1 ? (times[times.length - 1] - Math.max(roundStart, times[0])) / 1000 : NaN
         const result = {
+            code,
             mode,
             targets,
             workers: workerCount,
