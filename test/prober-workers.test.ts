@@ -68,7 +68,6 @@ describe('prober workers', () => {
             PROBER_JOB_EXPIRE_SECONDS: String(JOB_EXPIRE_SECONDS),
             PROBER_RETRY_DELAY_SECONDS: String(RETRY_DELAY_SECONDS),
             PROBER_MAINTENANCE_INTERVAL_SECONDS: String(MAINTENANCE_INTERVAL_SECONDS),
-            PROBE_MAX_CONCURRENT_PER_HOST: '16',
         }
         for (const index of [0, 1]) {
             const child = startChild(process.execPath, [path.join(BUILD_DIR, 'lib', 'cli', 'prober.js')], env, `prober-${index}`)
