@@ -6,7 +6,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
 import {MAX_PAGE_LIMIT} from '../src/gap/query'
-import {binPath, PROJECT_ROOT, runToEnd, stopChild} from '../src/stack/children'
+import {binPath, graphqlServerCommand, PROJECT_ROOT, runToEnd, stopChild} from '../src/stack/children'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
 import {AT, CONTRADICTED, GOOD, heartbeat, NEVER_PROBED, SERVICE, STALE} from './gap-world'
 
@@ -60,9 +60,10 @@ beforeAll(async () => {
     world = await startSeededDatabase()
     const port = await freePort()
     endpoint = `http://127.0.0.1:${port}/graphql`
-    server = spawn(binPath('squid-graphql-server'), [], {
+    const graphql = graphqlServerCommand(path.join(apiDir, 'lib'))
+    server = spawn(graphql.command, graphql.args, {
         cwd: apiDir,
-        env: {...process.env, ...world.db.env, GQL_PORT: String(port)},
+        env: {...process.env, ...world.db.env, GQL_PORT: String(port), GQL_HOST: '127.0.0.1'},
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
     })

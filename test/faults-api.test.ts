@@ -7,7 +7,7 @@ import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
 import {ACTORS, OPERATORS, word} from '../src/devnet/actors'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {freePort} from '../src/db/embedded'
-import {binPath, PROJECT_ROOT, type RunResult} from '../src/stack/children'
+import {graphqlServerCommand, PROJECT_ROOT, type RunResult} from '../src/stack/children'
 import {compileProject, runProcessorInBuild} from './helpers/private-build'
 import {startTestDatabase} from './helpers/stack'
 import {registry, restaking, startBlockEmitter, tangle} from './helpers/devnet-events'
@@ -111,9 +111,10 @@ beforeAll(async () => {
 
     const port = await freePort()
     endpoint = `http://127.0.0.1:${port}/graphql`
-    api = spawn(binPath('squid-graphql-server'), [], {
+    const graphql = graphqlServerCommand(path.join(BUILD_DIR, 'lib'))
+    api = spawn(graphql.command, graphql.args, {
         cwd: BUILD_DIR,
-        env: {...process.env, ...db.env, GQL_PORT: String(port)},
+        env: {...process.env, ...db.env, GQL_PORT: String(port), GQL_HOST: '127.0.0.1'},
         stdio: ['ignore', 'pipe', 'pipe'],
     })
     const keep = (chunk: Buffer) => (apiOutput = (apiOutput + chunk.toString()).slice(-20_000))

@@ -13,7 +13,7 @@ import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {startOperatorFleet, type OperatorBehaviour, type OperatorFleet} from '../src/devnet/operators'
 import {buildScenario, runScenario, type Scenario} from '../src/devnet/scenario'
 import {DEFAULT_PROBER_SETTINGS} from '../src/proofs/worker'
-import {binPath, PROJECT_ROOT, runToEnd, stopChild} from '../src/stack/children'
+import {binPath, graphqlServerCommand, PROJECT_ROOT, runToEnd, stopChild} from '../src/stack/children'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
 
 // Timing: the prober observes "now", and a heartbeat only makes an operator live for interval × maxMissed (180 s in
@@ -92,9 +92,10 @@ async function compileApi(): Promise<void> {
 async function startApi(freshnessSeconds: number): Promise<void> {
     const port = await freePort()
     endpoint = `http://127.0.0.1:${port}/graphql`
-    server = spawn(binPath('squid-graphql-server'), [], {
+    const graphql = graphqlServerCommand(path.join(apiDir, 'lib'))
+    server = spawn(graphql.command, graphql.args, {
         cwd: apiDir,
-        env: {...process.env, ...db.env, GQL_PORT: String(port), PROOFGAP_PROOF_FRESHNESS_SECONDS: String(freshnessSeconds)},
+        env: {...process.env, ...db.env, GQL_PORT: String(port), GQL_HOST: '127.0.0.1', PROOFGAP_PROOF_FRESHNESS_SECONDS: String(freshnessSeconds)},
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
     })

@@ -6,7 +6,8 @@ import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {buildScenario, runScenario, LEAKED_SIDECAR_TOKEN} from '../src/devnet/scenario'
 import {expectedState, unhandledCountsByReason, type ExpectedRow, type ExpectedState} from '../src/devnet/expected'
 import {freePort} from '../src/db/embedded'
-import {binPath, startChild, stopChild, type RunResult} from '../src/stack/children'
+import {graphqlServerCommand, startChild, stopChild, type RunResult} from '../src/stack/children'
+import {listeningAddresses} from './helpers/listening'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
 
 /*
@@ -26,6 +27,7 @@ let run: RunResult
 let server: ChildProcess | undefined
 let serverOutput = ''
 let endpoint: string
+let port: number
 
 interface GraphqlResponse<T> {
     data?: T
@@ -74,9 +76,10 @@ beforeAll(async () => {
     run = await runProcessorTo(anvil.rpcUrl, db.env, head)
     if (run.code !== 0) throw new Error(`processor failed (exit ${run.code}):\n${run.stderr.slice(-4000)}`)
 
-    const port = await freePort()
+    port = await freePort()
     endpoint = `http://127.0.0.1:${port}/graphql`
-    server = startChild(binPath('squid-graphql-server'), [], {...db.env, GQL_PORT: String(port)}, 'squid-graphql-server')
+    const command = graphqlServerCommand()
+    server = startChild(command.command, command.args, {...db.env, GQL_PORT: String(port), GQL_HOST: '127.0.0.1'}, 'squid-graphql-server')
     const keep = (chunk: Buffer) => {
         serverOutput = (serverOutput + chunk.toString('utf8')).slice(-20_000)
     }
@@ -105,6 +108,10 @@ function byId<T extends {id: string}>(rows: T[]): T[] {
 }
 
 describe('GraphQL server over the indexed devnet', () => {
+    it('listens on GQL_HOST only', () => {
+        expect(listeningAddresses(port)).toEqual(['127.0.0.1'])
+    })
+
     it('operators with registrations', async () => {
         const data = await query<{
             operators: {

@@ -56,6 +56,19 @@ describe('npm start configuration errors', () => {
         expect(result.stderr).not.toContain('starting embedded PostgreSQL')
     })
 
+    it('bad GraphQL address named before anything starts', async () => {
+        const flag = await start(['--gql-host', 'api.example.org'], {})
+        expect(flag.code).toBe(2)
+        expect(flag.stderr).toContain(
+            'proofgap start: --gql-host: expected an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost, received "api.example.org"',
+        )
+        const variable = await start([], {GQL_HOST: '127.0.0.1:4350'})
+        expect(variable.code).toBe(2)
+        expect(variable.stderr).toContain('proofgap start: GQL_HOST: expected an IPv4 or IPv6 address')
+        expect(variable.stderr).toContain('received "127.0.0.1:4350"')
+        for (const result of [flag, variable]) expect(result.stderr).not.toContain('PostgreSQL')
+    })
+
     it('bad devnet PROBE_ALLOW named before anything starts', async () => {
         const result = await start(['--network', 'devnet'], {PROBE_ALLOW: 'loopback,10.0.0.0/33'})
         expect(result.code).toBe(1)

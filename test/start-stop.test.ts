@@ -5,6 +5,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
 import {PROJECT_ROOT} from '../src/stack/children'
+import {listeningAddresses} from './helpers/listening'
 
 const READY_TIMEOUT_MS = 150_000
 
@@ -12,6 +13,7 @@ let child: ChildProcess
 let stdout = ''
 let stderr = ''
 let gqlPort: number
+let pgPort: number
 let dataDir: string
 
 /** List every descendant process id of `root`, from the ps process table. */
@@ -73,12 +75,13 @@ async function graphql(query: string): Promise<any> {
 
 beforeAll(async () => {
     gqlPort = await freePort()
-    const pgPort = await freePort()
+    pgPort = await freePort()
     dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-start-')), 'pg')
     child = spawn(
         process.execPath,
         [path.join(PROJECT_ROOT, 'lib', 'cli', 'main.js'), 'start', '--gql-port', String(gqlPort), '--pg-port', String(pgPort), '--data-dir', dataDir],
-        {cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe']},
+        // GQL_HOST empty, so the stack uses its default address even when the environment of the test run sets one.
+        {cwd: PROJECT_ROOT, env: {...process.env, GQL_HOST: ''}, stdio: ['ignore', 'pipe', 'pipe']},
     )
     child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
     child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-100_000)))
@@ -97,6 +100,13 @@ describe('npm start on the devnet', () => {
     it('reaches ready and prints GraphiQL', () => {
         expect(stdout, stderr.slice(-3000)).toContain('proofgap is ready')
         expect(stdout).toContain(`http://127.0.0.1:${gqlPort}/graphql`)
+    })
+
+    it('GraphQL and PostgreSQL listen on loopback only', () => {
+        expect(listeningAddresses(gqlPort)).toEqual(['127.0.0.1'])
+        const database = listeningAddresses(pgPort)
+        expect(database.length).toBeGreaterThan(0)
+        for (const address of database) expect(['127.0.0.1', '::1']).toContain(address)
     })
 
     it('example operator query returns data', async () => {

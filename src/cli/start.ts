@@ -6,10 +6,13 @@ import pg from 'pg'
 import {createPublicClient, http} from 'viem'
 import {ConfigError, loadNetworkConfig, PROCESSOR_STATE_SCHEMA, redactUrlForLog, type NetworkConfig} from '../config'
 import {startEmbeddedPostgres, assertPortFree, type EmbeddedDatabase} from '../db/embedded'
-import {applyMigrations, binPath, PROJECT_ROOT, startChild, stopChild} from '../stack/children'
+import {applyMigrations, graphqlServerCommand, PROJECT_ROOT, startChild, stopChild} from '../stack/children'
+import {listenHostProblem} from '../stack/listen-host'
 
 /** Port of the GraphQL API; GraphiQL is served on the same port. */
 export const DEFAULT_GQL_PORT = 4350
+/** Address the GraphQL API listens on: this machine only, unless --gql-host or GQL_HOST opens it. */
+export const DEFAULT_GQL_HOST = '127.0.0.1'
 /** Port of the embedded PostgreSQL. */
 export const DEFAULT_EMBEDDED_PG_PORT = 5433
 const READY_TIMEOUT_MS = 180_000
@@ -20,7 +23,7 @@ const DEMO_HISTORY_DAYS = 14
 /** Seconds between the demo chain's last block and the wall clock at start. */
 const DEMO_CHAIN_END_MARGIN_S = 30
 
-const HELP = `Usage: proofgap start [--network NAME|FILE.json] [--gql-port N] [--pg-port N] [--data-dir DIR]
+const HELP = `Usage: proofgap start [--network NAME|FILE.json] [--gql-port N] [--gql-host ADDRESS] [--pg-port N] [--data-dir DIR]
 
 Starts the whole stack: PostgreSQL, migrations, the processor, the prober and the GraphQL API.
 With --network devnet (the default) it also starts a local anvil chain with the demo scenario and
@@ -30,6 +33,7 @@ DB_NAME/DB_USER/DB_PASS select an external PostgreSQL instead of the embedded on
 Options:
   --network NAME    devnet, base-sepolia, base-sepolia-pre-redeploy, tempo, or a network file (.json)
   --gql-port N      GraphQL port (default ${DEFAULT_GQL_PORT})
+  --gql-host ADDR   address the GraphQL API listens on (default ${DEFAULT_GQL_HOST}; 0.0.0.0 or :: for every interface)
   --pg-port N       embedded PostgreSQL port (default ${DEFAULT_EMBEDDED_PG_PORT})
   --data-dir DIR    folder of the embedded PostgreSQL data (default .data/postgres)
 `
@@ -56,6 +60,7 @@ export async function runStart(argv: string[]): Promise<number> {
             options: {
                 network: {type: 'string'},
                 'gql-port': {type: 'string'},
+                'gql-host': {type: 'string'},
                 'pg-port': {type: 'string'},
                 'data-dir': {type: 'string'},
                 help: {type: 'boolean', short: 'h'},
@@ -74,6 +79,12 @@ export async function runStart(argv: string[]): Promise<number> {
     const gqlPort = parsePort('--gql-port', args.values['gql-port'] ?? process.env.GQL_PORT, DEFAULT_GQL_PORT)
     const pgPort = parsePort('--pg-port', args.values['pg-port'], DEFAULT_EMBEDDED_PG_PORT)
     if (gqlPort === undefined || pgPort === undefined) return 2
+    const gqlHost = args.values['gql-host'] ?? (process.env.GQL_HOST || DEFAULT_GQL_HOST)
+    const hostProblem = listenHostProblem(gqlHost)
+    if (hostProblem) {
+        process.stderr.write(`proofgap start: ${args.values['gql-host'] !== undefined ? '--gql-host' : 'GQL_HOST'}: ${hostProblem}\n`)
+        return 2
+    }
     const devnet = network === 'devnet'
 
     const stack: Stack = {children: [], cleanups: [], stopping: false, onFatal: () => void stop(1)}
@@ -103,7 +114,7 @@ export async function runStart(argv: string[]): Promise<number> {
                 )
             }
         }
-        await assertPortFree(gqlPort, 'GraphQL API (--gql-port)')
+        await assertPortFree(gqlPort, 'GraphQL API (--gql-port)', gqlHost)
 
         // 1. Database: external when DB_URL / DB_HOST is set, else embedded under .data/.
         let dbEnv: Record<string, string>
@@ -147,13 +158,16 @@ export async function runStart(argv: string[]): Promise<number> {
         }
         spawnService(stack, 'processor', process.execPath, [path.join(PROJECT_ROOT, 'lib', 'main.js')], env)
         spawnService(stack, 'prober', process.execPath, [path.join(PROJECT_ROOT, 'lib', 'cli', 'prober.js')], env)
-        // NODE_ENV=production keeps server stack traces out of GraphQL error responses.
-        spawnService(stack, 'api', binPath('squid-graphql-server'), ['--max-root-fields', '20'], {...env, NODE_ENV: 'production'})
+        // NODE_ENV=production keeps server stack traces out of GraphQL error responses. The preload makes the server
+        // listen on gqlHost, which squid-graphql-server has no setting for.
+        const api = graphqlServerCommand()
+        spawnService(stack, 'api', api.command, [...api.args, '--max-root-fields', '20'], {...env, GQL_HOST: gqlHost, NODE_ENV: 'production'})
 
-        await waitForReady(config, dbEnv, gqlPort)
+        const apiUrl = graphqlUrl(gqlHost, gqlPort)
+        await waitForReady(config, dbEnv, apiUrl)
         if (devnet) await waitForFirstProbeRound(dbEnv)
         const operator = devnet ? (await import('../devnet/actors')).OPERATORS[0].toLowerCase() : '0x<operator address>'
-        printReady(gqlPort, exampleQueries(operator), dbEnv)
+        printReady(apiUrl, exampleQueries(operator), dbEnv)
         return await new Promise<number>(() => undefined)
     } catch (err) {
         if (err instanceof ConfigError) process.stderr.write(`proofgap start: ${err.message}\n`)
@@ -295,7 +309,7 @@ async function chainHead(config: NetworkConfig): Promise<number> {
 }
 
 /** Ready = the processor has indexed up to the chain head seen at start and the API answers a query. */
-async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>, gqlPort: number): Promise<void> {
+async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>, apiUrl: string): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS
     const head = await chainHead(config)
     const client = new pg.Client({host: dbEnv.DB_HOST, port: Number(dbEnv.DB_PORT), database: dbEnv.DB_NAME, user: dbEnv.DB_USER, password: dbEnv.DB_PASS})
@@ -310,7 +324,7 @@ async function waitForReady(config: NetworkConfig, dbEnv: Record<string, string>
                 .query(`SELECT height FROM "${schema}".status WHERE id = 0`)
                 .then((r) => (r.rows[0] ? Number(r.rows[0].height) : -1))
                 .catch(() => -1)
-            if (indexed >= head && (await apiAnswers(gqlPort))) {
+            if (indexed >= head && (await apiAnswers(apiUrl))) {
                 progress(`indexed to block ${indexed}`)
                 return
             }
@@ -348,9 +362,17 @@ async function waitForFirstProbeRound(dbEnv: Record<string, string>): Promise<vo
     }
 }
 
-async function apiAnswers(port: number): Promise<boolean> {
+/** Returns the URL at which this machine reaches the API: loopback when it listens on every interface, else its address. */
+export function graphqlUrl(host: string, port: number): string {
+    let reachable = host
+    if (host === '0.0.0.0') reachable = '127.0.0.1'
+    if (host === '::') reachable = '::1'
+    return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}/graphql`
+}
+
+async function apiAnswers(url: string): Promise<boolean> {
     try {
-        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        const response = await fetch(url, {
             method: 'POST',
             headers: {'content-type': 'application/json'},
             body: JSON.stringify({query: '{ squidStatus { height } }'}),
@@ -392,8 +414,7 @@ function isoWeekOf(date: Date): string {
     return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`
 }
 
-function printReady(port: number, examples: {title: string; query: string}[], dbEnv: Record<string, string>): void {
-    const url = `http://127.0.0.1:${port}/graphql`
+function printReady(url: string, examples: {title: string; query: string}[], dbEnv: Record<string, string>): void {
     // The embedded database's password is a fixed local one; an external database's password is not printed.
     const embedded = dbEnv.DB_HOST === '127.0.0.1' && dbEnv.DB_PASS === 'postgres'
     const dbUrl = `postgres://${dbEnv.DB_USER}:${embedded ? dbEnv.DB_PASS : '<password>'}@${dbEnv.DB_HOST}:${dbEnv.DB_PORT}/${dbEnv.DB_NAME}`

@@ -42,20 +42,20 @@ export async function freePort(): Promise<number> {
     })
 }
 
-/** Fail early with a clear message when a fixed port is already taken. */
-export async function assertPortFree(port: number, what: string): Promise<void> {
+/** Fail early with a clear message when a fixed port is already taken on `host` (default 127.0.0.1). */
+export async function assertPortFree(port: number, what: string, host = '127.0.0.1'): Promise<void> {
     await new Promise<void>((resolve, reject) => {
         const server = net.createServer()
         server.once('error', (err: NodeJS.ErrnoException) =>
             reject(
                 new Error(
                     err.code === 'EADDRINUSE'
-                        ? `${what}: port ${port} on 127.0.0.1 is already in use; stop the process that holds it or choose another port`
+                        ? `${what}: port ${port} on ${host} is already in use; stop the process that holds it or choose another port`
                         : `${what}: cannot bind port ${port}: ${err.message}`,
                 ),
             ),
         )
-        server.listen(port, '127.0.0.1', () => server.close(() => resolve()))
+        server.listen(port, host, () => server.close(() => resolve()))
     })
 }
 

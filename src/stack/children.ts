@@ -1,4 +1,5 @@
 import {spawn, type ChildProcess} from 'node:child_process'
+import {realpathSync} from 'node:fs'
 import path from 'node:path'
 import type pg from 'pg'
 
@@ -7,6 +8,17 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..')
 
 export function binPath(name: string): string {
     return path.join(PROJECT_ROOT, 'node_modules', '.bin', name)
+}
+
+/**
+ * Command and arguments that run squid-graphql-server with the preload that makes it listen on GQL_HOST
+ * (lib/stack/listen-host-preload.js). `libDir` is the compiled project whose preload is used.
+ */
+export function graphqlServerCommand(libDir = path.join(PROJECT_ROOT, 'lib')): {command: string; args: string[]} {
+    return {
+        command: process.execPath,
+        args: ['--require', path.join(libDir, 'stack', 'listen-host-preload.js'), realpathSync(binPath('squid-graphql-server'))],
+    }
 }
 
 export interface RunResult {

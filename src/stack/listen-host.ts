@@ -1,0 +1,48 @@
+/**
+ * The listen address of the GraphQL server. squid-graphql-server 4.11 passes only a port to `listen`, so it listens
+ * on every interface, and it has no setting for the address. `listen-host-preload.ts`, loaded before it with
+ * `node --require`, applies GQL_HOST through `listenOnHost`.
+ */
+import net from 'node:net'
+
+/** Environment variable with the address the GraphQL server listens on. */
+export const GQL_HOST_VARIABLE = 'GQL_HOST'
+
+/**
+ * Checks a listen address: an IPv4 or IPv6 literal, or `localhost`. Returns the problem, or undefined when it is
+ * usable. Host names other than localhost are refused, because a name that resolves to several addresses would bind
+ * only one of them.
+ */
+export function listenHostProblem(host: string): string | undefined {
+    if (host === 'localhost' || net.isIP(host) !== 0) return undefined
+    if (host.trim() === '') return 'empty; give an IP address such as 127.0.0.1 or 0.0.0.0'
+    return `expected an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost, received ${JSON.stringify(host)}`
+}
+
+let patchedHost: string | undefined
+
+/**
+ * Makes every later `server.listen(port)` and `server.listen(port, callback)` of this process, and
+ * `server.listen({port})` without a host, listen on `host`. Calls that name a host or a path (Unix socket) are left
+ * as they are.
+ */
+export function listenOnHost(host: string): void {
+    const problem = listenHostProblem(host)
+    if (problem) throw new Error(`${GQL_HOST_VARIABLE}: ${problem}`)
+    if (patchedHost !== undefined) {
+        patchedHost = host
+        return
+    }
+    patchedHost = host
+    const original = net.Server.prototype.listen
+    net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+        const [first, second] = args
+        const isPort = typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))
+        if (isPort && (args.length === 1 || typeof second === 'function')) {
+            args.splice(1, 0, patchedHost)
+        } else if (first !== null && typeof first === 'object' && !('path' in first) && !('host' in first) && !('fd' in first)) {
+            args[0] = {...first, host: patchedHost}
+        }
+        return (original as (...a: unknown[]) => net.Server).apply(this, args)
+    } as typeof original
+}

@@ -1,0 +1,106 @@
+import {execFile} from 'node:child_process'
+import path from 'node:path'
+import {promisify} from 'node:util'
+import {describe, expect, it} from 'vitest'
+import {graphqlUrl} from '../src/cli/start'
+import {PROJECT_ROOT} from '../src/stack/children'
+import {listenHostProblem} from '../src/stack/listen-host'
+import {listeningAddresses} from './helpers/listening'
+
+const PRELOAD = path.join(PROJECT_ROOT, 'lib', 'stack', 'listen-host-preload.js')
+
+/**
+ * Starts a node process with the preload, which opens servers the ways squid-graphql-server and other code call
+ * `listen`, and reports the address of each from `server.address()` and from /proc/net.
+ */
+const SCRIPT = `
+const net = require('node:net')
+const calls = [
+    (server, done) => server.listen(0, done),
+    (server, done) => server.listen('0', done),
+    (server, done) => server.listen({port: 0}, done),
+    (server, done) => server.listen(0, '127.0.0.1', done),
+]
+;(async () => {
+    const out = []
+    for (const call of calls) {
+        const server = net.createServer()
+        await new Promise((resolve) => call(server, resolve))
+        out.push({address: server.address().address, port: server.address().port})
+        await new Promise((resolve) => server.close(resolve))
+    }
+    process.stdout.write(JSON.stringify(out))
+})()
+`
+
+async function runWithPreload(env: Record<string, string | undefined>): Promise<{address: string; port: number}[]> {
+    const {stdout} = await promisify(execFile)(process.execPath, ['--require', PRELOAD, '-e', SCRIPT], {env: {...process.env, GQL_HOST: undefined, ...env}})
+    return JSON.parse(stdout)
+}
+
+describe('GraphQL listen address', () => {
+    it('accepts IP addresses and localhost', () => {
+        for (const host of ['127.0.0.1', '0.0.0.0', '::', '::1', '10.1.2.3', 'fe80::1', 'localhost']) expect(listenHostProblem(host)).toBeUndefined()
+    })
+
+    it('rejects host names, ports and empty text with the reason', () => {
+        expect(listenHostProblem('example.org')).toBe(
+            'expected an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost, received "example.org"',
+        )
+        expect(listenHostProblem('127.0.0.1:4350')).toMatch(/received "127.0.0.1:4350"/)
+        expect(listenHostProblem('256.1.1.1')).toMatch(/received "256.1.1.1"/)
+        expect(listenHostProblem(' ')).toBe('empty; give an IP address such as 127.0.0.1 or 0.0.0.0')
+    })
+
+    it('preload puts GQL_HOST into listen calls without an address', async () => {
+        const servers = await runWithPreload({GQL_HOST: '127.0.0.1'})
+        expect(servers.map((server) => server.address)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1'])
+    })
+
+    it('preload keeps an address the caller names', async () => {
+        const servers = await runWithPreload({GQL_HOST: '0.0.0.0'})
+        expect(servers.map((server) => server.address)).toEqual(['0.0.0.0', '0.0.0.0', '0.0.0.0', '127.0.0.1'])
+    })
+
+    it('preload changes nothing without GQL_HOST or with it empty', async () => {
+        for (const env of [{}, {GQL_HOST: ''}]) {
+            const servers = await runWithPreload(env)
+            // Node's default: every interface, IPv6 when the machine has it, else IPv4.
+            expect(['::', '0.0.0.0']).toContain(servers[0].address)
+            expect(servers[2].address).toBe(servers[0].address)
+            expect(servers[3].address).toBe('127.0.0.1')
+        }
+    })
+
+    it('preload stops the process on a bad GQL_HOST', async () => {
+        const error = await promisify(execFile)(process.execPath, ['--require', PRELOAD, '-e', 'setTimeout(() => {}, 60000)'], {
+            env: {...process.env, GQL_HOST: 'api.example.org'},
+            timeout: 20_000,
+        }).catch((err: {code?: number; stderr?: string}) => err)
+        expect((error as {code?: number}).code).toBe(2)
+        expect((error as {stderr?: string}).stderr).toBe(
+            'GQL_HOST: expected an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost, received "api.example.org"\n',
+        )
+    })
+
+    it('ready message reaches every-interface addresses through loopback', () => {
+        expect(graphqlUrl('127.0.0.1', 4350)).toBe('http://127.0.0.1:4350/graphql')
+        expect(graphqlUrl('0.0.0.0', 4350)).toBe('http://127.0.0.1:4350/graphql')
+        expect(graphqlUrl('::', 4350)).toBe('http://[::1]:4350/graphql')
+        expect(graphqlUrl('::1', 4350)).toBe('http://[::1]:4350/graphql')
+        expect(graphqlUrl('localhost', 4350)).toBe('http://localhost:4350/graphql')
+        expect(graphqlUrl('192.0.2.10', 4350)).toBe('http://192.0.2.10:4350/graphql')
+    })
+
+    it('reads listening addresses from /proc/net', async () => {
+        const net = await import('node:net')
+        const server = net.createServer()
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+        try {
+            const port = (server.address() as {port: number}).port
+            expect(listeningAddresses(port)).toEqual(['127.0.0.1'])
+        } finally {
+            await new Promise((resolve) => server.close(resolve))
+        }
+    })
+})
