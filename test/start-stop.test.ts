@@ -6,6 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
 import {PROJECT_ROOT} from '../src/stack/children'
 import {listeningAddresses} from './helpers/listening'
+import {descendants, isAlive} from './helpers/processes'
 
 const READY_TIMEOUT_MS = 150_000
 
@@ -15,35 +16,6 @@ let stderr = ''
 let gqlPort: number
 let pgPort: number
 let dataDir: string
-
-/** List every descendant process id of `root`, from the ps process table. */
-function descendants(root: number): number[] {
-    const table = execFileSync('ps', ['-eo', 'pid=,ppid='], {encoding: 'utf8'})
-        .split('\n')
-        .map((line) => line.trim().split(/\s+/).map(Number))
-        .filter((pair) => pair.length === 2 && !Number.isNaN(pair[0]))
-    const found: number[] = []
-    const queue = [root]
-    while (queue.length > 0) {
-        const parent = queue.shift()!
-        for (const [pid, ppid] of table) {
-            if (ppid === parent) {
-                found.push(pid)
-                queue.push(pid)
-            }
-        }
-    }
-    return found
-}
-
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0)
-        return true
-    } catch {
-        return false
-    }
-}
 
 /** Process lines whose command line mentions `needle`. */
 function processesMentioning(needle: string): string[] {
@@ -81,7 +53,8 @@ beforeAll(async () => {
         process.execPath,
         [path.join(PROJECT_ROOT, 'lib', 'cli', 'main.js'), 'start', '--gql-port', String(gqlPort), '--pg-port', String(pgPort), '--data-dir', dataDir],
         // GQL_HOST empty, so the stack uses its default address even when the environment of the test run sets one.
-        {cwd: PROJECT_ROOT, env: {...process.env, GQL_HOST: ''}, stdio: ['ignore', 'pipe', 'pipe']},
+        // Its own process group, so the Ctrl-C test can signal the group as a terminal does.
+        {cwd: PROJECT_ROOT, env: {...process.env, GQL_HOST: ''}, stdio: ['ignore', 'pipe', 'pipe'], detached: true},
     )
     child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
     child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-100_000)))
@@ -92,7 +65,7 @@ beforeAll(async () => {
 }, READY_TIMEOUT_MS + 10_000)
 
 afterAll(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL')
+    if (child && child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
     if (dataDir) rmSync(path.dirname(dataDir), {recursive: true, force: true})
 })
 
@@ -191,9 +164,15 @@ describe('npm start on the devnet', () => {
         // PostgreSQL, anvil, the processor, the prober and the API at least.
         expect(started.length).toBeGreaterThanOrEqual(5)
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-        child.kill('SIGINT')
+        // As Ctrl-C in a terminal: the signal reaches the whole group, the embedded PostgreSQL included.
+        process.kill(-child.pid!, 'SIGINT')
         const code = await exited
-        expect(code).toBe(0)
+        expect(code, stderr.slice(-3000)).toBe(0)
+        const shutdown = stderr.slice(stderr.lastIndexOf('proofgap: stopping…'))
+        expect(shutdown).toContain('proofgap: stopped')
+        // A service that loses PostgreSQL while the stack stops logs it as information, not as an error.
+        expect(shutdown).not.toMatch(/"level":[45]/)
+        expect(shutdown).not.toMatch(/Node\.js v\d+|\n\s+at /)
         // The embedded PostgreSQL runs with its data folder on the command line; anvil and the services are children
         // of the start process: none may outlive it.
         expect(processesMentioning(dataDir)).toEqual([])

