@@ -362,7 +362,7 @@ describe('API and PostgreSQL', () => {
         expect(ended.rows[0].n).toBeGreaterThan(0)
         await new Promise((resolve) => setTimeout(resolve, 500))
         expect(api?.exitCode).toBeNull()
-        expect(apiOutput).toContain('idle PostgreSQL connection closed')
+        expect(apiOutput).toContain("PostgreSQL ended an idle connection on an administrator's command (shutdown or pg_terminate_backend)")
         const again = await query(scorecards)
         expect(again.scorecard).toEqual(first.scorecard)
     })

@@ -1,6 +1,7 @@
 import {createLogger} from '@subsquid/logger'
 import pg from 'pg'
 import {loadNetworkConfig} from '../config/load'
+import {isAdminTermination, isConnectionLoss} from '../db/errors'
 import type {NetworkConfig} from '../config/types'
 import {compileAddressPolicy, createSafeFetch, type HostResolver} from '../proofs/http'
 import {createProberMetrics, type ProberMetrics, serveProberMetrics} from '../proofs/metrics'
@@ -54,7 +55,10 @@ export async function runProber(options: RunProberOptions): Promise<RunningProbe
     const {account} = loadProberAccount({privateKey: options.privateKey, devMode: options.devMode}, logger)
     const connectionString = databaseUrl(options.dbEnv)
     const pool = new pg.Pool({connectionString, max: 4})
-    pool.on('error', (error) => logger.error({err: error.message}, 'idle PostgreSQL connection failed'))
+    pool.on('error', (error) => {
+        if (isAdminTermination(error)) logger.info({err: error.message}, "PostgreSQL ended an idle connection on an administrator's command (shutdown or pg_terminate_backend)")
+        else logger.error({err: error.message}, 'idle PostgreSQL connection failed')
+    })
 
     const fetcher = createSafeFetch({
         policy: compileAddressPolicy({allow: ['public', ...options.config.probeAllow]}),
@@ -132,6 +136,19 @@ async function main(): Promise<void> {
         process.exit(2)
     }
     let stopping = false
+    // pg-boss 10 marks a finished batch completed or failed without awaiting the query. When PostgreSQL is gone, that
+    // rejection reaches no handler, and Node would stop the worker with a stack trace. The jobs stay active and are
+    // retried after they expire, so the worker logs the loss and goes on.
+    process.on('unhandledRejection', (reason: unknown) => {
+        const message = reason instanceof Error ? reason.message : String(reason)
+        if (isConnectionLoss(reason)) {
+            if (stopping) logger.info({err: message}, 'PostgreSQL connection lost while stopping')
+            else logger.error({err: message}, 'PostgreSQL connection lost while the queue recorded a batch; its jobs are retried after they expire')
+            return
+        }
+        logger.fatal({err_name: reason instanceof Error ? reason.name : typeof reason, err: message}, 'unhandled rejection; stopping the prober')
+        process.exit(1)
+    })
     const stop = (signal: string): void => {
         if (stopping) return
         stopping = true

@@ -5,6 +5,7 @@ import type {Pool} from 'pg'
 import PgBoss from 'pg-boss'
 import type {LocalAccount} from 'viem'
 import type {NetworkConfig} from '../../config/types'
+import {isAdminTermination} from '../../db/errors'
 import {readChainFacts, factsKey} from '../facts-sql'
 import type {ProberMetrics} from '../metrics'
 import {deriveProbeTargets, kindsForTarget, syncProbeTargets, type DerivedTarget} from '../targets'
@@ -97,7 +98,10 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
         monitorStateIntervalSeconds: Math.max(settings.maintenanceIntervalSeconds, 1),
         max: 4,
     })
-    boss.on('error', (error: Error) => logger.error({err_name: error.name, err: error.message}, 'pg-boss reported an error; continuing'))
+    boss.on('error', (error: Error) => {
+        if (isAdminTermination(error)) logger.info({err: error.message}, "PostgreSQL ended a pg-boss connection on an administrator's command (shutdown or pg_terminate_backend)")
+        else logger.error({err_name: error.name, err: error.message}, 'pg-boss reported an error; continuing')
+    })
     // Two pg-boss instances creating their schema at the same time deadlock in PostgreSQL, so start-up is serialized.
     const setupClient = await pool.connect()
     try {

@@ -4,6 +4,7 @@ import pg from 'pg'
 import {createLogger} from '@subsquid/logger'
 import {Arg, Int, Query, Resolver} from 'type-graphql'
 import type {EntityManager} from 'typeorm'
+import {isAdminTermination} from '../../db/errors'
 import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
 import {gapConfigFromEnv} from '../../gap/config'
 import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
@@ -37,7 +38,11 @@ function scorecardCacheSettings(): ScorecardCacheSettings {
         const created = new pg.Pool({...poolConfigFromEnv(), max, idleTimeoutMillis: 30_000, allowExitOnIdle: true})
         // An idle connection that the server ends (restart, shutdown) raises 'error' on the pool, and without a
         // listener the API would exit. The pool opens a new connection on the next query.
-        created.on('error', (error: Error & {code?: string}) => log.warn({pool: name, code: error.code, error: error.message}, 'idle PostgreSQL connection closed'))
+        created.on('error', (error: Error & {code?: string}) => {
+            const fields = {pool: name, code: error.code, error: error.message}
+            if (isAdminTermination(error)) log.info(fields, "PostgreSQL ended an idle connection on an administrator's command (shutdown or pg_terminate_backend)")
+            else log.warn(fields, 'idle PostgreSQL connection closed')
+        })
         return created
     }
     cacheSettings ??= {lock: pool('scorecard-cache-lock', 2), compute: pool('scorecard-cache-compute', 4), maxBytes: CACHE_MAX_BYTES}
