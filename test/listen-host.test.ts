@@ -7,7 +7,7 @@ import {PROJECT_ROOT} from '../src/stack/children'
 import {listenHostProblem} from '../src/stack/listen-host'
 import {listeningAddresses} from './helpers/listening'
 
-const PRELOAD = path.join(PROJECT_ROOT, 'lib', 'stack', 'listen-host-preload.js')
+const PRELOAD = path.join(PROJECT_ROOT, 'lib', 'stack', 'api-preload.js')
 
 /**
  * Starts a node process with the preload, which opens servers the ways squid-graphql-server and other code call

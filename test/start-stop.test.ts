@@ -37,10 +37,14 @@ function printedQueries(): string[] {
 }
 
 async function graphql(query: string): Promise<any> {
+    return post({query})
+}
+
+async function post(body: object): Promise<any> {
     const response = await fetch(`http://127.0.0.1:${gqlPort}/graphql`, {
         method: 'POST',
         headers: {'content-type': 'application/json'},
-        body: JSON.stringify({query}),
+        body: JSON.stringify(body),
     })
     return response.json()
 }
@@ -73,6 +77,21 @@ describe('npm start on the devnet', () => {
     it('reaches ready and prints GraphiQL', () => {
         expect(stdout, stderr.slice(-3000)).toContain('proofgap is ready')
         expect(stdout).toContain(`http://127.0.0.1:${gqlPort}/graphql`)
+    })
+
+    it('API in production mode answers introspection without stack traces', async () => {
+        const schema = await graphql('{ __schema { queryType { name } } }')
+        expect(schema).toEqual({data: {__schema: {queryType: {name: 'Query'}}}})
+        const failed = await graphql('{ gaps(status: "NOT_A_STATUS") { totalCount } }')
+        expect(failed.errors?.length, JSON.stringify(failed)).toBeGreaterThan(0)
+        expect(JSON.stringify(failed)).not.toMatch(/stacktrace|node_modules|\.js:\d+/)
+    })
+
+    it('API keeps no persisted queries', async () => {
+        // A client that registers queries by hash could otherwise fill the server's memory: that cache has no bound.
+        const registered = await post({extensions: {persistedQuery: {version: 1, sha256Hash: 'ab'.repeat(32)}}})
+        expect(registered.errors?.[0]?.extensions?.code, JSON.stringify(registered)).toBe('PERSISTED_QUERY_NOT_SUPPORTED')
+        expect(stderr).not.toContain('Persisted queries are enabled')
     })
 
     it('GraphQL and PostgreSQL listen on loopback only', () => {

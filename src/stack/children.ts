@@ -12,12 +12,12 @@ export function binPath(name: string): string {
 
 /**
  * Command and arguments that run squid-graphql-server with the preload that makes it listen on GQL_HOST
- * (lib/stack/listen-host-preload.js). `libDir` is the compiled project whose preload is used.
+ * (lib/stack/api-preload.js). `libDir` is the compiled project whose preload is used.
  */
 export function graphqlServerCommand(libDir = path.join(PROJECT_ROOT, 'lib')): {command: string; args: string[]} {
     return {
         command: process.execPath,
-        args: ['--require', path.join(libDir, 'stack', 'listen-host-preload.js'), realpathSync(binPath('squid-graphql-server'))],
+        args: ['--require', path.join(libDir, 'stack', 'api-preload.js'), realpathSync(binPath('squid-graphql-server'))],
     }
 }
 

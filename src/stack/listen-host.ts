@@ -1,6 +1,6 @@
 /**
  * The listen address of the GraphQL server. squid-graphql-server 4.11 passes only a port to `listen`, so it listens
- * on every interface, and it has no setting for the address. `listen-host-preload.ts`, loaded before it with
+ * on every interface, and it has no setting for the address. `api-preload.ts`, loaded before it with
  * `node --require`, applies GQL_HOST through `listenOnHost`.
  */
 import net from 'node:net'

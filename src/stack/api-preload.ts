@@ -1,0 +1,22 @@
+/**
+ * Loaded with `node --require` before squid-graphql-server. It makes the server listen on GQL_HOST (see
+ * listen-host.ts). Without GQL_HOST, or with it empty, the server listens on every interface. A bad address stops
+ * the process with status 2 before the server starts. It also keeps introspection on and persisted queries off (see
+ * apollo-settings.ts).
+ */
+import {adjustApolloServer} from './apollo-settings'
+import {GQL_HOST_VARIABLE, listenOnHost} from './listen-host'
+
+const host = process.env[GQL_HOST_VARIABLE]
+if (host !== undefined && host !== '') {
+    try {
+        listenOnHost(host)
+    } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`)
+        process.exit(2)
+    }
+}
+
+if (!adjustApolloServer()) {
+    process.stderr.write('api-preload: the Apollo Server of squid-graphql-server was not found; introspection and persisted queries keep their defaults\n')
+}

@@ -1,0 +1,70 @@
+/**
+ * Two settings of the Apollo Server inside squid-graphql-server 4.11 that its command line does not offer:
+ *
+ * - Introspection stays on when NODE_ENV=production. `npm start` runs the API in production mode so that error
+ *   responses carry no stack traces, and Apollo Server 3 then refuses `__schema` queries, which explorers, code
+ *   generators and GraphiQL's documentation need to read the schema.
+ * - Automatic persisted queries are off. Apollo keeps the queries that clients register in a cache without a size
+ *   limit unless the server is given a cache, so any client could fill the API's memory.
+ *
+ * `api-preload.ts` applies them before squid-graphql-server loads.
+ */
+import {createRequire} from 'node:module'
+
+/** Message Apollo Server logs at construction while persisted queries are on and unbounded; they are off here. */
+const UNBOUNDED_PERSISTED_QUERIES_WARNING = 'Persisted queries are enabled and are using an unbounded cache'
+
+interface ApolloServerLike {
+    requestOptions?: {validationRules?: {name?: string}[]; persistedQueries?: unknown}
+}
+
+interface LogLevelLogger {
+    methodFactory: (methodName: string, level: number, loggerName: string | symbol) => (...message: unknown[]) => void
+}
+
+/**
+ * Patches the Apollo Server class that squid-graphql-server uses. Returns false, and changes nothing, when that
+ * class is not where squid-graphql-server 4.11 has it.
+ */
+export function adjustApolloServer(): boolean {
+    // NOTE: relies on @subsquid/apollo-server-core 3.14 (a fork of apollo-server-core 3): the rule NoIntrospection in
+    // `requestOptions.validationRules`, `requestOptions.persistedQueries`, both read per request, and its loglevel
+    // logger named apollo-server. A test reads the effect over HTTP.
+    let core: {ApolloServerBase?: {prototype: {start?: (...args: unknown[]) => Promise<unknown>}}}
+    let logLevel: {getLogger(name: string): LogLevelLogger}
+    try {
+        const fromServer = createRequire(require.resolve('@subsquid/graphql-server/lib/server.js'))
+        const fromOpenreader = createRequire(fromServer.resolve('@subsquid/openreader/lib/server.js'))
+        const corePath = fromOpenreader.resolve('@subsquid/apollo-server-core')
+        core = fromOpenreader(corePath)
+        logLevel = createRequire(corePath)('loglevel')
+    } catch {
+        return false
+    }
+    const prototype = core.ApolloServerBase?.prototype
+    const start = prototype?.start
+    if (!prototype || typeof start !== 'function') return false
+
+    prototype.start = function (this: ApolloServerLike, ...args: unknown[]) {
+        const options = this.requestOptions
+        if (options) {
+            if (Array.isArray(options.validationRules)) {
+                options.validationRules = options.validationRules.filter((rule) => rule.name !== 'NoIntrospection')
+            }
+            delete options.persistedQueries
+        }
+        return start.apply(this, args)
+    }
+
+    const logger = logLevel.getLogger('apollo-server')
+    const createMethod = logger.methodFactory
+    logger.methodFactory = (methodName, level, loggerName) => {
+        const method = createMethod(methodName, level, loggerName)
+        if (methodName !== 'warn') return method
+        return (...message: unknown[]) => {
+            if (typeof message[0] === 'string' && message[0].startsWith(UNBOUNDED_PERSISTED_QUERIES_WARNING)) return
+            method(...message)
+        }
+    }
+    return true
+}
