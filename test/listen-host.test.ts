@@ -1,4 +1,5 @@
 import {execFile} from 'node:child_process'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
@@ -90,6 +91,20 @@ describe('GraphQL listen address', () => {
         expect(graphqlUrl('::1', 4350)).toBe('http://[::1]:4350/graphql')
         expect(graphqlUrl('localhost', 4350)).toBe('http://localhost:4350/graphql')
         expect(graphqlUrl('192.0.2.10', 4350)).toBe('http://192.0.2.10:4350/graphql')
+    })
+
+    it('every way to run the API loads the preload', () => {
+        const api = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).scripts.api as string
+        const cloud = readFileSync(path.join(PROJECT_ROOT, 'squid.yaml'), 'utf8')
+        const cloudApi = /\n  api:\n\s+cmd: (\[.*\])/.exec(cloud)
+        expect(cloudApi, 'squid.yaml has no api cmd').not.toBeNull()
+        for (const command of [api.split(' '), JSON.parse(cloudApi![1]) as string[]]) {
+            const preload = command.find((part) => part.endsWith('api-preload.js'))
+            const server = command.find((part) => part.endsWith('graphql-server/bin/run.js'))
+            expect(command[0]).toBe('node')
+            expect(preload && existsSync(path.join(PROJECT_ROOT, preload.replace(/^--require=/, '')))).toBe(true)
+            expect(server && existsSync(path.join(PROJECT_ROOT, server))).toBe(true)
+        }
     })
 
     it('reads listening addresses from /proc/net', async () => {
