@@ -9,6 +9,7 @@ import {FinalizedEntityMemory} from './chain/cache'
 import {findChainMismatch, CHAIN_MISMATCH_EXIT_CODE} from './chain/chain-identity'
 import {applyFinalizedIngest, DEFAULT_FINALIZED_INGEST} from './chain/ingest'
 import {poolConfigFromEnv} from './gap/sql'
+import {listenHostProblem, listenOnHost} from './stack/listen-host'
 
 const log = createLogger('proofgap:processor')
 
@@ -36,6 +37,16 @@ async function main(): Promise<void> {
         process.exit(2)
     }
     const verifyLogs = verifyText === 'true' || verifyText === '1'
+    // The SDK's metrics server passes only a port to listen; PROMETHEUS_HOST gives it an address.
+    const metricsHost = process.env.PROMETHEUS_HOST?.trim()
+    if (metricsHost) {
+        const problem = listenHostProblem(metricsHost)
+        if (problem) {
+            log.fatal(`PROMETHEUS_HOST: ${problem}`)
+            process.exit(2)
+        }
+        listenOnHost(metricsHost, 'PROMETHEUS_HOST')
+    }
     try {
         poolConfigFromEnv()
     } catch (err) {

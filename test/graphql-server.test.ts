@@ -112,6 +112,20 @@ describe('GraphQL server over the indexed devnet', () => {
         expect(listeningAddresses(port)).toEqual(['127.0.0.1'])
     })
 
+    it('errors carry no internals outside production mode', async () => {
+        // This server runs with the test runner's NODE_ENV (not production), where Apollo would add stack traces.
+        const response = await fetch(endpoint, {
+            method: 'POST',
+            headers: {'content-type': 'application/json'},
+            body: JSON.stringify({query: '{ heartbeats(limit: -1) { id } }'}),
+            signal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
+        })
+        const body = (await response.json()) as {errors?: {message: string; extensions?: unknown}[]}
+        expect(body.errors?.[0]?.message, JSON.stringify(body)).toMatch(/LIMIT must not be negative/)
+        expect(body.errors![0].extensions).toEqual({code: 'INTERNAL_SERVER_ERROR'})
+        expect(JSON.stringify(body)).not.toMatch(/stacktrace|SELECT|driverError|\.js:\d+/)
+    })
+
     it('operators with registrations', async () => {
         const data = await query<{
             operators: {

@@ -119,6 +119,18 @@ describe('npm start configuration errors', () => {
         expect(messages).toContain(`PROCESSOR_TO_BLOCK: expected a block number (an integer >= 0), received "${value}"`)
     })
 
+    it('processor rejects a PROMETHEUS_HOST that is not an address before it connects', async () => {
+        const result = await runProcessorAlone(() => ({PROMETHEUS_HOST: 'metrics.example.org'}))
+        expect(result.code).toBe(2)
+        const messages = (result.stderr + result.stdout)
+            .split('\n')
+            .filter((line) => line.startsWith('{'))
+            .map((line) => (JSON.parse(line) as {msg?: string}).msg)
+        expect(messages).toContain(
+            'PROMETHEUS_HOST: expected an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost, received "metrics.example.org"',
+        )
+    })
+
     it('processor alone names missing database settings', async () => {
         // Empty counts as unset, whatever the shell running the tests has.
         const result = await runProcessorAlone((closedPort) => ({DB_URL: '', DB_HOST: '', DB_NAME: '', DB_USER: '', DB_PORT: String(closedPort)}))

@@ -85,6 +85,10 @@ describe('npm start on the devnet', () => {
         const failed = await graphql('{ gaps(status: "NOT_A_STATUS") { totalCount } }')
         expect(failed.errors?.length, JSON.stringify(failed)).toBeGreaterThan(0)
         expect(JSON.stringify(failed)).not.toMatch(/stacktrace|node_modules|\.js:\d+/)
+        // A query that PostgreSQL rejects: its message reaches the client, the SQL text and the driver's details do not.
+        const rejected = await graphql('{ heartbeats(limit: -1) { id } }')
+        expect(rejected.errors?.[0]?.message, JSON.stringify(rejected)).toMatch(/LIMIT must not be negative/)
+        expect(rejected.errors[0].extensions).toEqual({code: 'INTERNAL_SERVER_ERROR'})
     })
 
     it('API keeps no persisted queries', async () => {
@@ -94,8 +98,12 @@ describe('npm start on the devnet', () => {
         expect(stderr).not.toContain('Persisted queries are enabled')
     })
 
-    it('GraphQL and PostgreSQL listen on loopback only', () => {
+    it('GraphQL, metrics and PostgreSQL listen on loopback only', () => {
         expect(listeningAddresses(gqlPort)).toEqual(['127.0.0.1'])
+        expect(stderr).toContain(`GraphQL server listening on 127.0.0.1:${gqlPort}`)
+        const metrics = /prometheus metrics are served at port (\d+)/.exec(stderr)
+        expect(metrics, 'the processor names its metrics port').not.toBeNull()
+        expect(listeningAddresses(Number(metrics![1]))).toEqual(['127.0.0.1'])
         const database = listeningAddresses(pgPort)
         expect(database.length).toBeGreaterThan(0)
         for (const address of database) expect(['127.0.0.1', '::1']).toContain(address)

@@ -153,6 +153,8 @@ export async function runStart(argv: string[]): Promise<number> {
             ...dbEnv,
             ...chainEnv,
             GQL_PORT: String(gqlPort),
+            // The processor's metrics stay on this machine too, unless PROMETHEUS_HOST names another address.
+            PROMETHEUS_HOST: process.env.PROMETHEUS_HOST || DEFAULT_GQL_HOST,
             PROBER_DEV_MODE: devnet ? '1' : (process.env.PROBER_DEV_MODE ?? ''),
         }
         if (devnet) {

@@ -4,13 +4,16 @@
  * the process with status 2 before the server starts. It also keeps introspection on and persisted queries off (see
  * apollo-settings.ts).
  */
+import {createLogger} from '@subsquid/logger'
 import {adjustApolloServer} from './apollo-settings'
 import {GQL_HOST_VARIABLE, listenOnHost} from './listen-host'
 
 const host = process.env[GQL_HOST_VARIABLE]
 if (host !== undefined && host !== '') {
     try {
-        listenOnHost(host)
+        // squid-graphql-server logs only the port; the address matters as much.
+        const log = createLogger('proofgap:api')
+        listenOnHost(host, GQL_HOST_VARIABLE, (address, port) => log.info({address, port}, `GraphQL server listening on ${address}:${port}`))
     } catch (err) {
         process.stderr.write(`${(err as Error).message}\n`)
         process.exit(2)

@@ -1,11 +1,13 @@
 /**
- * Two settings of the Apollo Server inside squid-graphql-server 4.11 that its command line does not offer:
+ * Settings of the Apollo Server inside squid-graphql-server 4.11 that its command line does not offer:
  *
- * - Introspection stays on when NODE_ENV=production. `npm start` runs the API in production mode so that error
- *   responses carry no stack traces, and Apollo Server 3 then refuses `__schema` queries, which explorers, code
- *   generators and GraphiQL's documentation need to read the schema.
+ * - Introspection stays on when NODE_ENV=production. Apollo Server 3 refuses `__schema` queries in production mode,
+ *   and explorers, code generators and GraphiQL's documentation need them to read the schema.
  * - Automatic persisted queries are off. Apollo keeps the queries that clients register in a cache without a size
  *   limit unless the server is given a cache, so any client could fill the API's memory.
+ * - Error responses carry no internals in any mode: no stack trace (Apollo adds one unless NODE_ENV=production),
+ *   and no `extensions.exception`, where Apollo copies the fields of the original error, such as the SQL text and
+ *   PostgreSQL's source file of a failed query.
  *
  * `api-preload.ts` applies them before squid-graphql-server loads.
  */
@@ -14,8 +16,31 @@ import {createRequire} from 'node:module'
 /** Message Apollo Server logs at construction while persisted queries are on and unbounded; they are off here. */
 const UNBOUNDED_PERSISTED_QUERIES_WARNING = 'Persisted queries are enabled and are using an unbounded cache'
 
+interface FormattableError {
+    message: string
+    locations?: unknown
+    path?: unknown
+    extensions?: Record<string, unknown>
+}
+
 interface ApolloServerLike {
-    requestOptions?: {validationRules?: {name?: string}[]; persistedQueries?: unknown}
+    requestOptions?: {
+        validationRules?: {name?: string}[]
+        persistedQueries?: unknown
+        debug?: boolean
+        formatError?: (error: FormattableError) => FormattableError
+    }
+}
+
+/** Returns the error as a client sees it: message, locations, path, and extensions without `exception`. */
+export function withoutInternals(error: FormattableError): FormattableError {
+    const {exception: _exception, ...extensions} = error.extensions ?? {}
+    return {
+        message: error.message,
+        ...(error.locations !== undefined && {locations: error.locations}),
+        ...(error.path !== undefined && {path: error.path}),
+        extensions,
+    }
 }
 
 interface LogLevelLogger {
@@ -28,8 +53,8 @@ interface LogLevelLogger {
  */
 export function adjustApolloServer(): boolean {
     // NOTE: relies on @subsquid/apollo-server-core 3.14 (a fork of apollo-server-core 3): the rule NoIntrospection in
-    // `requestOptions.validationRules`, `requestOptions.persistedQueries`, both read per request, and its loglevel
-    // logger named apollo-server. A test reads the effect over HTTP.
+    // `requestOptions.validationRules`, and `requestOptions.persistedQueries`, `debug` and `formatError`, all read per
+    // request, and its loglevel logger named apollo-server. Tests read the effect over HTTP.
     let core: {ApolloServerBase?: {prototype: {start?: (...args: unknown[]) => Promise<unknown>}}}
     let logLevel: {getLogger(name: string): LogLevelLogger}
     try {
@@ -52,6 +77,9 @@ export function adjustApolloServer(): boolean {
                 options.validationRules = options.validationRules.filter((rule) => rule.name !== 'NoIntrospection')
             }
             delete options.persistedQueries
+            options.debug = false
+            const format = options.formatError
+            options.formatError = (error) => withoutInternals(format ? format(error) : error)
         }
         return start.apply(this, args)
     }

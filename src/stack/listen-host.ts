@@ -20,15 +20,18 @@ export function listenHostProblem(host: string): string | undefined {
 }
 
 let patchedHost: string | undefined
+let listeningCallback: ((address: string, port: number) => void) | undefined
 
 /**
  * Makes every later `server.listen(port)` and `server.listen(port, callback)` of this process, and
  * `server.listen({port})` without a host, listen on `host`. Calls that name a host or a path (Unix socket) are left
- * as they are.
+ * as they are. `setting` names the variable in the error for a bad address; `onListening` hears of each server
+ * that got `host`, once it listens.
  */
-export function listenOnHost(host: string): void {
+export function listenOnHost(host: string, setting = GQL_HOST_VARIABLE, onListening?: (address: string, port: number) => void): void {
     const problem = listenHostProblem(host)
-    if (problem) throw new Error(`${GQL_HOST_VARIABLE}: ${problem}`)
+    if (problem) throw new Error(`${setting}: ${problem}`)
+    listeningCallback = onListening
     if (patchedHost !== undefined) {
         patchedHost = host
         return
@@ -38,10 +41,20 @@ export function listenOnHost(host: string): void {
     net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
         const [first, second] = args
         const isPort = typeof first === 'number' || (typeof first === 'string' && /^\d+$/.test(first))
+        let hostAdded = false
         if (isPort && (args.length === 1 || typeof second === 'function')) {
             args.splice(1, 0, patchedHost)
+            hostAdded = true
         } else if (first !== null && typeof first === 'object' && !('path' in first) && !('host' in first) && !('fd' in first)) {
             args[0] = {...first, host: patchedHost}
+            hostAdded = true
+        }
+        const callback = listeningCallback
+        if (hostAdded && callback) {
+            this.once('listening', () => {
+                const bound = this.address()
+                if (bound !== null && typeof bound === 'object') callback(bound.address, bound.port)
+            })
         }
         return (original as (...a: unknown[]) => net.Server).apply(this, args)
     } as typeof original
