@@ -38,8 +38,8 @@ async function main(): Promise<void> {
     }
     const verifyLogs = verifyText === 'true' || verifyText === '1'
     // The SDK's metrics server passes only a port to listen; PROMETHEUS_HOST gives it an address.
-    const metricsHost = process.env.PROMETHEUS_HOST?.trim()
-    if (metricsHost) {
+    const metricsHost = process.env.PROMETHEUS_HOST
+    if (metricsHost !== undefined && metricsHost !== '') {
         const problem = listenHostProblem(metricsHost)
         if (problem) {
             log.fatal(`PROMETHEUS_HOST: ${problem}`)

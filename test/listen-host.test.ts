@@ -3,6 +3,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
+import {metricsHostFromEnv} from '../src/cli/prober'
 import {graphqlUrl} from '../src/cli/start'
 import {PROJECT_ROOT} from '../src/stack/children'
 import {listenHostProblem} from '../src/stack/listen-host'
@@ -93,6 +94,16 @@ describe('GraphQL listen address', () => {
         expect(graphqlUrl('192.0.2.10', 4350)).toBe('http://192.0.2.10:4350/graphql')
     })
 
+    it('prober metrics address is read and checked', () => {
+        expect(metricsHostFromEnv({})).toBeUndefined()
+        expect(metricsHostFromEnv({PROBER_METRICS_HOST: ''})).toBeUndefined()
+        expect(metricsHostFromEnv({PROBER_METRICS_HOST: '127.0.0.1'})).toBe('127.0.0.1')
+        expect(() => metricsHostFromEnv({PROBER_METRICS_HOST: 'metrics.example.org'})).toThrow(
+            'PROBER_METRICS_HOST: expected an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost, received "metrics.example.org"',
+        )
+        expect(() => metricsHostFromEnv({PROBER_METRICS_HOST: ' '})).toThrow('PROBER_METRICS_HOST: empty')
+    })
+
     it('every way to run the API loads the preload', () => {
         const api = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')).scripts.api as string
         const cloud = readFileSync(path.join(PROJECT_ROOT, 'squid.yaml'), 'utf8')
@@ -102,8 +113,10 @@ describe('GraphQL listen address', () => {
             const preload = command.find((part) => part.endsWith('api-preload.js'))
             const server = command.find((part) => part.endsWith('graphql-server/bin/run.js'))
             expect(command[0]).toBe('node')
-            expect(preload && existsSync(path.join(PROJECT_ROOT, preload.replace(/^--require=/, '')))).toBe(true)
-            expect(server && existsSync(path.join(PROJECT_ROOT, server))).toBe(true)
+            expect(preload, command.join(' ')).toBeDefined()
+            expect(server, command.join(' ')).toBeDefined()
+            expect(existsSync(path.join(PROJECT_ROOT, preload!.replace(/^--require=/, '')))).toBe(true)
+            expect(existsSync(path.join(PROJECT_ROOT, server!))).toBe(true)
         }
     })
 

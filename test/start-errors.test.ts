@@ -129,6 +129,10 @@ describe('npm start configuration errors', () => {
         expect(messages).toContain(
             'PROMETHEUS_HOST: expected an IPv4 or IPv6 address (such as 127.0.0.1, 0.0.0.0 or ::) or localhost, received "metrics.example.org"',
         )
+        // Blank is not the same as unset, as for GQL_HOST.
+        const blank = await runProcessorAlone(() => ({PROMETHEUS_HOST: '  '}))
+        expect(blank.code).toBe(2)
+        expect(blank.stderr + blank.stdout).toContain('PROMETHEUS_HOST: empty; give an IP address such as 127.0.0.1 or 0.0.0.0')
     })
 
     it('processor alone names missing database settings', async () => {

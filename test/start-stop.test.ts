@@ -15,6 +15,7 @@ let stdout = ''
 let stderr = ''
 let gqlPort: number
 let pgPort: number
+let proberMetricsPort: number
 let dataDir: string
 
 /** Process lines whose command line mentions `needle`. */
@@ -52,13 +53,20 @@ async function post(body: object): Promise<any> {
 beforeAll(async () => {
     gqlPort = await freePort()
     pgPort = await freePort()
+    proberMetricsPort = await freePort()
     dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'proofgap-start-')), 'pg')
     child = spawn(
         process.execPath,
         [path.join(PROJECT_ROOT, 'lib', 'cli', 'main.js'), 'start', '--gql-port', String(gqlPort), '--pg-port', String(pgPort), '--data-dir', dataDir],
         // GQL_HOST empty, so the stack uses its default address even when the environment of the test run sets one.
         // Its own process group, so the Ctrl-C test can signal the group as a terminal does.
-        {cwd: PROJECT_ROOT, env: {...process.env, GQL_HOST: ''}, stdio: ['ignore', 'pipe', 'pipe'], detached: true},
+        // The prober serves metrics too, so that their address is checked.
+        {
+            cwd: PROJECT_ROOT,
+            env: {...process.env, GQL_HOST: '', PROMETHEUS_HOST: '', PROBER_METRICS_HOST: '', PROBER_METRICS_PORT: String(proberMetricsPort)},
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: true,
+        },
     )
     child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()))
     child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-100_000)))
@@ -104,6 +112,7 @@ describe('npm start on the devnet', () => {
         const metrics = /prometheus metrics are served at port (\d+)/.exec(stderr)
         expect(metrics, 'the processor names its metrics port').not.toBeNull()
         expect(listeningAddresses(Number(metrics![1]))).toEqual(['127.0.0.1'])
+        expect(listeningAddresses(proberMetricsPort)).toEqual(['127.0.0.1'])
         const database = listeningAddresses(pgPort)
         expect(database.length).toBeGreaterThan(0)
         for (const address of database) expect(['127.0.0.1', '::1']).toContain(address)

@@ -2,6 +2,7 @@ import {createLogger} from '@subsquid/logger'
 import pg from 'pg'
 import {loadNetworkConfig} from '../config/load'
 import {isAdminTermination, isConnectionLoss} from '../db/errors'
+import {listenHostProblem} from '../stack/listen-host'
 import type {NetworkConfig} from '../config/types'
 import {compileAddressPolicy, createSafeFetch, type HostResolver} from '../proofs/http'
 import {createProberMetrics, type ProberMetrics, serveProberMetrics} from '../proofs/metrics'
@@ -25,6 +26,8 @@ export interface RunProberOptions {
     settings: ProberSettings
     /** Port of `GET /metrics`; undefined serves none. */
     metricsPort?: number
+    /** Address of `GET /metrics`; default every interface. */
+    metricsHost?: string
     logger?: ProberLogger
     /** Hostname resolver of the prober's HTTP client. Default: the system resolver with all addresses. */
     resolveHost?: HostResolver
@@ -70,7 +73,7 @@ export async function runProber(options: RunProberOptions): Promise<RunningProbe
         maxConcurrentPerHost: options.settings.maxConcurrentPerHost,
     })
     const metrics = createProberMetrics()
-    const server = options.metricsPort === undefined ? undefined : await serveProberMetrics(metrics, options.metricsPort)
+    const server = options.metricsPort === undefined ? undefined : await serveProberMetrics(metrics, options.metricsPort, options.metricsHost)
 
     const worker = await startProberWorker({
         pool,
@@ -111,10 +114,19 @@ function metricsPortFromEnv(env: NodeJS.ProcessEnv): number | undefined {
     return port
 }
 
+/** Reads PROBER_METRICS_HOST: unset or empty listens on every interface. */
+export function metricsHostFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+    const text = env.PROBER_METRICS_HOST
+    if (text === undefined || text === '') return undefined
+    const problem = listenHostProblem(text)
+    if (problem) throw new Error(`PROBER_METRICS_HOST: ${problem}`)
+    return text
+}
+
 /**
  * Command-line entry. Environment: NETWORK and the network variables of loadNetworkConfig, DB_URL or DB_*,
- * PROBER_PRIVATE_KEY, PROBER_DEV_MODE=1 (generate a key when none is set), PROBER_METRICS_PORT and the settings of
- * proberSettingsFromEnv. SIGTERM and SIGINT stop it gracefully.
+ * PROBER_PRIVATE_KEY, PROBER_DEV_MODE=1 (generate a key when none is set), PROBER_METRICS_PORT, PROBER_METRICS_HOST
+ * and the settings of proberSettingsFromEnv. SIGTERM and SIGINT stop it gracefully.
  */
 async function main(): Promise<void> {
     const logger = createLogger('proofgap:prober')
@@ -129,6 +141,7 @@ async function main(): Promise<void> {
             devMode: env.PROBER_DEV_MODE === '1' || env.PROBER_DEV_MODE === 'true',
             settings: proberSettingsFromEnv(env),
             metricsPort: metricsPortFromEnv(env),
+            metricsHost: metricsHostFromEnv(env),
             logger,
         })
     } catch (error) {

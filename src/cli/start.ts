@@ -92,7 +92,8 @@ export async function runStart(argv: string[]): Promise<number> {
         if (stack.stopping) return
         stack.stopping = true
         progress('stopping…')
-        for (const {child} of [...stack.children].reverse()) await stopChild(child)
+        // The services at once: none depends on another, and each learns of the stop before PostgreSQL or anvil go.
+        await Promise.all(stack.children.map(({child}) => stopChild(child)))
         for (const cleanup of [...stack.cleanups].reverse()) await cleanup().catch((err) => progress(`cleanup failed: ${String(err)}`))
         progress('stopped')
         process.exit(code)
@@ -155,6 +156,7 @@ export async function runStart(argv: string[]): Promise<number> {
             GQL_PORT: String(gqlPort),
             // The processor's metrics stay on this machine too, unless PROMETHEUS_HOST names another address.
             PROMETHEUS_HOST: process.env.PROMETHEUS_HOST || DEFAULT_GQL_HOST,
+            PROBER_METRICS_HOST: process.env.PROBER_METRICS_HOST || DEFAULT_GQL_HOST,
             PROBER_DEV_MODE: devnet ? '1' : (process.env.PROBER_DEV_MODE ?? ''),
         }
         if (devnet) {
@@ -248,7 +250,8 @@ async function startDemoChain(stack: Stack): Promise<string> {
     const duration = scenarioDurationSeconds(buildScenario(options))
     const genesisTimestamp = Math.floor(Date.now() / 1000) - duration - DEMO_CHAIN_END_MARGIN_S
     const scenario = buildScenario({...options, genesisTimestamp})
-    const anvil = await startAnvil({genesisTimestamp})
+    // Its own process group: Ctrl-C reaches the stack, which stops the processor before anvil.
+    const anvil = await startAnvil({genesisTimestamp, ownProcessGroup: true})
     stack.cleanups.push(() => anvil.stop())
     progress(`playing the demo scenario (${scenario.steps.length} blocks)`)
     await runScenario(anvil.rpcUrl, scenario)

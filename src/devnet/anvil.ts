@@ -23,6 +23,11 @@ export interface AnvilOptions {
      * blocks of 100 logs.
      */
     pruneHistory?: boolean
+    /**
+     * Run anvil in a process group of its own; default false. Ctrl-C in a terminal then does not reach it, and the
+     * caller stops it after the services that read from it. The exit hook still kills it when this process exits.
+     */
+    ownProcessGroup?: boolean
 }
 
 export interface AnvilInstance {
@@ -81,7 +86,7 @@ export async function startAnvil(options: AnvilOptions = {}): Promise<AnvilInsta
     if (options.noMining) args.push('--no-mining')
     if (options.pruneHistory) args.push('--prune-history')
 
-    const child = spawn(resolveAnvilBinary(), args, {stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(resolveAnvilBinary(), args, {stdio: ['ignore', 'pipe', 'pipe'], detached: options.ownProcessGroup ?? false})
     running.add(child)
     installExitHook()
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

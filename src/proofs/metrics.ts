@@ -44,11 +44,11 @@ export function createProberMetrics(): ProberMetrics {
     }
 }
 
-/** Serves `GET /metrics` on `host` (default all interfaces); resolves once the port is bound. */
+/** Serves `GET /metrics` on `host` (default every interface); resolves once the port is bound. */
 export async function serveProberMetrics(
     metrics: ProberMetrics,
     port: number,
-    host = '0.0.0.0',
+    host?: string,
 ): Promise<{port: number; close(): Promise<void>}> {
     const server = http.createServer((request, response) => {
         if (request.method !== 'GET' || request.url !== '/metrics') {

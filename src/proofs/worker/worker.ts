@@ -5,7 +5,7 @@ import type {Pool} from 'pg'
 import PgBoss from 'pg-boss'
 import type {LocalAccount} from 'viem'
 import type {NetworkConfig} from '../../config/types'
-import {isAdminTermination} from '../../db/errors'
+import {isAdminTermination, isConnectionLoss} from '../../db/errors'
 import {readChainFacts, factsKey} from '../facts-sql'
 import type {ProberMetrics} from '../metrics'
 import {deriveProbeTargets, kindsForTarget, syncProbeTargets, type DerivedTarget} from '../targets'
@@ -187,10 +187,14 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
             await probeBatch(jobs)
         } catch (error) {
             metrics.jobFailures.inc(jobs.length)
-            logger.error(
-                {jobs: jobs.length, err_name: error instanceof Error ? error.name : 'unknown', err: error instanceof Error ? error.message : String(error)},
-                'probe batch failed; the queue will retry its jobs',
-            )
+            const fields = {jobs: jobs.length, err_name: error instanceof Error ? error.name : 'unknown', err: error instanceof Error ? error.message : String(error)}
+            // Ctrl-C in a terminal can stop PostgreSQL while the worker stops: then the loss is expected. The jobs are
+            // failed either way, so that the queue retries them.
+            if (stopped && isConnectionLoss(error)) {
+                logger.info(fields, 'probe batch not recorded: PostgreSQL went away while the worker stopped; the queue will retry its jobs')
+            } else {
+                logger.error(fields, 'probe batch failed; the queue will retry its jobs')
+            }
             throw error
         }
     }
