@@ -6,7 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {PROJECT_ROOT} from '../src/stack/children'
-import {descendants, isAlive} from './helpers/processes'
+import {descendants, isAlive, killTree} from './helpers/processes'
 
 /*
  * A supervisor such as Docker stops `npm start` with SIGTERM to the one process it started, not to a process group. The stack must still stop every service in order and PostgreSQL last, print that it stopped
@@ -23,7 +23,7 @@ describe('npm start under a supervisor', () => {
     let child: ChildProcess | undefined
 
     afterAll(async () => {
-        if (child && child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
+        if (child && child.exitCode === null) killTree(child.pid!)
         await anvil?.stop()
         rmSync(dir, {recursive: true, force: true})
     })

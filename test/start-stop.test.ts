@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
 import {PROJECT_ROOT} from '../src/stack/children'
 import {listeningAddresses} from './helpers/listening'
-import {descendants, isAlive} from './helpers/processes'
+import {descendants, isAlive, killTree} from './helpers/processes'
 
 const READY_TIMEOUT_MS = 150_000
 
@@ -77,7 +77,7 @@ beforeAll(async () => {
 }, READY_TIMEOUT_MS + 10_000)
 
 afterAll(async () => {
-    if (child && child.exitCode === null) process.kill(-child.pid!, 'SIGKILL')
+    if (child && child.exitCode === null) killTree(child.pid!)
     if (dataDir) rmSync(path.dirname(dataDir), {recursive: true, force: true})
 })
 

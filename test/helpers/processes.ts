@@ -20,6 +20,20 @@ export function descendants(root: number): number[] {
     return found
 }
 
+/**
+ * Kills `root` and every descendant with SIGKILL: the services of a stack run in process groups of their own, so
+ * killing the stack's group alone would leave them running.
+ */
+export function killTree(root: number): void {
+    for (const pid of [...descendants(root).reverse(), root]) {
+        try {
+            process.kill(pid, 'SIGKILL')
+        } catch {
+            // Already gone.
+        }
+    }
+}
+
 export function isAlive(pid: number): boolean {
     try {
         process.kill(pid, 0)
