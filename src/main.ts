@@ -9,7 +9,7 @@ import {FinalizedEntityMemory} from './chain/cache'
 import {findChainMismatch, CHAIN_MISMATCH_EXIT_CODE} from './chain/chain-identity'
 import {applyFinalizedIngest, DEFAULT_FINALIZED_INGEST} from './chain/ingest'
 import {poolConfigFromEnv} from './gap/sql'
-import {listenHostProblem, listenOnHost} from './stack/listen-host'
+import {listenOnHost} from './stack/listen-host'
 
 const log = createLogger('proofgap:processor')
 
@@ -40,12 +40,12 @@ async function main(): Promise<void> {
     // The SDK's metrics server passes only a port to listen; PROMETHEUS_HOST gives it an address.
     const metricsHost = process.env.PROMETHEUS_HOST
     if (metricsHost !== undefined && metricsHost !== '') {
-        const problem = listenHostProblem(metricsHost)
-        if (problem) {
-            log.fatal(`PROMETHEUS_HOST: ${problem}`)
+        try {
+            listenOnHost(metricsHost, 'PROMETHEUS_HOST')
+        } catch (err) {
+            log.fatal((err as Error).message)
             process.exit(2)
         }
-        listenOnHost(metricsHost, 'PROMETHEUS_HOST')
     }
     try {
         poolConfigFromEnv()

@@ -112,7 +112,7 @@ describe('GraphQL server over the indexed devnet', () => {
         expect(listeningAddresses(port)).toEqual(['127.0.0.1'])
     })
 
-    it('errors carry no internals outside production mode', async () => {
+    it('errors hide internals outside production', async () => {
         // This server runs with the test runner's NODE_ENV (not production), where Apollo would add stack traces.
         const response = await fetch(endpoint, {
             method: 'POST',

@@ -54,7 +54,7 @@ describe('GraphQL listen address', () => {
         expect(listenHostProblem(' ')).toBe('empty; give an IP address such as 127.0.0.1 or 0.0.0.0')
     })
 
-    it('preload puts GQL_HOST into listen calls without an address', async () => {
+    it('preload adds GQL_HOST to listen calls', async () => {
         const servers = await runWithPreload({GQL_HOST: '127.0.0.1'})
         expect(servers.map((server) => server.address)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1'])
     })
@@ -64,7 +64,7 @@ describe('GraphQL listen address', () => {
         expect(servers.map((server) => server.address)).toEqual(['0.0.0.0', '0.0.0.0', '0.0.0.0', '127.0.0.1'])
     })
 
-    it('preload changes nothing without GQL_HOST or with it empty', async () => {
+    it('preload ignores unset or empty GQL_HOST', async () => {
         for (const env of [{}, {GQL_HOST: ''}]) {
             const servers = await runWithPreload(env)
             // Node's default: every interface, IPv6 when the machine has it, else IPv4.
@@ -85,7 +85,7 @@ describe('GraphQL listen address', () => {
         )
     })
 
-    it('ready message reaches every-interface addresses through loopback', () => {
+    it('ready URL uses loopback for wildcards', () => {
         expect(graphqlUrl('127.0.0.1', 4350)).toBe('http://127.0.0.1:4350/graphql')
         expect(graphqlUrl('0.0.0.0', 4350)).toBe('http://127.0.0.1:4350/graphql')
         expect(graphqlUrl('::', 4350)).toBe('http://[::1]:4350/graphql')

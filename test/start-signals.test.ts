@@ -35,7 +35,7 @@ describe('npm start under a supervisor', () => {
         expect(scripts.start).toMatch(/&& exec node lib\/cli\/main\.js start$/)
     })
 
-    it('SIGTERM to the start process stops the stack in order', async () => {
+    it('SIGTERM stops the stack in order', async () => {
         anvil = await startAnvil()
         const networkFile = path.join(dir, 'network.json')
         writeFileSync(

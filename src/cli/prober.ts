@@ -1,7 +1,7 @@
 import {createLogger} from '@subsquid/logger'
 import pg from 'pg'
 import {loadNetworkConfig} from '../config/load'
-import {isAdminTermination, isConnectionLoss} from '../db/errors'
+import {IDLE_CONNECTION_ENDED_BY_ADMIN, isAdminTermination, isConnectionLoss} from '../db/errors'
 import {listenHostProblem} from '../stack/listen-host'
 import type {NetworkConfig} from '../config/types'
 import {compileAddressPolicy, createSafeFetch, type HostResolver} from '../proofs/http'
@@ -59,7 +59,7 @@ export async function runProber(options: RunProberOptions): Promise<RunningProbe
     const connectionString = databaseUrl(options.dbEnv)
     const pool = new pg.Pool({connectionString, max: 4})
     pool.on('error', (error) => {
-        if (isAdminTermination(error)) logger.info({err: error.message}, "PostgreSQL ended an idle connection on an administrator's command (shutdown or pg_terminate_backend)")
+        if (isAdminTermination(error)) logger.info({err: error.message}, IDLE_CONNECTION_ENDED_BY_ADMIN)
         else logger.error({err: error.message}, 'idle PostgreSQL connection failed')
     })
 

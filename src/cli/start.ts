@@ -11,8 +11,11 @@ import {listenHostProblem} from '../stack/listen-host'
 
 /** Port of the GraphQL API; GraphiQL is served on the same port. */
 export const DEFAULT_GQL_PORT = 4350
-/** Address the GraphQL API listens on: this machine only, unless --gql-host or GQL_HOST opens it. */
-export const DEFAULT_GQL_HOST = '127.0.0.1'
+/**
+ * Address of the stack's servers (the API, and the metrics of the processor and the prober): this machine only,
+ * unless --gql-host, GQL_HOST, PROMETHEUS_HOST or PROBER_METRICS_HOST names another.
+ */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1'
 /** Port of the embedded PostgreSQL. */
 export const DEFAULT_EMBEDDED_PG_PORT = 5433
 const READY_TIMEOUT_MS = 180_000
@@ -33,7 +36,7 @@ DB_NAME/DB_USER/DB_PASS select an external PostgreSQL instead of the embedded on
 Options:
   --network NAME    devnet, base-sepolia, base-sepolia-pre-redeploy, tempo, or a network file (.json)
   --gql-port N      GraphQL port (default ${DEFAULT_GQL_PORT})
-  --gql-host ADDR   address the GraphQL API listens on (default ${DEFAULT_GQL_HOST}; 0.0.0.0 or :: for every interface)
+  --gql-host ADDR   address the GraphQL API listens on (default ${DEFAULT_LISTEN_HOST}; 0.0.0.0 or :: for every interface)
   --pg-port N       embedded PostgreSQL port (default ${DEFAULT_EMBEDDED_PG_PORT})
   --data-dir DIR    folder of the embedded PostgreSQL data (default .data/postgres)
 `
@@ -79,10 +82,11 @@ export async function runStart(argv: string[]): Promise<number> {
     const gqlPort = parsePort('--gql-port', args.values['gql-port'] ?? process.env.GQL_PORT, DEFAULT_GQL_PORT)
     const pgPort = parsePort('--pg-port', args.values['pg-port'], DEFAULT_EMBEDDED_PG_PORT)
     if (gqlPort === undefined || pgPort === undefined) return 2
-    const gqlHost = args.values['gql-host'] ?? (process.env.GQL_HOST || DEFAULT_GQL_HOST)
+    const gqlHost = args.values['gql-host'] ?? (process.env.GQL_HOST || DEFAULT_LISTEN_HOST)
     const hostProblem = listenHostProblem(gqlHost)
     if (hostProblem) {
-        process.stderr.write(`proofgap start: ${args.values['gql-host'] !== undefined ? '--gql-host' : 'GQL_HOST'}: ${hostProblem}\n`)
+        const setting = args.values['gql-host'] !== undefined ? '--gql-host' : 'GQL_HOST'
+        process.stderr.write(`proofgap start: ${setting}: ${hostProblem}\n`)
         return 2
     }
     const devnet = network === 'devnet'
@@ -154,9 +158,8 @@ export async function runStart(argv: string[]): Promise<number> {
             ...dbEnv,
             ...chainEnv,
             GQL_PORT: String(gqlPort),
-            // The processor's metrics stay on this machine too, unless PROMETHEUS_HOST names another address.
-            PROMETHEUS_HOST: process.env.PROMETHEUS_HOST || DEFAULT_GQL_HOST,
-            PROBER_METRICS_HOST: process.env.PROBER_METRICS_HOST || DEFAULT_GQL_HOST,
+            PROMETHEUS_HOST: process.env.PROMETHEUS_HOST || DEFAULT_LISTEN_HOST,
+            PROBER_METRICS_HOST: process.env.PROBER_METRICS_HOST || DEFAULT_LISTEN_HOST,
             PROBER_DEV_MODE: devnet ? '1' : (process.env.PROBER_DEV_MODE ?? ''),
         }
         if (devnet) {
@@ -165,8 +168,8 @@ export async function runStart(argv: string[]): Promise<number> {
         }
         spawnService(stack, 'processor', process.execPath, [path.join(PROJECT_ROOT, 'lib', 'main.js')], env)
         spawnService(stack, 'prober', process.execPath, [path.join(PROJECT_ROOT, 'lib', 'cli', 'prober.js')], env)
-        // NODE_ENV=production keeps server stack traces out of GraphQL error responses. The preload makes the server
-        // listen on gqlHost, which squid-graphql-server has no setting for.
+        // NODE_ENV=production, as in a deployment. The preload of graphqlServerCommand sets the listen address, which
+        // squid-graphql-server has no setting for, and keeps internals out of error responses in any mode.
         const api = graphqlServerCommand()
         spawnService(stack, 'api', api.command, [...api.args, '--max-root-fields', '20'], {...env, GQL_HOST: gqlHost, NODE_ENV: 'production'})
 

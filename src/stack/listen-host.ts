@@ -1,7 +1,7 @@
 /**
- * The listen address of the GraphQL server. squid-graphql-server 4.11 passes only a port to `listen`, so it listens
- * on every interface, and it has no setting for the address. `api-preload.ts`, loaded before it with
- * `node --require`, applies GQL_HOST through `listenOnHost`.
+ * Listen addresses for servers that pass only a port to `listen` and so listen on every interface:
+ * squid-graphql-server 4.11 (GQL_HOST, applied by `api-preload.ts`) and the metrics server of evm-processor
+ * (PROMETHEUS_HOST, applied by `main.ts`). Neither has a setting for the address.
  */
 import net from 'node:net'
 

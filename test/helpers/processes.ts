@@ -1,6 +1,6 @@
 import {execFileSync} from 'node:child_process'
 
-/** List every descendant process id of `root`, from the ps process table. */
+/** Lists every descendant process id of `root`, from the ps process table. */
 export function descendants(root: number): number[] {
     const table = execFileSync('ps', ['-eo', 'pid=,ppid='], {encoding: 'utf8'})
         .split('\n')

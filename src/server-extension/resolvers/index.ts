@@ -4,7 +4,7 @@ import pg from 'pg'
 import {createLogger} from '@subsquid/logger'
 import {Arg, Int, Query, Resolver} from 'type-graphql'
 import type {EntityManager} from 'typeorm'
-import {isAdminTermination} from '../../db/errors'
+import {IDLE_CONNECTION_ENDED_BY_ADMIN, isAdminTermination} from '../../db/errors'
 import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
 import {gapConfigFromEnv} from '../../gap/config'
 import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
@@ -40,7 +40,7 @@ function scorecardCacheSettings(): ScorecardCacheSettings {
         // listener the API would exit. The pool opens a new connection on the next query.
         created.on('error', (error: Error & {code?: string}) => {
             const fields = {pool: name, code: error.code, error: error.message}
-            if (isAdminTermination(error)) log.info(fields, "PostgreSQL ended an idle connection on an administrator's command (shutdown or pg_terminate_backend)")
+            if (isAdminTermination(error)) log.info(fields, IDLE_CONNECTION_ENDED_BY_ADMIN)
             else log.warn(fields, 'idle PostgreSQL connection closed')
         })
         return created
