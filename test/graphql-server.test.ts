@@ -34,13 +34,18 @@ interface GraphqlResponse<T> {
     errors?: {message: string}[]
 }
 
-async function query<T>(text: string): Promise<T> {
-    const response = await fetch(endpoint, {
+/** Posts `body` as it is, with the JSON content type. */
+async function postRaw(body: string): Promise<Response> {
+    return fetch(endpoint, {
         method: 'POST',
         headers: {'content-type': 'application/json'},
-        body: JSON.stringify({query: text}),
+        body,
         signal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
     })
+}
+
+async function query<T>(text: string): Promise<T> {
+    const response = await postRaw(JSON.stringify({query: text}))
     const body = (await response.json()) as GraphqlResponse<T>
     if (response.status !== 200 || body.errors || !body.data) {
         throw new Error(`GraphQL query failed (HTTP ${response.status}): ${JSON.stringify(body.errors ?? body)}\nquery: ${text}`)
@@ -114,16 +119,41 @@ describe('GraphQL server over the indexed devnet', () => {
 
     it('errors hide internals outside production', async () => {
         // This server runs with the test runner's NODE_ENV (not production), where Apollo would add stack traces.
-        const response = await fetch(endpoint, {
-            method: 'POST',
-            headers: {'content-type': 'application/json'},
-            body: JSON.stringify({query: '{ heartbeats(limit: -1) { id } }'}),
-            signal: AbortSignal.timeout(QUERY_TIMEOUT_MS),
-        })
+        const response = await postRaw(JSON.stringify({query: '{ heartbeats(limit: -1) { id } }'}))
         const body = (await response.json()) as {errors?: {message: string; extensions?: unknown}[]}
-        expect(body.errors?.[0]?.message, JSON.stringify(body)).toMatch(/LIMIT must not be negative/)
-        expect(body.errors![0].extensions).toEqual({code: 'INTERNAL_SERVER_ERROR'})
+        expect(body.errors?.[0]?.message, JSON.stringify(body)).toBe('limit must not be negative')
+        expect(body.errors![0].extensions).toEqual({code: 'BAD_USER_INPUT'})
         expect(JSON.stringify(body)).not.toMatch(/stacktrace|SELECT|driverError|\.js:\d+/)
+    })
+
+    it('negative offset is the client error', async () => {
+        const response = await postRaw(JSON.stringify({query: '{ operators(offset: -3) { id } }'}))
+        const body = (await response.json()) as {errors?: {message: string; extensions?: unknown}[]}
+        expect(body.errors?.[0], JSON.stringify(body)).toEqual({
+            message: 'offset must not be negative',
+            locations: expect.anything(),
+            path: ['operators'],
+            extensions: {code: 'BAD_USER_INPUT'},
+        })
+    })
+
+    it('malformed or large body gets no stack trace', async () => {
+        // Outside production, Express would put the parser's stack trace into the response.
+        for (const body of ['{"query": ', 'not json at all']) {
+            const response = await postRaw(body)
+            expect(response.status).toBe(400)
+            const text = await response.text()
+            expect(text).toContain('Bad Request')
+            expect(text).not.toMatch(/SyntaxError|node_modules|\.js:\d+/)
+        }
+        // Over squid-graphql-server's default request size (256 KB).
+        const large = await postRaw(JSON.stringify({query: `{ __typename }${' '.repeat(300 * 1024)}`}))
+        expect(large.status).toBe(413)
+        const text = await large.text()
+        expect(text).toContain('Payload Too Large')
+        expect(text).not.toMatch(/PayloadTooLargeError|node_modules|\.js:\d+/)
+        // A query still works afterwards.
+        expect(await query<{__typename: string}>('{ __typename }')).toEqual({__typename: 'Query'})
     })
 
     it('operators with registrations', async () => {

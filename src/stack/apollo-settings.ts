@@ -8,6 +8,8 @@
  * - Error responses carry no internals in any mode: no stack trace (Apollo adds one unless NODE_ENV=production),
  *   and no `extensions.exception`, where Apollo copies the fields of the original error, such as the SQL text and
  *   PostgreSQL's source file of a failed query.
+ * - A negative `limit` or `offset`, which OpenReader passes to PostgreSQL unchecked, is the client's error
+ *   (`BAD_USER_INPUT`), not the server's.
  *
  * `api-preload.ts` applies them before squid-graphql-server loads.
  */
@@ -32,11 +34,26 @@ interface ApolloServerLike {
     }
 }
 
-/** Returns the error as a client sees it: message, locations, path, and extensions without `exception`. */
+/**
+ * PostgreSQL's error codes for a negative LIMIT (2201W) and OFFSET (2201X), with the message the client gets. OpenReader
+ * puts the arguments `limit` and `offset` into the SQL as they came.
+ */
+const CLIENT_SQL_ERRORS: Record<string, string> = {
+    '2201W': 'limit must not be negative',
+    '2201X': 'offset must not be negative',
+}
+
+/**
+ * Returns the error as a client sees it: message, locations, path, and extensions without `exception`. A query that
+ * PostgreSQL refused for a negative limit or offset becomes `BAD_USER_INPUT`.
+ */
 export function withoutInternals(error: FormattableError): FormattableError {
-    const {exception: _exception, ...extensions} = error.extensions ?? {}
+    const {exception, ...extensions} = error.extensions ?? {}
+    const sqlState = (exception as {code?: unknown} | undefined)?.code
+    const clientMessage = typeof sqlState === 'string' ? CLIENT_SQL_ERRORS[sqlState] : undefined
+    if (clientMessage !== undefined) extensions.code = 'BAD_USER_INPUT'
     return {
-        message: error.message,
+        message: clientMessage ?? error.message,
         ...(error.locations !== undefined && {locations: error.locations}),
         ...(error.path !== undefined && {path: error.path}),
         extensions,
