@@ -84,7 +84,9 @@ beforeAll(async () => {
     port = await freePort()
     endpoint = `http://127.0.0.1:${port}/graphql`
     const command = graphqlServerCommand()
-    server = startChild(command.command, command.args, {...db.env, GQL_PORT: String(port), GQL_HOST: '127.0.0.1'}, 'squid-graphql-server')
+    // NODE_ENV empty, as under `npm run api`: Express and Apollo then run in development mode, where they would show
+    // stack traces.
+    server = startChild(command.command, command.args, {...db.env, GQL_PORT: String(port), GQL_HOST: '127.0.0.1', NODE_ENV: ''}, 'squid-graphql-server')
     const keep = (chunk: Buffer) => {
         serverOutput = (serverOutput + chunk.toString('utf8')).slice(-20_000)
     }
@@ -118,12 +120,33 @@ describe('GraphQL server over the indexed devnet', () => {
     })
 
     it('errors hide internals outside production', async () => {
-        // This server runs with the test runner's NODE_ENV (not production), where Apollo would add stack traces.
+        // This server runs without NODE_ENV, where Apollo would add stack traces.
         const response = await postRaw(JSON.stringify({query: '{ heartbeats(limit: -1) { id } }'}))
         const body = (await response.json()) as {errors?: {message: string; extensions?: unknown}[]}
         expect(body.errors?.[0]?.message, JSON.stringify(body)).toBe('limit must not be negative')
         expect(body.errors![0].extensions).toEqual({code: 'BAD_USER_INPUT'})
         expect(JSON.stringify(body)).not.toMatch(/stacktrace|SELECT|driverError|\.js:\d+/)
+        // Logged as the client's error: a warning with the client's message, no SQL text and no stack trace.
+        await expect.poll(() => serverOutput).toContain('limit must not be negative')
+        expect(serverOutput).not.toMatch(/LIMIT -1|QueryFailedError|nodeLimit/)
+        const line = serverOutput.split('\n').find((l) => l.includes('limit must not be negative'))
+        expect(JSON.parse(line!).level).toBe(3)
+    })
+
+    it('at most 20 root fields per query', async () => {
+        const fields = (count: number) => `{ ${Array.from({length: count}, (_, i) => `f${i}: operators(limit: 1) { id }`).join(' ')} }`
+        const twenty = await query<Record<string, {id: string}[]>>(fields(20))
+        expect(Object.keys(twenty)).toHaveLength(20)
+        const response = await postRaw(JSON.stringify({query: fields(21)}))
+        const body = (await response.json()) as {errors?: {message: string}[]}
+        expect(body.errors?.[0]?.message, JSON.stringify(body)).toMatch(/20 root fields/)
+    })
+
+    it('NUL in a string argument is the client error', async () => {
+        const response = await postRaw(JSON.stringify({query: '{ operators(where: {id_eq: "a\\u0000b"}) { id } }'}))
+        const body = (await response.json()) as {errors?: {message: string; extensions?: unknown}[]}
+        expect(body.errors?.[0]?.message, JSON.stringify(body)).toBe('string arguments must not contain the NUL character (U+0000)')
+        expect(body.errors![0].extensions).toEqual({code: 'BAD_USER_INPUT'})
     })
 
     it('negative offset is the client error', async () => {
@@ -152,6 +175,9 @@ describe('GraphQL server over the indexed devnet', () => {
         const text = await large.text()
         expect(text).toContain('Payload Too Large')
         expect(text).not.toMatch(/PayloadTooLargeError|node_modules|\.js:\d+/)
+        // A client's mistake leaves no line in the API's log.
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        expect(serverOutput).not.toMatch(/SyntaxError|PayloadTooLargeError|entity\.parse\.failed/)
         // A query still works afterwards.
         expect(await query<{__typename: string}>('{ __typename }')).toEqual({__typename: 'Query'})
     })

@@ -5,7 +5,7 @@ import {promisify} from 'node:util'
 import {describe, expect, it} from 'vitest'
 import {metricsHostFromEnv} from '../src/cli/prober'
 import {graphqlUrl} from '../src/cli/start'
-import {PROJECT_ROOT} from '../src/stack/children'
+import {GRAPHQL_SERVER_LIMITS, PROJECT_ROOT} from '../src/stack/children'
 import {listenHostProblem} from '../src/stack/listen-host'
 import {listeningAddresses} from './helpers/listening'
 
@@ -117,6 +117,13 @@ describe('GraphQL listen address', () => {
             expect(server, command.join(' ')).toBeDefined()
             expect(existsSync(path.join(PROJECT_ROOT, preload!.replace(/^--require=/, '')))).toBe(true)
             expect(existsSync(path.join(PROJECT_ROOT, server!))).toBe(true)
+            // The same limits as npm start.
+            const limits = command.slice(command.indexOf(server!) + 1)
+            for (let i = 0; i < GRAPHQL_SERVER_LIMITS.length; i += 2) {
+                const at = limits.indexOf(GRAPHQL_SERVER_LIMITS[i])
+                expect(at, `${command.join(' ')} lacks ${GRAPHQL_SERVER_LIMITS[i]}`).toBeGreaterThanOrEqual(0)
+                expect(limits[at + 1]).toBe(GRAPHQL_SERVER_LIMITS[i + 1])
+            }
         }
     })
 

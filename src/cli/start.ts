@@ -171,7 +171,7 @@ export async function runStart(argv: string[]): Promise<number> {
         // NODE_ENV=production, as in a deployment. The preload of graphqlServerCommand sets the listen address, which
         // squid-graphql-server has no setting for, and keeps internals out of error responses in any mode.
         const api = graphqlServerCommand()
-        spawnService(stack, 'api', api.command, [...api.args, '--max-root-fields', '20'], {...env, GQL_HOST: gqlHost, NODE_ENV: 'production'})
+        spawnService(stack, 'api', api.command, api.args, {...env, GQL_HOST: gqlHost, NODE_ENV: 'production'})
 
         const apiUrl = graphqlUrl(gqlHost, gqlPort)
         await waitForReady(config, dbEnv, apiUrl)

@@ -5,7 +5,7 @@
  * apollo-settings.ts), and answers requests that fail before GraphQL without a stack trace (see http-errors.ts).
  */
 import {createLogger} from '@subsquid/logger'
-import {adjustApolloServer} from './apollo-settings'
+import {adjustApolloServer, adjustOpenreaderErrorLog} from './apollo-settings'
 import {answerRequestErrorsBriefly} from './http-errors'
 import {GQL_HOST_VARIABLE, listenOnHost} from './listen-host'
 
@@ -24,6 +24,10 @@ if (host !== undefined && host !== '') {
 
 if (!adjustApolloServer()) {
     process.stderr.write('api-preload: the Apollo Server of squid-graphql-server was not found; introspection and persisted queries keep their defaults\n')
+}
+
+if (!adjustOpenreaderErrorLog()) {
+    process.stderr.write('api-preload: the error log of OpenReader was not found; a negative limit or offset is logged as a server error\n')
 }
 
 if (!answerRequestErrorsBriefly((err) => log.error(err as Error, 'request failed'))) {

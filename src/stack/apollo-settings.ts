@@ -35,22 +35,29 @@ interface ApolloServerLike {
 }
 
 /**
- * PostgreSQL's error codes for a negative LIMIT (2201W) and OFFSET (2201X), with the message the client gets. OpenReader
- * puts the arguments `limit` and `offset` into the SQL as they came.
+ * PostgreSQL's error codes for what only a client's arguments cause, with the message the client gets. OpenReader
+ * puts the arguments `limit` and `offset` into the SQL as they came (2201W, 2201X), and passes strings on to
+ * PostgreSQL, which refuses the NUL character (22021; strings that come from JSON are valid Unicode otherwise).
  */
 const CLIENT_SQL_ERRORS: Record<string, string> = {
     '2201W': 'limit must not be negative',
     '2201X': 'offset must not be negative',
+    '22021': 'string arguments must not contain the NUL character (U+0000)',
+}
+
+/** The client's message for an error that PostgreSQL raised because of the request's arguments; undefined for others. */
+export function clientSqlErrorMessage(sqlError: unknown): string | undefined {
+    const sqlState = (sqlError as {code?: unknown} | undefined)?.code
+    return typeof sqlState === 'string' && Object.hasOwn(CLIENT_SQL_ERRORS, sqlState) ? CLIENT_SQL_ERRORS[sqlState] : undefined
 }
 
 /**
  * Returns the error as a client sees it: message, locations, path, and extensions without `exception`. A query that
- * PostgreSQL refused for a negative limit or offset becomes `BAD_USER_INPUT`.
+ * PostgreSQL refused because of the request's arguments becomes `BAD_USER_INPUT`.
  */
 export function withoutInternals(error: FormattableError): FormattableError {
     const {exception, ...extensions} = error.extensions ?? {}
-    const sqlState = (exception as {code?: unknown} | undefined)?.code
-    const clientMessage = typeof sqlState === 'string' ? CLIENT_SQL_ERRORS[sqlState] : undefined
+    const clientMessage = clientSqlErrorMessage(exception)
     if (clientMessage !== undefined) extensions.code = 'BAD_USER_INPUT'
     return {
         message: clientMessage ?? error.message,
@@ -58,6 +65,47 @@ export function withoutInternals(error: FormattableError): FormattableError {
         ...(error.path !== undefined && {path: error.path}),
         extensions,
     }
+}
+
+/** An error as OpenReader's log reads it. */
+interface LoggedGraphqlError {
+    message: string
+    path?: readonly (string | number)[]
+    extensions?: Record<string, unknown>
+    originalError?: unknown
+}
+
+type LogGraphqlErrors = (log: unknown, args: unknown, errors: readonly LoggedGraphqlError[] | undefined) => void
+
+/**
+ * Makes OpenReader log a query that PostgreSQL refused because of its arguments as the client's error: one warning
+ * with the client's message, as for other `BAD_USER_INPUT` errors, in place of an error line with the SQL text and a
+ * stack trace. Returns false, and changes nothing, when OpenReader's error log is not where 5.x has it.
+ */
+export function adjustOpenreaderErrorLog(): boolean {
+    // NOTE: relies on @subsquid/openreader 5 (lib/util/error-handling.js exports logGraphQLErrors, which execute.js
+    // calls through the module's exports, and logs BAD_USER_INPUT as a warning). A test reads the API's log.
+    let module: {logGraphQLErrors?: LogGraphqlErrors}
+    try {
+        const fromServer = createRequire(require.resolve('@subsquid/graphql-server/lib/server.js'))
+        const fromOpenreader = createRequire(fromServer.resolve('@subsquid/openreader/lib/server.js'))
+        module = fromOpenreader('./util/error-handling.js')
+    } catch {
+        return false
+    }
+    const log = module.logGraphQLErrors
+    if (typeof log !== 'function') return false
+    module.logGraphQLErrors = (logger, args, errors) =>
+        log(
+            logger,
+            args,
+            errors?.map((error) => {
+                const message = clientSqlErrorMessage(error.originalError)
+                if (message === undefined) return error
+                return {message, path: error.path, extensions: {code: 'BAD_USER_INPUT'}}
+            }),
+        )
+    return true
 }
 
 interface LogLevelLogger {

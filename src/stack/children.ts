@@ -10,14 +10,18 @@ export function binPath(name: string): string {
     return path.join(PROJECT_ROOT, 'node_modules', '.bin', name)
 }
 
+/** Options of squid-graphql-server that every way to run the API passes (npm start, npm run api, squid.yaml). */
+export const GRAPHQL_SERVER_LIMITS = ['--max-root-fields', '20']
+
 /**
  * Returns the command and arguments that run squid-graphql-server with lib/stack/api-preload.js, which applies
- * GQL_HOST and the Apollo settings. `libDir` is the compiled project whose preload is used.
+ * GQL_HOST and the Apollo settings, and with GRAPHQL_SERVER_LIMITS. `libDir` is the compiled project whose preload is
+ * used.
  */
 export function graphqlServerCommand(libDir = path.join(PROJECT_ROOT, 'lib')): {command: string; args: string[]} {
     return {
         command: process.execPath,
-        args: ['--require', path.join(libDir, 'stack', 'api-preload.js'), realpathSync(binPath('squid-graphql-server'))],
+        args: ['--require', path.join(libDir, 'stack', 'api-preload.js'), realpathSync(binPath('squid-graphql-server')), ...GRAPHQL_SERVER_LIMITS],
     }
 }
 
