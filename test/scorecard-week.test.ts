@@ -135,6 +135,6 @@ describe('scorecard output formats', () => {
         const {renderHtml} = await import('../src/cli/commands/scorecard-render')
         const html = renderHtml([card])
         expect(html.match(/<svg /g)).toHaveLength(3)
-        expect(html).toContain('proofgap-scorecard/1')
+        expect(html).toContain('proofgap-scorecard/2')
     })
 })

@@ -11,15 +11,28 @@ export interface FactFilter {
     product?: string
 }
 
+// The registration row holds the latest registration only. When that is later than $4, the status at $4 comes from
+// the last registration or unregistration before it (registration_change ids sort in chain order); a registration
+// with no change at or before $4 did not exist yet and is left out.
 const REGISTRATIONS_SQL = `
 SELECT r.operator_id AS operator, r.blueprint_id AS blueprint_id, b.product AS product,
        CASE WHEN r.registered_at IS NOT NULL AND r.registered_at <= $4
                  AND (r.unregistered_at IS NULL OR r.unregistered_at > $4 OR r.unregistered_at < r.registered_at)
-            THEN 'ACTIVE' ELSE r.status END AS status
+            THEN 'ACTIVE'
+            WHEN r.registered_at IS NOT NULL AND r.registered_at <= $4 THEN r.status
+            ELSE COALESCE(
+                (SELECT CASE c.kind WHEN 'REGISTERED' THEN 'ACTIVE' ELSE 'UNREGISTERED' END
+                 FROM registration_change c
+                 WHERE c.registration_id = r.id AND c.timestamp <= $4 AND c.kind IN ('REGISTERED', 'UNREGISTERED')
+                 ORDER BY c.id DESC LIMIT 1),
+                'PRE_REGISTERED')
+       END AS status
 FROM registration r JOIN blueprint b ON b.id = r.blueprint_id
 WHERE ($1::text IS NULL OR r.operator_id = $1)
   AND ($2::text IS NULL OR r.blueprint_id = $2)
   AND ($3::text IS NULL OR b.product = $3)
+  AND (r.registered_at <= $4
+       OR EXISTS (SELECT 1 FROM registration_change c WHERE c.registration_id = r.id AND c.timestamp <= $4))
 ORDER BY r.operator_id, r.blueprint_id`
 
 const MEMBERSHIPS_SQL = `

@@ -12,10 +12,14 @@ export interface ScorecardSubject {
     blueprintId?: string
 }
 
+// Operators that had registered or joined a service of the blueprint before the period ended ($2).
 const BLUEPRINT_OPERATORS_SQL = `
-SELECT operator_id AS operator FROM registration WHERE blueprint_id = $1
+SELECT r.operator_id AS operator FROM registration r
+WHERE r.blueprint_id = $1
+  AND (r.registered_at < $2 OR EXISTS (SELECT 1 FROM registration_change c WHERE c.registration_id = r.id AND c.timestamp < $2))
 UNION
-SELECT m.operator_id FROM service_membership m JOIN service s ON s.id = m.service_id WHERE s.blueprint_id = $1
+SELECT m.operator_id FROM service_membership m JOIN service s ON s.id = m.service_id
+WHERE s.blueprint_id = $1 AND m.joined_at < $2
 ORDER BY 1`
 
 const MEMBERSHIPS_SQL = `
@@ -90,7 +94,7 @@ export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubj
     const operators =
         subject.operator !== undefined
             ? [subject.operator.toLowerCase()]
-            : (await sql(BLUEPRINT_OPERATORS_SQL, [blueprint])).map((row) => asText(row.operator))
+            : (await sql(BLUEPRINT_OPERATORS_SQL, [blueprint, period.to])).map((row) => asText(row.operator))
     if (operators.length === 0) return []
 
     const params = [operators, blueprint, period.from, period.to]
