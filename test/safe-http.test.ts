@@ -195,6 +195,11 @@ describe('redactUrl', () => {
         ['http://example.com/rpc?API_KEY=abc&api_key=def', 'http://example.com/rpc?API_KEY=REDACTED&api_key=REDACTED'],
         ['http://example.com/a?b=c d', 'http://example.com/a?b=c%20d'],
         ['not a url //user:pw@host/x', 'not a url //host/x'],
+        ['http://h.test/p?private_key=0x4c08&chain=1', 'http://h.test/p?private_key=REDACTED&chain=1'],
+        ['http://h.test/p?client_secret=a&sessionId=b&X-Amz-Signature=c&sig=d&pwd=e', 'http://h.test/p?client_secret=REDACTED&sessionId=REDACTED&X-Amz-Signature=REDACTED&sig=REDACTED&pwd=REDACTED'],
+        ['http://h.test/p#access_token=FRAG&state=1', 'http://h.test/p#access_token=REDACTED&state=1'],
+        ['http://h.test/p#section-2', 'http://h.test/p#section-2'],
+        ['http://h.test/p?page=2&design=x', 'http://h.test/p?page=2&design=x'],
     ]
 
     it.each(cases)('redacts %s', (input, expected) => {

@@ -1,7 +1,7 @@
 import type {AbiParameter} from 'viem'
 import {keccak256} from './keccak'
 import {productFamily, jobName, type Product} from '../config'
-import {redactSecret, safeText, secretHash, toJsonValue} from './strings'
+import {redactSecret, safeText, secretHash, storedUrlText, toJsonValue} from './strings'
 
 let viemModule: typeof import('viem') | undefined
 
@@ -12,7 +12,7 @@ function viem(): typeof import('viem') {
 
 /** A secret found in a public job output: where it was, its hash and a redacted form. Never the secret itself. */
 export interface FoundSecret {
-    kind: 'SIDECAR_TOKEN' | 'SECRET_FIELD'
+    kind: 'SIDECAR_TOKEN' | 'SECRET_FIELD' | 'URL_CREDENTIALS'
     field: string
     hash: string
     redacted: string
@@ -107,7 +107,14 @@ const SANDBOX_SECRET_KEY = /^token$/i
  */
 function redactJson(value: unknown, path: string, secrets: FoundSecret[], sandbox: boolean): unknown {
     if (Array.isArray(value)) return value.map((v, i) => redactJson(v, path === '' ? `[${i}]` : `${path}[${i}]`, secrets, sandbox))
-    if (value === null || typeof value !== 'object') return typeof value === 'string' ? safeText(value) : value
+    if (typeof value === 'string') {
+        const text = safeText(value)
+        // A URL with credentials (`user:pass@`, `?token=`) keeps its place with them removed.
+        const shown = storedUrlText(text)
+        if (shown !== text) secrets.push({kind: 'URL_CREDENTIALS', field: path, hash: secretHash(value), redacted: shown})
+        return shown
+    }
+    if (value === null || typeof value !== 'object') return value
     const out: Record<string, unknown> = {}
     for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
         const field = path === '' ? key : `${path}.${key}`
@@ -186,7 +193,7 @@ export function decodeJobOutput(product: Product | undefined, jobIndex: number, 
         sandbox = {
             sandboxId: safeText(fields.sandboxId),
             sandboxHash: keccak256(new TextEncoder().encode(fields.sandboxId)),
-            sidecarUrl: typeof j.sidecarUrl === 'string' ? safeText(j.sidecarUrl) : null,
+            sidecarUrl: typeof j.sidecarUrl === 'string' ? storedUrlText(safeText(j.sidecarUrl)) : null,
             tokenHash: token ? secretHash(token) : null,
             tokenRedacted: token ? redactSecret(token) : null,
             sshPort: typeof port === 'number' && Number.isSafeInteger(port) ? BigInt(port) : null,

@@ -1,4 +1,5 @@
 import {keccak256} from './keccak'
+import {redactUrl, redactUrlsInText} from '../proofs/http/redact-url'
 
 /** A string read from the chain: a form safe to store as PostgreSQL text, the exact bytes, and whether they were valid UTF-8. */
 export interface ChainString {
@@ -64,4 +65,29 @@ export function redactSecret(secret: string): string {
     const chars = [...secret]
     const prefix = chars.length > 8 ? chars.slice(0, 4).join('') : ''
     return `${safeText(prefix)}…[${chars.length} chars]`
+}
+
+/**
+ * The form of a URL from the chain that proofgap stores and serves: `url` itself, or, when it has credentials
+ * (`user:pass@`, or a secret-looking query or fragment parameter), the URL with them removed (see redactUrl).
+ */
+export function storedUrlText(url: string): string {
+    let normalized: string
+    try {
+        normalized = new URL(url).toString()
+    } catch {
+        return redactUrlsInText(url)
+    }
+    const redacted = redactUrl(url)
+    return redacted === normalized ? url : redacted
+}
+
+/**
+ * A URL read from the chain, as storedUrlText keeps it. Without credentials it is returned as it is; with them, the
+ * exact bytes are given up too: `raw` holds the bytes of the redacted text, so no column keeps the secret.
+ */
+export function storedUrl(url: ChainString): ChainString {
+    const text = storedUrlText(url.display)
+    if (text === url.display) return url
+    return {display: text, raw: new TextEncoder().encode(text), validUtf8: true}
 }

@@ -1,5 +1,6 @@
 import * as m from '../../model'
 import {blockTime, str, type BatchContext, type DecodedLog} from '../context'
+import {storedUrl} from '../strings'
 
 const lower = (address: string) => address.toLowerCase()
 const countSkip = (ctx: BatchContext, key: string) => (ctx.counters.unhandled[key] = (ctx.counters.unhandled[key] ?? 0) + 1)
@@ -55,7 +56,7 @@ export function handleSandbox(ctx: BatchContext, d: DecodedLog): void {
                 return
             }
             const sandboxId = str(a.sandboxId)
-            const sidecarUrl = str(a.sidecarUrl)
+            const sidecarUrl = storedUrl(str(a.sidecarUrl))
             ctx.endpoints.set(
                 new m.ProvisionedEndpoint({
                     id: log.id,

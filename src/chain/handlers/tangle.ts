@@ -2,7 +2,7 @@ import {keccak256} from '../keccak'
 import * as m from '../../model'
 import {blockTime, hexBytes, str, type BatchContext, type DecodedLog} from '../context'
 import {jobName} from '../../config'
-import {toJsonValue} from '../strings'
+import {storedUrl, toJsonValue} from '../strings'
 import {decodeJobOutput} from '../outputs'
 
 const id = (value: bigint) => value.toString()
@@ -280,7 +280,8 @@ function handleRegistration(ctx: BatchContext, d: DecodedLog): void {
             updatedAt: at,
         })
     }
-    const rpc = a.rpcAddress !== undefined ? str(a.rpcAddress) : undefined
+    // Credentials in the advertised URL are public on chain; proofgap keeps and serves it without them.
+    const rpc = a.rpcAddress !== undefined ? storedUrl(str(a.rpcAddress)) : undefined
     let kind: string
     switch (d.name) {
         case 'OperatorPreRegistered':

@@ -1,17 +1,22 @@
 /** Placeholder that replaces a secret value in stored or logged URLs. */
 export const REDACTED = 'REDACTED'
 
-/** Query parameters whose values are treated as secrets (case-insensitive). */
-const SECRET_QUERY_PARAMETER = /^(?:access[_-]?token|token|api[_-]?key|apikey|key|secret|client[_-]?secret|password|passwd|auth|authorization|signature|sig)$/i
+/**
+ * Query and fragment parameters whose values are treated as secrets: names that contain one of these words
+ * (case-insensitive), such as `token`, `access_token`, `api_key`, `private_key`, `client_secret`, `password`,
+ * `auth`, `session_id`, `jwt` or `signature`, and the short forms `sig` and `pwd`. A harmless name that contains one
+ * loses its value too; that costs less than a secret kept.
+ */
+const SECRET_QUERY_PARAMETER = /token|key|secret|passw|auth|credential|session|jwt|bearer|signature|^sig$|^pwd$/i
 
 /** `scheme://user:pass@` or `//user@` anywhere in a text. */
 const USERINFO_IN_TEXT = /((?:[a-z][a-z0-9+.-]*:)?\/\/)[^\s/?#@]*@/gi
 
 /**
  * Removes credentials from a URL so it can be stored, logged or returned: the user and password part
- * (`user:pass@`) is dropped and the values of secret-looking query parameters (`token`, `api_key`, `key`,
- * `signature`, …) become `REDACTED`. Text that does not parse as a URL still loses anything shaped like
- * `//user:pass@`.
+ * (`user:pass@`) is dropped, and the values of secret-looking parameters (see SECRET_QUERY_PARAMETER) in the query
+ * or in a fragment of `name=value` pairs become `REDACTED`. Text that does not parse as a URL still loses anything
+ * shaped like `//user:pass@`.
  */
 export function redactUrl(url: string): string {
     let parsed: URL
@@ -24,13 +29,22 @@ export function redactUrl(url: string): string {
     parsed.username = ''
     parsed.password = ''
 
-    // Rewrite the query only when it contains a secret, because re-serializing can change its encoding.
-    const parameters = [...parsed.searchParams.entries()]
-    if (parameters.some(([name]) => SECRET_QUERY_PARAMETER.test(name))) {
-        const redacted = parameters.map(([name, value]) => [name, SECRET_QUERY_PARAMETER.test(name) ? REDACTED : value])
-        parsed.search = new URLSearchParams(redacted).toString()
+    // Rewrite the query and the fragment only when they contain a secret, because re-serializing can change their
+    // encoding.
+    const query = withoutSecretParameters(parsed.search.slice(1))
+    if (query !== undefined) parsed.search = query
+    if (parsed.hash.includes('=')) {
+        const fragment = withoutSecretParameters(parsed.hash.slice(1))
+        if (fragment !== undefined) parsed.hash = fragment
     }
     return parsed.toString()
+}
+
+/** `text` as `name=value` pairs with secret values replaced; undefined when it has no secret parameter. */
+function withoutSecretParameters(text: string): string | undefined {
+    const parameters = [...new URLSearchParams(text).entries()]
+    if (!parameters.some(([name]) => SECRET_QUERY_PARAMETER.test(name))) return undefined
+    return new URLSearchParams(parameters.map(([name, value]) => [name, SECRET_QUERY_PARAMETER.test(name) ? REDACTED : value])).toString()
 }
 
 /** Removes `user:pass@` from every URL-like substring of a free text, such as an error message. */
