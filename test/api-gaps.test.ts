@@ -252,6 +252,18 @@ describe('operatorSummary and scorecard over GraphQL', () => {
         }
     })
 
+    it('gap arguments: unknown product and loose instants rejected', async () => {
+        const product = await graphql(`{ gaps(product: "bogus") { totalCount } }`)
+        expect(product.errors?.[0]?.message).toMatch(/^product "bogus" is invalid: expected one of sandbox-cloud, /)
+        expect(product.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+        for (const at of ['1', 'Jan 7 2026', '2026-01-07 12:00']) {
+            const loose = await graphql(`{ gaps(at: "${at}") { totalCount } }`)
+            expect(loose.errors?.[0]?.message, at).toBe(`at ${JSON.stringify(at)} is not an ISO 8601 time`)
+        }
+        const evidence = await graphql(`{ evidenceBundle(service: "${SERVICE}", operator: "${GOOD}", from: "1", to: "2026-01-07T00:00:00Z") { root } }`)
+        expect(evidence.errors?.[0]?.message).toBe('from "1" is not an ISO 8601 time')
+    })
+
     it('scorecard arguments: invalid ones rejected', async () => {
         const both = await graphql(`{ scorecard(blueprint: "1", week: "2026-W02", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { operator } }`)
         expect(both.errors?.[0]?.message).toBe('scorecard takes week or from and to, not both')

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
 import {binPath, PROJECT_ROOT, runToEnd} from '../src/stack/children'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
-import {AT, CONTRADICTED, GOOD, OPERATORS, SERVICE} from './gap-world'
+import {AT, CONTRADICTED, GOOD, OPERATORS, SERVICE, prober} from './gap-world'
 
 // The commands run as the user runs them: the compiled CLI in its own process, against the seeded world. The build
 // goes to a private folder, so the shared lib/ that other test files load is left alone.
@@ -107,6 +107,9 @@ describe('proofgap gaps', () => {
         ['invalid operator', ['--operator', '0x12'], /operator "0x12" is invalid: expected a 0x address of 40 hex digits/],
         ['unknown format', ['--format', 'xml'], /--format xml is invalid: use table or json/],
         ['unparsable instant', ['--at', 'yesterday'], /--at yesterday is not an ISO 8601 time/],
+        ['bare number as instant', ['--at', '1'], /--at 1 is not an ISO 8601 time/],
+        ['unknown product', ['--product', 'bogus'], /product "bogus" is invalid: expected one of sandbox-cloud, /],
+        ['product in capitals', ['--product', 'SANDBOX-CLOUD'], /product "SANDBOX-CLOUD" is invalid/],
         ['limit above cap', ['--limit', '5000'], /limit 5000 is out of range: pass 1 to 1000/],
         ['limit not a number', ['--limit', 'ten'], /--limit ten is invalid: expected a whole number/],
         ['unknown status', ['--status', 'GOOD'], /status "GOOD" is invalid/],
@@ -218,7 +221,11 @@ describe('proofgap evidence', () => {
         const root = (JSON.parse(readFileSync(file, 'utf8')) as {root: string}).root
         const result = await proofgap(['evidence', 'verify', file])
         expect(result.code, result.stdout).toBe(0)
-        expect(result.stdout).toMatch(new RegExp(`^OK bundle ${root}: \\d+ records\\n$`))
+        expect(result.stdout).toMatch(new RegExp(`^OK bundle ${root}: \\d+ records\\nsigner ${prober.address.toLowerCase()}: \\d+ proof records\\n$`))
+        expect(result.stderr).toMatch(/pass --prober ADDRESS/)
+        const trusted = await proofgap(['evidence', 'verify', file, '--prober', prober.address])
+        expect(trusted.code, trusted.stdout).toBe(0)
+        expect(trusted.stderr).not.toMatch(/pass --prober/)
     })
 
     it('verify rejects a changed record', async () => {
@@ -253,5 +260,27 @@ describe('proofgap dispatcher', () => {
         const result = await proofgap(['gapz'])
         expect(result.code).toBe(2)
         expect(result.stderr).toMatch(/proofgap: unknown command "gapz"/)
+    })
+
+    it('prober and processor print help', async () => {
+        for (const command of ['prober', 'processor']) {
+            const result = await proofgap([command, '--help'])
+            expect(result.code, result.stderr).toBe(0)
+            expect(result.stdout).toMatch(new RegExp(`^usage: proofgap ${command}\\n`))
+            expect(result.stdout).toMatch(/takes no arguments/)
+        }
+    })
+
+    it('prober refuses arguments', async () => {
+        const result = await proofgap(['prober', '--interval', '5'])
+        expect(result.code).toBe(2)
+        expect(result.stderr).toMatch(/proofgap prober: unexpected argument "--interval"/)
+    })
+
+    it('api runs with the preload', async () => {
+        // The preload checks GQL_HOST before the server starts; without it the server would ignore the value.
+        const result = await proofgap(['api'], {GQL_HOST: 'not an address'})
+        expect(result.code).toBe(2)
+        expect(result.stderr).toMatch(/GQL_HOST/)
     })
 })

@@ -9,7 +9,9 @@ import {merkleLeaf, merkleNode, merkleRoot} from '../src/gap/merkle'
 import {verifyBundleText} from '../src/gap/verify'
 import {run as evidenceCommand} from '../src/cli/commands/evidence'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
-import {CONTRADICTED, SERVICE} from './gap-world'
+import {CONTRADICTED, SERVICE, prober} from './gap-world'
+import {signRecord, type ProofRecordFields} from '../src/proofs/record'
+import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
 
 const REQUEST = {serviceId: SERVICE, operator: CONTRADICTED, from: new Date('2026-01-05T00:00:00Z'), to: new Date('2026-01-07T12:00:00Z')}
 
@@ -37,6 +39,15 @@ function mutate(source: string, anchor: string, find: string, replace: string): 
 }
 
 describe('evidence bundle contents', () => {
+    it('refuses a period that has not ended', async () => {
+        const to = new Date(Date.now() + 3_600_000)
+        await expect(buildEvidenceBundle(world.sql, {...REQUEST, to}, DEFAULT_GAP_CONFIG)).rejects.toThrow(
+            /is in the future: a bundle covers a period that has ended/,
+        )
+        const past = await buildEvidenceBundle(world.sql, {...REQUEST, to: new Date(Date.now() - 1000)}, DEFAULT_GAP_CONFIG)
+        expect(past.records.length).toBeGreaterThan(0)
+    })
+
     it('holds meta, chain, proof, claim and gap records', () => {
         const types = bundle.records.map((entry) => entry.record.type)
         expect(types.filter((t) => t === 'meta')).toHaveLength(1)
@@ -118,6 +129,35 @@ describe('evidence verify', () => {
         expect(result.problems.join('\n')).toMatch(/proof:proof-\d+: (record digest mismatch|signature check failed)/)
     })
 
+    it('stranger signature fails only with trusted probers', async () => {
+        // A consistent forgery: one proof record changed and signed again by another key, leaves and root recomputed.
+        const forged = JSON.parse(text) as EvidenceBundle
+        const index = forged.records.findIndex((entry) => entry.record.type === 'proof')
+        const record = forged.records[index].record as unknown as {fields: ProofRecordFields; recordDigest: string; signature: string; signer: string}
+        const stranger = privateKeyToAccount(generatePrivateKey())
+        const signed = await signRecord({...record.fields, outcome: 'PASS'}, stranger)
+        Object.assign(record, {fields: signed.fields, recordDigest: signed.recordDigest, signature: signed.signature, signer: signed.signer})
+        for (const entry of forged.records) entry.leaf = merkleLeaf(canonicalJson(entry.record))
+        forged.root = merkleRoot(forged.records.map((entry) => entry.leaf))
+        const forgedText = serializeBundle(forged)
+
+        const open = await verifyBundleText(forgedText)
+        expect(open.valid).toBe(true)
+        const proofs = forged.records.filter((entry) => entry.record.type === 'proof').length
+        expect(open.signers).toEqual(
+            [{address: stranger.address.toLowerCase(), records: 1}, ...(proofs > 1 ? [{address: prober.address.toLowerCase(), records: proofs - 1}] : [])].sort(
+                (a, b) => b.records - a.records,
+            ),
+        )
+
+        const strict = await verifyBundleText(forgedText, {trustedSigners: [prober.address]})
+        expect(strict.valid).toBe(false)
+        expect(strict.problems).toEqual([
+            `record #${index} proof:${String(forged.records[index].record.id)}: signed by ${stranger.address.toLowerCase()}, which is not one of the trusted probers`,
+        ])
+        expect((await verifyBundleText(text, {trustedSigners: [prober.address.toUpperCase().replace('0X', '0x')]})).valid).toBe(true)
+    })
+
     it('changed root fails naming the bundle root', async () => {
         const last = bundle.root.slice(-1)
         const changedRoot = bundle.root.slice(0, -1) + (last === '0' ? '1' : '0')
@@ -138,11 +178,28 @@ describe('evidence verify', () => {
         try {
             expect(await evidenceCommand(['verify', good])).toBe(0)
             expect(await evidenceCommand(['verify', bad])).toBe(1)
+            expect(await evidenceCommand(['verify', good, '--prober', prober.address])).toBe(0)
+            expect(await evidenceCommand(['verify', good, '--prober', '0x' + '12'.repeat(20)])).toBe(1)
         } finally {
             process.stdout.write = out
             rmSync(dir, {recursive: true, force: true})
         }
-        expect(lines.join('')).toMatch(/FAIL record #1 chain:/)
+        const output = lines.join('')
+        expect(output).toMatch(/FAIL record #1 chain:/)
+        expect(output).toContain(`signer ${prober.address.toLowerCase()}: `)
+        expect(output).toMatch(/which is not one of the trusted probers/)
+    })
+
+    it('CLI rejects a malformed prober address', async () => {
+        const err = process.stderr.write
+        const lines: string[] = []
+        process.stderr.write = ((chunk: string) => lines.push(String(chunk)) > 0) as typeof process.stderr.write
+        try {
+            expect(await evidenceCommand(['verify', 'bundle.json', '--prober', '0x12'])).toBe(2)
+        } finally {
+            process.stderr.write = err
+        }
+        expect(lines.join('')).toMatch(/--prober: expected a 0x address of 40 hex digits, received "0x12"/)
     })
 
     it('CLI rejects missing arguments', async () => {

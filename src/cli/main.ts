@@ -1,3 +1,4 @@
+import path from 'node:path'
 import {runStart} from './start'
 
 const USAGE = `Usage: proofgap <command> [options]
@@ -6,7 +7,7 @@ Commands:
   start        run the whole stack (PostgreSQL, processor, prober, GraphQL API); devnet by default
   processor    run the chain processor alone (environment: NETWORK, RPC_URL, DB_*)
   prober       run one prober worker alone (environment: NETWORK, DB_*, PROBER_PRIVATE_KEY)
-  api          run the GraphQL API alone (environment: DB_*, GQL_PORT)
+  api          run the GraphQL API alone (environment: DB_*, GQL_PORT, GQL_HOST)
   scorecard    print operator scorecards for an ISO week or a time range
   evidence     build or verify a dispute evidence bundle
   gaps         list the gap between claims and proofs
@@ -27,23 +28,46 @@ function loadCommand(name: string): CommandModule | undefined {
     }
 }
 
+/** Settings of the services that run alone, which take them from the environment only. */
+const SERVICE_USAGE: Record<string, string> = {
+    processor: 'usage: proofgap processor\n\nIndexes the chain into PostgreSQL. It takes no arguments: set NETWORK, RPC_URL and DB_URL (or DB_*), and the\nother settings in the README\'s Configuration table, in the environment.\n',
+    prober: 'usage: proofgap prober\n\nRuns one prober worker. It takes no arguments: set NETWORK, DB_URL (or DB_*) and PROBER_PRIVATE_KEY (or\nPROBER_DEV_MODE=1), and the other settings in the README\'s Configuration table, in the environment.\n',
+}
+
+/** Handles the arguments of `processor` and `prober`: help, or a refusal; undefined when there are none. */
+function serviceArguments(command: string, args: string[]): number | undefined {
+    if (args.length === 0) return undefined
+    if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+        process.stdout.write(SERVICE_USAGE[command])
+        return 0
+    }
+    process.stderr.write(`proofgap ${command}: unexpected argument ${JSON.stringify(args[0])}\n\n${SERVICE_USAGE[command]}`)
+    return 2
+}
+
 async function main(argv: string[]): Promise<number> {
     const [command, ...rest] = argv
     switch (command) {
         case 'start':
             return runStart(rest)
         case 'processor':
-            require('../main')
-            return new Promise<number>(() => undefined)
         case 'prober': {
+            const refused = serviceArguments(command, rest)
+            if (refused !== undefined) return refused
+            if (command === 'processor') {
+                require('../main')
+                return new Promise<number>(() => undefined)
+            }
             // The prober module starts itself only as a main module, so run it as one.
             const {spawnSync} = await import('node:child_process')
             return spawnSync(process.execPath, [require.resolve('./prober'), ...rest], {stdio: 'inherit'}).status ?? 1
         }
         case 'api': {
+            // The same command as npm start and npm run api: with the preload (GQL_HOST, Apollo settings) and limits.
             const {spawnSync} = await import('node:child_process')
-            const {binPath} = await import('../stack/children')
-            return spawnSync(binPath('squid-graphql-server'), rest, {stdio: 'inherit'}).status ?? 1
+            const {graphqlServerCommand} = await import('../stack/children')
+            const api = graphqlServerCommand(path.join(__dirname, '..'))
+            return spawnSync(api.command, [...api.args, ...rest], {stdio: 'inherit'}).status ?? 1
         }
         case undefined:
         case '--help':

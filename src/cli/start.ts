@@ -396,10 +396,12 @@ async function apiAnswers(url: string): Promise<boolean> {
 
 /** Example queries the ready message prints: a gap, a scorecard and an evidence bundle. */
 export function exampleQueries(operator: string): {title: string; query: string}[] {
-    // The demo chain ends at start time, so the examples cover the current ISO week and the last seven days.
+    // The demo chain ends at start time, so the examples cover the current ISO week and the last seven days, up to now
+    // (a bundle's period must have ended).
     const week = isoWeekOf(new Date())
-    const from = new Date(Date.now() - 7 * 86_400_000).toISOString()
-    const to = new Date(Date.now() + 3_600_000).toISOString()
+    const now = Math.floor(Date.now() / 1000) * 1000
+    const from = new Date(now - 7 * 86_400_000).toISOString()
+    const to = new Date(now).toISOString()
     return [
         {
             title: 'The gap: claims that the product contradicts, with the proof behind each row',

@@ -136,6 +136,10 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     if (!/^0x[0-9a-f]{40}$/.test(operator)) throw new EvidenceError(`operator ${JSON.stringify(request.operator)} is not a 0x address`)
     if (!/^\d+$/.test(serviceId)) throw new EvidenceError(`service ${JSON.stringify(serviceId)} is not a decimal service id`)
     if (!(to.getTime() > from.getTime())) throw new EvidenceError('to must be after from')
+    // A period that has not ended would give a different root each time it is built.
+    if (to.getTime() > Date.now()) {
+        throw new EvidenceError(`to ${to.toISOString()} is in the future: a bundle covers a period that has ended, so that it can be built again with the same root; pass a time up to now`)
+    }
 
     const [service] = await sql(
         `SELECT id, blueprint_id, confidentiality, heartbeat_interval::text AS heartbeat_interval, heartbeat_max_missed,

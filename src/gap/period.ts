@@ -42,10 +42,21 @@ export function parseIsoWeek(text: string): Period {
     return {from: new Date(from), to: new Date(from + 7 * DAY_MS), label: text}
 }
 
+/** A date, or a date and time with an optional offset, as ISO 8601 writes them (`2026-12-05`, `2026-12-05T10:00:00Z`). */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/
+
+/**
+ * Parses an ISO 8601 instant. Returns an invalid Date for other text, including forms that `new Date` would still
+ * read, such as `1` (the year 2001) or `Dec 5 2026`.
+ */
+export function parseInstant(text: string): Date {
+    return ISO_INSTANT.test(text) ? new Date(text) : new Date(Number.NaN)
+}
+
 /** Parses an explicit period; `to` must be after `from`. */
 export function parsePeriod(fromText: string, toText: string): Period {
-    const from = new Date(fromText)
-    const to = new Date(toText)
+    const from = parseInstant(fromText)
+    const to = parseInstant(toText)
     if (Number.isNaN(from.getTime())) throw new PeriodError(`from ${JSON.stringify(fromText)} is not an ISO 8601 time`)
     if (Number.isNaN(to.getTime())) throw new PeriodError(`to ${JSON.stringify(toText)} is not an ISO 8601 time`)
     if (to.getTime() <= from.getTime()) throw new PeriodError(`to ${toText} must be after from ${fromText}`)

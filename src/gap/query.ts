@@ -1,4 +1,5 @@
 import {isProofKind} from '../proofs/kinds'
+import {isProduct, PRODUCTS} from '../config/products'
 import {compareDecimal, compareText} from './claims'
 import type {GapConfig} from './config'
 import {compareGapRows, computeGaps, countByStatus, gapScopes, isClaimProven, kindsForProduct, type GapRowKey} from './gaps'
@@ -53,6 +54,9 @@ export function validateGapQuery(query: GapQuery): {limit: number; offset: numbe
     }
     if (query.kind !== undefined && !isProofKind(query.kind)) {
         throw new GapQueryError(`kind ${JSON.stringify(query.kind)} is not a proof kind, such as ENDPOINT_REACHABILITY`)
+    }
+    if (query.product !== undefined && !isProduct(query.product)) {
+        throw new GapQueryError(`product ${JSON.stringify(query.product)} is invalid: expected one of ${PRODUCTS.join(', ')}`)
     }
     if (query.status !== undefined && !isGapStatus(query.status)) {
         throw new GapQueryError(

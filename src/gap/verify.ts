@@ -13,6 +13,14 @@ export interface BundleVerification {
     problems: string[]
     /** Chain facts rechecked against an RPC node; zero without an RPC URL. */
     chainFactsChecked: number
+    /** The signers of the proof records: each address (lower case) and how many records it signed. */
+    signers: {address: string; records: number}[]
+}
+
+/** Checks of a bundle against outside facts, besides its own consistency. */
+export interface VerifyOptions {
+    /** Addresses whose signatures are accepted; without them, any valid signature of the named signer is. */
+    trustedSigners?: readonly string[]
 }
 
 function label(index: number, entry: unknown): string {
@@ -28,17 +36,19 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * Checks a bundle offline: the file parses, every leaf equals the hash of its record, every proof record's digest
  * and signature are valid for its named signer, and the root equals the Merkle root of the recomputed leaves.
  */
-export async function verifyBundleText(text: string): Promise<BundleVerification> {
+export async function verifyBundleText(text: string, options: VerifyOptions = {}): Promise<BundleVerification> {
     const problems: string[] = []
+    const signers = new Map<string, number>()
+    const trusted = options.trustedSigners === undefined ? undefined : new Set(options.trustedSigners.map((a) => a.toLowerCase()))
     let parsed: unknown
     try {
         parsed = JSON.parse(text)
     } catch (error) {
         const message = error instanceof Error ? error.message : String(error)
-        return {valid: false, root: null, recordCount: 0, problems: [`bundle is not valid JSON: ${message}`], chainFactsChecked: 0}
+        return {valid: false, root: null, recordCount: 0, problems: [`bundle is not valid JSON: ${message}`], chainFactsChecked: 0, signers: []}
     }
     if (!isObject(parsed) || !Array.isArray(parsed.records)) {
-        return {valid: false, root: null, recordCount: 0, problems: ['bundle has no records array'], chainFactsChecked: 0}
+        return {valid: false, root: null, recordCount: 0, problems: ['bundle has no records array'], chainFactsChecked: 0, signers: []}
     }
     if (parsed.encoding !== EVIDENCE_BUNDLE_ENCODING) {
         problems.push(`bundle encoding is ${JSON.stringify(parsed.encoding)}, expected ${EVIDENCE_BUNDLE_ENCODING}`)
@@ -67,7 +77,16 @@ export async function verifyBundleText(text: string): Promise<BundleVerification
         if (entry.leaf !== leaf) {
             problems.push(`${name}: leaf mismatch, stored ${String(entry.leaf)} but the record hashes to ${leaf}; the record or its leaf was changed`)
         }
-        if (record.type === 'proof') problems.push(...(await checkProofRecord(name, record)))
+        if (record.type === 'proof') {
+            problems.push(...(await checkProofRecord(name, record)))
+            if (typeof record.signer === 'string') {
+                const signer = record.signer.toLowerCase()
+                signers.set(signer, (signers.get(signer) ?? 0) + 1)
+                if (trusted !== undefined && !trusted.has(signer)) {
+                    problems.push(`${name}: signed by ${signer}, which is not one of the trusted probers`)
+                }
+            }
+        }
     }
 
     if (leaves.length === entries.length && leaves.length > 0) {
@@ -82,6 +101,7 @@ export async function verifyBundleText(text: string): Promise<BundleVerification
         recordCount: entries.length,
         problems,
         chainFactsChecked: 0,
+        signers: [...signers].map(([address, records]) => ({address, records})).sort((a, b) => b.records - a.records || (a.address < b.address ? -1 : 1)),
     }
 }
 
@@ -106,8 +126,8 @@ async function checkProofRecord(name: string, record: Record<string, unknown>): 
 }
 
 /** Verifies a bundle offline and, when `rpcUrl` is given, rechecks its chain facts against that node. */
-export async function verifyBundle(text: string, rpcUrl?: string): Promise<BundleVerification> {
-    const result = await verifyBundleText(text)
+export async function verifyBundle(text: string, rpcUrl?: string, options: VerifyOptions = {}): Promise<BundleVerification> {
+    const result = await verifyBundleText(text, options)
     if (rpcUrl === undefined || result.recordCount === 0) return result
     const parsed = JSON.parse(text) as {records: EvidenceEntry[]}
     const recheck = await recheckChainFacts(parsed.records, rpcUrl)

@@ -381,8 +381,8 @@ export function loadProberAccount(
     if (config.privateKey === undefined || config.privateKey.trim() === '') {
         if (config.devMode !== true) {
             throw new ProberKeyError(
-                'prober private key is missing: set privateKey in the prober configuration, ' +
-                    'or enable dev mode to generate a throw-away key',
+                'prober private key is missing: set PROBER_PRIVATE_KEY (64 hex digits), ' +
+                    'or PROBER_DEV_MODE=1 to sign with a throw-away key',
             )
         }
         const account = privateKeyToAccount(generatePrivateKey())

@@ -7,7 +7,7 @@ import {verifyBundle} from '../../gap/verify'
 import {printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap evidence --service N --operator 0x… --from ISO-TIME --to ISO-TIME [--out FILE]
-       proofgap evidence verify FILE [--rpc URL]`
+       proofgap evidence verify FILE [--rpc URL] [--prober 0x… ...]`
 
 /** Builds or verifies a dispute evidence bundle. Returns the process exit code (1 when verification fails). */
 export async function run(argv: string[]): Promise<number> {
@@ -60,13 +60,21 @@ export async function run(argv: string[]): Promise<number> {
 async function runVerify(argv: string[]): Promise<number> {
     let parsed
     try {
-        parsed = parseArgs({args: argv, options: {rpc: {type: 'string'}, help: {type: 'boolean', short: 'h'}}, allowPositionals: true, strict: true})
+        parsed = parseArgs({
+            args: argv,
+            options: {rpc: {type: 'string'}, prober: {type: 'string', multiple: true}, help: {type: 'boolean', short: 'h'}},
+            allowPositionals: true,
+            strict: true,
+        })
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
     if (parsed.values.help === true) return printUsage(USAGE)
     const file = parsed.positionals[0]
     if (file === undefined || parsed.positionals.length > 1) return usageError('evidence verify takes exactly one FILE', USAGE)
+    const probers = parsed.values.prober
+    const badProber = probers?.find((address) => !/^0x[0-9a-fA-F]{40}$/.test(address))
+    if (badProber !== undefined) return usageError(`--prober: expected a 0x address of 40 hex digits, received ${JSON.stringify(badProber)}`, USAGE)
     let text: string
     try {
         text = readFileSync(file, 'utf8')
@@ -74,9 +82,13 @@ async function runVerify(argv: string[]): Promise<number> {
         return usageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, USAGE)
     }
     if (parsed.values.rpc !== undefined) progress('rechecking chain facts against the RPC node')
-    const result = await verifyBundle(text, parsed.values.rpc)
+    const result = await verifyBundle(text, parsed.values.rpc, {trustedSigners: probers})
     for (const problem of result.problems) process.stdout.write(`FAIL ${problem}\n`)
     const rpcNote = parsed.values.rpc === undefined ? '' : `, ${result.chainFactsChecked} chain facts rechecked`
     process.stdout.write(`${result.valid ? 'OK' : 'INVALID'} bundle ${result.root ?? '(no root)'}: ${result.recordCount} records${rpcNote}\n`)
+    for (const signer of result.signers) process.stdout.write(`signer ${signer.address}: ${signer.records} proof records\n`)
+    if (probers === undefined && result.signers.length > 0) {
+        progress('signatures are checked against the signers the bundle names; pass --prober ADDRESS to accept only the prober you trust')
+    }
     return result.valid ? 0 : 1
 }

@@ -1,6 +1,7 @@
 import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
 import {GapQueryError, queryGaps} from '../../gap/query'
+import {parseInstant} from '../../gap/period'
 import {printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap gaps [--operator 0x…] [--blueprint N] [--service N] [--product NAME] [--kind KIND]
@@ -33,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (values.help === true) return printUsage(USAGE)
     if (values.format !== 'table' && values.format !== 'json') return usageError(`--format ${values.format} is invalid: use table or json`, USAGE)
-    const at = values.at === undefined ? undefined : new Date(values.at)
+    const at = values.at === undefined ? undefined : parseInstant(values.at)
     if (at !== undefined && Number.isNaN(at.getTime())) return usageError(`--at ${values.at} is not an ISO 8601 time`, USAGE)
     for (const name of ['limit', 'offset'] as const) {
         const text = values[name]
