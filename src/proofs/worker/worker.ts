@@ -217,12 +217,17 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
                     const kinds = kindsForTarget(target.source, target.product)
                     const botId = kinds.some((kind) => kind.startsWith('TRADING_')) ? await discoverBotId(options.fetcher, target) : undefined
                     const plan = planTarget(target, botId, settings.redeemRequestBody)
-                    for (const kind of kinds) {
-                        const result = await probeKind(options.fetcher, kind, plan, targetFacts)
-                        const record = await signKindResult(result, target, now(), head, options.account)
-                        stored.push({id: proofRecordId(roundId, target.id, kind), targetId: target.id, roundId, record})
-                        metrics.probeLatency.observe({kind}, result.durationMs / 1000)
-                    }
+                    // The kinds at once: a slow target's kinds then wait on each other only as far as the fetcher's
+                    // cap of requests per host makes them.
+                    const records = await Promise.all(
+                        kinds.map(async (kind) => {
+                            const result = await probeKind(options.fetcher, kind, plan, targetFacts)
+                            const record = await signKindResult(result, target, now(), head, options.account)
+                            metrics.probeLatency.observe({kind}, result.durationMs / 1000)
+                            return {id: proofRecordId(roundId, target.id, kind), targetId: target.id, roundId, record}
+                        }),
+                    )
+                    stored.push(...records)
                     probed.push(target.id)
                 } catch (error) {
                     // Only a bug or a database failure lands here (probes return network problems as data); the
@@ -243,18 +248,23 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
         logger.info({jobs: jobs.length, records: stored.length, inserted, head: head.toString()}, 'probe jobs done')
     }
 
-    // pg-boss 10 pauses a worker for the polling interval after every batch, even when more jobs wait. A full
-    // batch means a backlog, so notifyWorker makes the worker fetch again at once. A round then drains without idle
-    // gaps, and a worker that crashes mid-round leaves active jobs behind, which expire and are retried by the others.
-    let workerId: string | undefined
-    workerId = await boss.work<ProbeJobData>(
-        PROBE_QUEUE,
-        {batchSize: settings.concurrency, pollingIntervalSeconds: settings.pollIntervalMs / 1000},
-        async (jobs) => {
-            await handleJobs(jobs)
-            if (jobs.length >= settings.concurrency && workerId !== undefined && !stopped) boss.notifyWorker(workerId)
-        },
-    )
+    // The jobs in flight are split into lanes of at most PROBE_LANE_SIZE, each a pg-boss work loop of its own. A
+    // batch ends with its slowest target, so a target that answers slowly holds up only its own lane while the
+    // others keep fetching jobs.
+    // pg-boss 10 pauses a loop for the polling interval after every batch, even when more jobs wait. A full batch
+    // means a backlog, so notifyWorker makes the loop fetch again at once. A round then drains without idle gaps,
+    // and a worker that crashes mid-round leaves active jobs behind, which expire and are retried by the others.
+    for (const laneSize of laneSizes(settings.concurrency)) {
+        let laneId: string | undefined
+        laneId = await boss.work<ProbeJobData>(
+            PROBE_QUEUE,
+            {batchSize: laneSize, pollingIntervalSeconds: settings.pollIntervalMs / 1000},
+            async (jobs) => {
+                await handleJobs(jobs)
+                if (jobs.length >= laneSize && laneId !== undefined && !stopped) boss.notifyWorker(laneId)
+            },
+        )
+    }
 
     let timer: NodeJS.Timeout | undefined
     const tickMs = Math.max(1, Math.min(MAX_SCHEDULER_TICK_MS, Math.floor(leadMs / 2)))
@@ -279,4 +289,14 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
             await boss.stop({graceful: true, wait: true, timeout: 10_000})
         },
     }
+}
+
+/** Jobs per pg-boss work loop of a worker: a slow target holds up at most this many jobs. */
+export const PROBE_LANE_SIZE = 8
+
+/** Batch sizes of the work loops that together take `concurrency` jobs at a time. */
+export function laneSizes(concurrency: number): number[] {
+    const sizes: number[] = []
+    for (let left = concurrency; left > 0; left -= PROBE_LANE_SIZE) sizes.push(Math.min(PROBE_LANE_SIZE, left))
+    return sizes
 }
