@@ -32,7 +32,9 @@ export function redactUrl(url: string): string {
 /** The verdict of a request that got no HTTP response: UNREACHABLE with the error code as reason. */
 export function unreachableVerdict(response: ProbeResponse): ProofVerdict {
     const code = response.error ?? 'NETWORK_ERROR'
-    return unreachable(code, `${response.request.method} ${redactUrl(response.request.url)}: ${code}`)
+    // The client's explanation (which address was refused and why, the socket error) says what the code alone does not.
+    const detail = response.errorDetail === undefined || response.errorDetail === '' ? '' : `: ${response.errorDetail}`
+    return unreachable(code, clipObserved(`${response.request.method} ${redactUrl(response.request.url)}: ${code}${detail}`))
 }
 
 /**
