@@ -238,6 +238,7 @@ async function startDemoChain(stack: Stack): Promise<string> {
     const {startAnvil} = await import('../devnet/anvil')
     const {startOperatorFleet} = await import('../devnet/operators')
     const {buildScenario, runScenario, scenarioDurationSeconds} = await import('../devnet/scenario')
+    const {startHeartbeatPump} = await import('../devnet/heartbeat-pump')
     const {demoFleetSpecs} = await import('./demo')
 
     progress('starting anvil and simulated operators on 127.0.0.1')
@@ -258,6 +259,11 @@ async function startDemoChain(stack: Stack): Promise<string> {
     stack.cleanups.push(() => anvil.stop())
     progress(`playing the demo scenario (${scenario.steps.length} blocks)`)
     await runScenario(anvil.rpcUrl, scenario)
+    // From now on the live operators heartbeat every minute, so the demo does not go stale while it runs.
+    const pump = startHeartbeatPump(anvil.rpcUrl, scenario, {
+        onError: (error) => progress(`demo heartbeats not sent: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`),
+    })
+    stack.cleanups.push(() => pump.stop())
     return anvil.rpcUrl
 }
 

@@ -1,0 +1,75 @@
+/**
+ * Keeps the demo chain's operators heartbeating after the scenario has played, as operators of a real network do.
+ * Without it every heartbeat of the demo goes stale about 15 minutes after `npm start` (the longest liveness window
+ * of its services), and the contradictions and the current week's figures that the ready message points to with it.
+ */
+import {createClient, http} from 'viem'
+import {emitLogs} from './emitter'
+import {DEFAULT_HEARTBEAT_INTERVAL_S, entryLog, type Scenario, type ScenarioEvent} from './scenario'
+
+/** Time between two heartbeats of each live operator: within the shortest heartbeat interval of the demo (60 s). */
+export const HEARTBEAT_PUMP_PERIOD_MS = 60_000
+
+/** Services of the demo whose operators heartbeat through its last rounds. */
+export const DEMO_HEARTBEAT_SERVICES: readonly bigint[] = [0n, 3n, 5n]
+
+/**
+ * Returns the heartbeats that the live operators of `services` sent last in the scenario: the last `HeartbeatReceived` of
+ * each (service, operator) pair, for pairs whose last one came within one default heartbeat interval of the
+ * service's last heartbeat. Pairs that stopped earlier (an operator that left) stay silent, and so do services not
+ * listed, such as the demo's heartbeat for a service that does not exist.
+ */
+export function liveHeartbeats(scenario: Scenario, services: readonly bigint[] = DEMO_HEARTBEAT_SERVICES): {event: ScenarioEvent; time: number}[] {
+    const last = new Map<string, {event: ScenarioEvent; time: number; service: bigint}>()
+    let time = scenario.genesisTimestamp
+    for (const step of scenario.steps) {
+        time += step.advanceSeconds
+        for (const entry of step.entries) {
+            if (entry.kind !== 'event' || entry.event !== 'HeartbeatReceived') continue
+            const service = entry.args.serviceId as bigint
+            if (!services.includes(service)) continue
+            last.set(`${String(service)}/${String(entry.args.operator)}`, {event: entry, time, service})
+        }
+    }
+    const newest = new Map<bigint, number>()
+    for (const beat of last.values()) newest.set(beat.service, Math.max(newest.get(beat.service) ?? 0, beat.time))
+    return [...last.values()]
+        .filter((beat) => beat.time >= (newest.get(beat.service) ?? 0) - DEFAULT_HEARTBEAT_INTERVAL_S)
+        .map(({event, time: at}) => ({event, time: at}))
+}
+
+export interface HeartbeatPump {
+    /** Stops the timer and waits for a block in flight. */
+    stop(): Promise<void>
+}
+
+/**
+ * Emits `liveHeartbeats(scenario, options.services)` again every `periodMs`, in one block stamped with the current time. A failed block
+ * is passed to `onError` and the next period tries again.
+ */
+export function startHeartbeatPump(
+    rpcUrl: string,
+    scenario: Scenario,
+    options: {periodMs?: number; services?: readonly bigint[]; onError?: (error: unknown) => void} = {},
+): HeartbeatPump {
+    const beats = liveHeartbeats(scenario, options.services).map((beat) => beat.event)
+    const client = createClient({transport: http(rpcUrl, {batch: true})})
+    let lastTime = scenario.genesisTimestamp + scenario.steps.reduce((sum, step) => sum + step.advanceSeconds, 0)
+    let inFlight: Promise<void> = Promise.resolve()
+    const beat = async (): Promise<void> => {
+        const time = Math.max(lastTime + 1, Math.floor(Date.now() / 1000))
+        const logs = beats.map((event) => entryLog({...event, args: {...event.args, timestamp: BigInt(time)}}))
+        await emitLogs(client, logs, {timestamp: time})
+        lastTime = time
+    }
+    const timer = setInterval(() => {
+        inFlight = inFlight.then(beat).catch((error: unknown) => options.onError?.(error))
+    }, options.periodMs ?? HEARTBEAT_PUMP_PERIOD_MS)
+    timer.unref()
+    return {
+        async stop() {
+            clearInterval(timer)
+            await inFlight
+        },
+    }
+}
