@@ -256,7 +256,7 @@ describe('operatorSummary and scorecard over GraphQL', () => {
         const product = await graphql(`{ gaps(product: "bogus") { totalCount } }`)
         expect(product.errors?.[0]?.message).toMatch(/^product "bogus" is invalid: expected one of sandbox-cloud, /)
         expect(product.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
-        for (const at of ['1', 'Jan 7 2026', '2026-01-07 12:00']) {
+        for (const at of ['1', 'Jan 7 2026', '2026-01-07 12:00', '2026-02-30T00:00:00Z']) {
             const loose = await graphql(`{ gaps(at: "${at}") { totalCount } }`)
             expect(loose.errors?.[0]?.message, at).toBe(`at ${JSON.stringify(at)} is not an ISO 8601 time`)
         }

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {canonicalJson} from '../src/gap/canonical-json'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
-import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle, type EvidenceBundle} from '../src/gap/evidence'
+import {buildEvidenceBundle, EVIDENCE_SETTLE_SECONDS, findSlashesByEvidence, serializeBundle, type EvidenceBundle} from '../src/gap/evidence'
 import {merkleLeaf, merkleNode, merkleRoot} from '../src/gap/merkle'
 import {verifyBundleText} from '../src/gap/verify'
 import {run as evidenceCommand} from '../src/cli/commands/evidence'
@@ -39,12 +39,14 @@ function mutate(source: string, anchor: string, find: string, replace: string): 
 }
 
 describe('evidence bundle contents', () => {
-    it('refuses a period that has not ended', async () => {
-        const to = new Date(Date.now() + 3_600_000)
-        await expect(buildEvidenceBundle(world.sql, {...REQUEST, to}, DEFAULT_GAP_CONFIG)).rejects.toThrow(
-            /is in the future: a bundle covers a period that has ended/,
-        )
-        const past = await buildEvidenceBundle(world.sql, {...REQUEST, to: new Date(Date.now() - 1000)}, DEFAULT_GAP_CONFIG)
+    it('refuses a period that has not settled', async () => {
+        for (const to of [new Date(Date.now() + 3_600_000), new Date(Date.now() - 60_000)]) {
+            await expect(buildEvidenceBundle(world.sql, {...REQUEST, to}, DEFAULT_GAP_CONFIG)).rejects.toThrow(
+                /is too recent: a bundle covers a period that ended at least 10 minutes ago/,
+            )
+        }
+        const settled = new Date(Date.now() - EVIDENCE_SETTLE_SECONDS * 1000 - 1000)
+        const past = await buildEvidenceBundle(world.sql, {...REQUEST, to: settled}, DEFAULT_GAP_CONFIG)
         expect(past.records.length).toBeGreaterThan(0)
     })
 

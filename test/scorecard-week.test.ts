@@ -1,6 +1,6 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
-import {parseIsoWeek} from '../src/gap/period'
+import {parseInstant, parseIsoWeek} from '../src/gap/period'
 import {SCORECARD_METHODOLOGY_VERSION, type Scorecard} from '../src/gap/scorecard'
 import {loadScorecards} from '../src/gap/scorecard-load'
 import {nearestRankPercentile} from '../src/gap/stats'
@@ -120,6 +120,18 @@ describe('parseIsoWeek', () => {
     it('rejects a malformed week', () => {
         expect(() => parseIsoWeek('2026-49')).toThrow(/expected an ISO week/)
     })
+})
+
+describe('parseInstant', () => {
+    it.each(['2026-12-05', '2026-12-05T10:00Z', '2026-12-05T10:00:00.123+01:00', '2028-02-29T00:00:00Z', '2026-01-31'])('accepts %s', (text) => {
+        expect(Number.isNaN(parseInstant(text).getTime())).toBe(false)
+    })
+    it.each(['1', 'Dec 5 2026', '2026-12-05 10:00', '2026-02-30T00:00:00Z', '2026-04-31', '2026-02-29', '2026-13-01', '2026-00-10', '2026-12-00'])(
+        'rejects %s',
+        (text) => {
+            expect(Number.isNaN(parseInstant(text).getTime())).toBe(true)
+        },
+    )
 })
 
 describe('scorecard output formats', () => {

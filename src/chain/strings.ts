@@ -79,7 +79,9 @@ export function storedUrlText(url: string): string {
         return redactUrlsInText(url)
     }
     const redacted = redactUrl(url)
-    return redacted === normalized ? url : redacted
+    if (redacted !== normalized) return redacted
+    // A URL that parses can still carry one in its path or in text around it, such as `…/x?token=…" for details`.
+    return redactUrlsInText(url)
 }
 
 /**

@@ -8,6 +8,7 @@ import {ConfigError, loadNetworkConfig, PROCESSOR_STATE_SCHEMA, redactUrlForLog,
 import {startEmbeddedPostgres, assertPortFree, leaveStopSignalsToCaller, type EmbeddedDatabase} from '../db/embedded'
 import {applyMigrations, graphqlServerCommand, PROJECT_ROOT, startChild, stopChild} from '../stack/children'
 import {listenHostProblem} from '../stack/listen-host'
+import {EVIDENCE_SETTLE_SECONDS} from '../gap/period'
 
 /** Port of the GraphQL API; GraphiQL is served on the same port. */
 export const DEFAULT_GQL_PORT = 4350
@@ -402,12 +403,12 @@ async function apiAnswers(url: string): Promise<boolean> {
 
 /** Example queries the ready message prints: a gap, a scorecard and an evidence bundle. */
 export function exampleQueries(operator: string): {title: string; query: string}[] {
-    // The demo chain ends at start time, so the examples cover the current ISO week and the last seven days, up to now
-    // (a bundle's period must have ended).
+    // The demo chain ends at start time, so the examples cover the current ISO week and the seven days up to the
+    // latest end a bundle accepts (EVIDENCE_SETTLE_SECONDS ago).
     const week = isoWeekOf(new Date())
-    const now = Math.floor(Date.now() / 1000) * 1000
-    const from = new Date(now - 7 * 86_400_000).toISOString()
-    const to = new Date(now).toISOString()
+    const end = Math.floor(Date.now() / 1000) * 1000 - EVIDENCE_SETTLE_SECONDS * 1000
+    const from = new Date(end - 7 * 86_400_000).toISOString()
+    const to = new Date(end).toISOString()
     return [
         {
             title: 'The gap: claims that the product contradicts, with the proof behind each row',

@@ -44,8 +44,8 @@ export interface HeartbeatPump {
 }
 
 /**
- * Emits `liveHeartbeats(scenario, options.services)` again every `periodMs`, in one block stamped with the current time. A failed block
- * is passed to `onError` and the next period tries again.
+ * Emits `liveHeartbeats(scenario, options.services)` again at once and then every `periodMs`, in one block stamped
+ * with the current time. A failed block is passed to `onError` and the next period tries again.
  */
 export function startHeartbeatPump(
     rpcUrl: string,
@@ -62,9 +62,12 @@ export function startHeartbeatPump(
         await emitLogs(client, logs, {timestamp: time})
         lastTime = time
     }
-    const timer = setInterval(() => {
+    const send = (): void => {
         inFlight = inFlight.then(beat).catch((error: unknown) => options.onError?.(error))
-    }, options.periodMs ?? HEARTBEAT_PUMP_PERIOD_MS)
+    }
+    // One block at once: the scenario's last heartbeats are already up to a minute old when it has played.
+    send()
+    const timer = setInterval(send, options.periodMs ?? HEARTBEAT_PUMP_PERIOD_MS)
     timer.unref()
     return {
         async stop() {

@@ -6,6 +6,7 @@ import type {GapConfig} from './config'
 import {computeGaps} from './gaps'
 import {loadGapFacts} from './load'
 import {merkleLeaf, merkleRoot} from './merkle'
+import {EVIDENCE_SETTLE_SECONDS} from './period'
 import {SCORECARD_METHODOLOGY_VERSION} from './scorecard'
 import {asDate, asInt, asNullableText, asText, type SqlRunner} from './sql'
 
@@ -34,6 +35,8 @@ export interface EvidenceBundle {
     root: Hex
     records: EvidenceEntry[]
 }
+
+export {EVIDENCE_SETTLE_SECONDS}
 
 export interface EvidenceRequest {
     serviceId: string
@@ -136,9 +139,14 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     if (!/^0x[0-9a-f]{40}$/.test(operator)) throw new EvidenceError(`operator ${JSON.stringify(request.operator)} is not a 0x address`)
     if (!/^\d+$/.test(serviceId)) throw new EvidenceError(`service ${JSON.stringify(serviceId)} is not a decimal service id`)
     if (!(to.getTime() > from.getTime())) throw new EvidenceError('to must be after from')
-    // A period that has not ended would give a different root each time it is built.
-    if (to.getTime() > Date.now()) {
-        throw new EvidenceError(`to ${to.toISOString()} is in the future: a bundle covers a period that has ended, so that it can be built again with the same root; pass a time up to now`)
+    // Rows of the last minutes can still arrive (the processor's lag, a prober lane's records stored when its slowest
+    // job ends), and a bundle built before them would not be built again with the same root.
+    const latest = Date.now() - EVIDENCE_SETTLE_SECONDS * 1000
+    if (to.getTime() > latest) {
+        throw new EvidenceError(
+            `to ${to.toISOString()} is too recent: a bundle covers a period that ended at least ${EVIDENCE_SETTLE_SECONDS / 60} minutes ago, ` +
+                `so that every record of it is stored and the bundle can be built again with the same root; pass a time up to ${new Date(latest).toISOString()}`,
+        )
     }
 
     const [service] = await sql(

@@ -5,6 +5,9 @@ export interface Period {
     label: string
 }
 
+/** How long ago an evidence bundle's period must have ended: longer than the processor's lag and a prober lane's slowest job. */
+export const EVIDENCE_SETTLE_SECONDS = 600
+
 export class PeriodError extends Error {
     override name = 'PeriodError'
 }
@@ -50,7 +53,14 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(
  * read, such as `1` (the year 2001) or `Dec 5 2026`.
  */
 export function parseInstant(text: string): Date {
-    return ISO_INSTANT.test(text) ? new Date(text) : new Date(Number.NaN)
+    if (!ISO_INSTANT.test(text)) return new Date(Number.NaN)
+    // `new Date` rolls an impossible day over (2026-02-30 becomes March 2): the written day must exist in its month.
+    const year = Number(text.slice(0, 4))
+    const month = Number(text.slice(5, 7))
+    const day = Number(text.slice(8, 10))
+    const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return new Date(Number.NaN)
+    return new Date(text)
 }
 
 /** Parses an explicit period; `to` must be after `from`. */

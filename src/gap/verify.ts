@@ -13,7 +13,7 @@ export interface BundleVerification {
     problems: string[]
     /** Chain facts rechecked against an RPC node; zero without an RPC URL. */
     chainFactsChecked: number
-    /** The signers of the proof records: each address (lower case) and how many records it signed. */
+    /** The signers of the proof records whose signature checks out: each address (lower case) and how many it signed. */
     signers: {address: string; records: number}[]
 }
 
@@ -78,10 +78,12 @@ export async function verifyBundleText(text: string, options: VerifyOptions = {}
             problems.push(`${name}: leaf mismatch, stored ${String(entry.leaf)} but the record hashes to ${leaf}; the record or its leaf was changed`)
         }
         if (record.type === 'proof') {
-            problems.push(...(await checkProofRecord(name, record)))
+            const recordProblems = await checkProofRecord(name, record)
+            problems.push(...recordProblems)
             if (typeof record.signer === 'string') {
                 const signer = record.signer.toLowerCase()
-                signers.set(signer, (signers.get(signer) ?? 0) + 1)
+                // Counted only when the signature recovers to the named signer.
+                if (recordProblems.length === 0) signers.set(signer, (signers.get(signer) ?? 0) + 1)
                 if (trusted !== undefined && !trusted.has(signer)) {
                     problems.push(`${name}: signed by ${signer}, which is not one of the trusted probers`)
                 }

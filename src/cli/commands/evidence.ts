@@ -86,7 +86,7 @@ async function runVerify(argv: string[]): Promise<number> {
     for (const problem of result.problems) process.stdout.write(`FAIL ${problem}\n`)
     const rpcNote = parsed.values.rpc === undefined ? '' : `, ${result.chainFactsChecked} chain facts rechecked`
     process.stdout.write(`${result.valid ? 'OK' : 'INVALID'} bundle ${result.root ?? '(no root)'}: ${result.recordCount} records${rpcNote}\n`)
-    for (const signer of result.signers) process.stdout.write(`signer ${signer.address}: ${signer.records} proof records\n`)
+    for (const signer of result.signers) process.stdout.write(`signer ${signer.address}: ${signer.records} proof record${signer.records === 1 ? '' : 's'}\n`)
     if (probers === undefined && result.signers.length > 0) {
         progress('signatures are checked against the signers the bundle names; pass --prober ADDRESS to accept only the prober you trust')
     }

@@ -7,7 +7,13 @@ export const REDACTED = 'REDACTED'
  * `auth`, `session_id`, `jwt` or `signature`, and the short forms `sig` and `pwd`. A harmless name that contains one
  * loses its value too; that costs less than a secret kept.
  */
-const SECRET_QUERY_PARAMETER = /token|key|secret|passw|auth|credential|session|jwt|bearer|signature|^sig$|^pwd$/i
+const SECRET_QUERY_PARAMETER = /token|key|secret|passw|auth|credential|session|jwt|bearer|signature|^sig$|^pwd$|^pass$/i
+
+/**
+ * `name=value` in free text, after the start, a space or one of `?&#;`: the name as group 2, the value (up to a space,
+ * `&`, `#`, a quote or `;`) as group 3.
+ */
+const PARAMETER_IN_TEXT = /(^|[\s?&#;])([A-Za-z0-9_.~-]+)=([^\s&#"';]*)/g
 
 /** `scheme://user:pass@` or `//user@` anywhere in a text. */
 const USERINFO_IN_TEXT = /((?:[a-z][a-z0-9+.-]*:)?\/\/)[^\s/?#@]*@/gi
@@ -15,8 +21,8 @@ const USERINFO_IN_TEXT = /((?:[a-z][a-z0-9+.-]*:)?\/\/)[^\s/?#@]*@/gi
 /**
  * Removes credentials from a URL so it can be stored, logged or returned: the user and password part
  * (`user:pass@`) is dropped, and the values of secret-looking parameters (see SECRET_QUERY_PARAMETER) in the query
- * or in a fragment of `name=value` pairs become `REDACTED`. Text that does not parse as a URL still loses anything
- * shaped like `//user:pass@`.
+ * or in a fragment of `name=value` pairs become `REDACTED`. Text that does not parse as a URL goes through
+ * redactUrlsInText.
  */
 export function redactUrl(url: string): string {
     let parsed: URL
@@ -47,7 +53,15 @@ function withoutSecretParameters(text: string): string | undefined {
     return new URLSearchParams(parameters.map(([name, value]) => [name, SECRET_QUERY_PARAMETER.test(name) ? REDACTED : value])).toString()
 }
 
-/** Removes `user:pass@` from every URL-like substring of a free text, such as an error message. */
+/**
+ * Removes credentials from a free text, such as an error message or a URL that does not parse (`host:port/?key=…`
+ * without a scheme): `user:pass@` of every URL-like part, and the values of secret-looking `name=value` pairs, which
+ * become `REDACTED`.
+ */
 export function redactUrlsInText(text: string): string {
-    return text.replace(USERINFO_IN_TEXT, '$1')
+    return text
+        .replace(USERINFO_IN_TEXT, '$1')
+        .replace(PARAMETER_IN_TEXT, (match, before: string, name: string, value: string) =>
+            value !== '' && value !== REDACTED && SECRET_QUERY_PARAMETER.test(name) ? `${before}${name}=${REDACTED}` : match,
+        )
 }

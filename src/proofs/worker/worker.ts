@@ -217,17 +217,14 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
                     const kinds = kindsForTarget(target.source, target.product)
                     const botId = kinds.some((kind) => kind.startsWith('TRADING_')) ? await discoverBotId(options.fetcher, target) : undefined
                     const plan = planTarget(target, botId, settings.redeemRequestBody)
-                    // The kinds at once: a slow target's kinds then wait on each other only as far as the fetcher's
-                    // cap of requests per host makes them.
-                    const records = await Promise.all(
-                        kinds.map(async (kind) => {
-                            const result = await probeKind(options.fetcher, kind, plan, targetFacts)
-                            const record = await signKindResult(result, target, now(), head, options.account)
-                            metrics.probeLatency.observe({kind}, result.durationMs / 1000)
-                            return {id: proofRecordId(roundId, target.id, kind), targetId: target.id, roundId, record}
-                        }),
-                    )
-                    stored.push(...records)
+                    // One kind after another: run at once, the requests of a target would queue for the fetcher's
+                    // per-host slots, and that wait would count against each request's timeout.
+                    for (const kind of kinds) {
+                        const result = await probeKind(options.fetcher, kind, plan, targetFacts)
+                        const record = await signKindResult(result, target, now(), head, options.account)
+                        stored.push({id: proofRecordId(roundId, target.id, kind), targetId: target.id, roundId, record})
+                        metrics.probeLatency.observe({kind}, result.durationMs / 1000)
+                    }
                     probed.push(target.id)
                 } catch (error) {
                     // Only a bug or a database failure lands here (probes return network problems as data); the
