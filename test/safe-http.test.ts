@@ -843,6 +843,23 @@ describe('safeFetch on loopback servers', () => {
         expect(maxInFlight).toBe(2)
     })
 
+    it('slot wait counts neither in the time limit nor in latency', async () => {
+        // Each answer takes 300 ms and two go at a time, so the sixth request waits about 600 ms for a slot: more
+        // than its total limit of 500 ms, which must count only from when it has a slot.
+        const server = await startHttpServer((_request, response) => {
+            setTimeout(() => response.end('done'), 300)
+        })
+        const {connect} = loopbackConnect()
+        const fetchProbe = createSafeFetch({policy: LOOPBACK_POLICY, connect, maxConcurrentPerHost: 2, totalTimeoutMs: 500, headersTimeoutMs: 500})
+
+        const responses = await Promise.all(
+            Array.from({length: 6}, (_, index) => fetchProbe({method: 'GET', url: `${server.origin}/${index}`})),
+        )
+
+        expect(responses.map((response) => response.error ?? response.status)).toEqual([200, 200, 200, 200, 200, 200])
+        for (const response of responses) expect(response.latencyMs).toBeLessThan(480)
+    })
+
     it('URL credentials never reach the result', async () => {
         let authorization: string | undefined
         const server = await startHttpServer((request, response) => {

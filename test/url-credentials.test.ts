@@ -20,6 +20,8 @@ describe('storedUrlText', () => {
         ['http://127.0.0.1:9/p?user=al&pass=PASS12', 'http://127.0.0.1:9/p?user=al&pass=REDACTED'],
         ['see http://u:PW3@127.0.0.1:9/x?token=TOK4 for details', 'see http://127.0.0.1:9/x?token=REDACTED for details'],
         ['http://127.0.0.1:9/p;session=S5', 'http://127.0.0.1:9/p;session=REDACTED'],
+        ["127.0.0.1:9/?token='SECRETQ5'", '127.0.0.1:9/?token=REDACTED'],
+        ['127.0.0.1:9/?to%6Ben=SECRETENC6', '127.0.0.1:9/?to%6Ben=REDACTED'],
     ])('removes credentials from %s', (input, expected) => {
         expect(storedUrlText(input)).toBe(expected)
     })

@@ -10,10 +10,19 @@ export const REDACTED = 'REDACTED'
 const SECRET_QUERY_PARAMETER = /token|key|secret|passw|auth|credential|session|jwt|bearer|signature|^sig$|^pwd$|^pass$/i
 
 /**
- * `name=value` in free text, after the start, a space or one of `?&#;`: the name as group 2, the value (up to a space,
- * `&`, `#`, a quote or `;`) as group 3.
+ * `name=value` in free text, after the start, a space or one of `?&#;`: the name (percent-encoding allowed) as group 2,
+ * the value as group 3: quoted, or up to a space, `&`, `#`, a quote or `;`.
  */
-const PARAMETER_IN_TEXT = /(^|[\s?&#;])([A-Za-z0-9_.~-]+)=([^\s&#"';]*)/g
+const PARAMETER_IN_TEXT = /(^|[\s?&#;])([A-Za-z0-9_.~%-]+)=("[^"]*"|'[^']*'|[^\s&#"';]*)/g
+
+/** `name` with its percent-encoding undone, or as it is when that is malformed. */
+function decodedName(name: string): string {
+    try {
+        return decodeURIComponent(name)
+    } catch {
+        return name
+    }
+}
 
 /** `scheme://user:pass@` or `//user@` anywhere in a text. */
 const USERINFO_IN_TEXT = /((?:[a-z][a-z0-9+.-]*:)?\/\/)[^\s/?#@]*@/gi
@@ -62,6 +71,6 @@ export function redactUrlsInText(text: string): string {
     return text
         .replace(USERINFO_IN_TEXT, '$1')
         .replace(PARAMETER_IN_TEXT, (match, before: string, name: string, value: string) =>
-            value !== '' && value !== REDACTED && SECRET_QUERY_PARAMETER.test(name) ? `${before}${name}=${REDACTED}` : match,
+            value !== '' && value !== REDACTED && SECRET_QUERY_PARAMETER.test(decodedName(name)) ? `${before}${name}=${REDACTED}` : match,
         )
 }

@@ -173,9 +173,17 @@ interface HopState {
     body?: string
 }
 
+/**
+ * Longest wait for a free per-host slot, as a multiple of the total time limit. The wait is the prober's own queue, so
+ * it counts neither against the target's time limit nor in its latency; this bound only keeps it finite.
+ */
+const SLOT_WAIT_LIMIT_FACTOR = 10
+
 async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions): Promise<ProbeResponse> {
     const startedAt = performance.now()
-    const remainingMs = (): number => options.totalTimeoutMs - (performance.now() - startedAt)
+    let waitedMs = 0
+    const elapsedMs = (): number => performance.now() - startedAt - waitedMs
+    const remainingMs = (): number => options.totalTimeoutMs - elapsedMs()
     const publicRequest = redactRequest(request)
 
     const respond = (hopUrl: string, result: Partial<ExchangeResult>): ProbeResponse => ({
@@ -185,7 +193,7 @@ async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions)
         headers: redactResponseHeaders(result.headers ?? {}),
         body: result.body ?? new Uint8Array(0),
         truncated: result.truncated ?? false,
-        latencyMs: Math.round(performance.now() - startedAt),
+        latencyMs: Math.round(elapsedMs()),
         ...(result.remoteAddress === undefined ? {} : {remoteAddress: result.remoteAddress}),
         ...(result.error === undefined ? {} : {error: result.error}),
         ...(result.errorDetail === undefined ? {} : {errorDetail: redactUrlsInText(result.errorDetail)}),
@@ -206,7 +214,7 @@ async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions)
 
     // Each pass either returns, follows one redirect or waits for one retry; both counts are capped.
     for (;;) {
-        const result = await fetchHop(hop, options, remainingMs())
+        const result = await fetchHop(hop, options, remainingMs(), (ms) => (waitedMs += ms))
         if (result.error !== undefined || result.status === undefined) {
             return respond(hop.url.toString(), result)
         }
@@ -247,8 +255,16 @@ async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions)
     }
 }
 
-/** Checks scheme and addresses of one hop, then performs the exchange inside a per-host slot. */
-async function fetchHop(hop: HopState, options: ResolvedOptions, remainingMs: number): Promise<ExchangeResult> {
+/**
+ * Checks scheme and addresses of one hop, then performs the exchange inside a per-host slot. The time spent waiting
+ * for the slot goes to `onSlotWait`, and `remainingMs` counts from when the slot is free.
+ */
+async function fetchHop(
+    hop: HopState,
+    options: ResolvedOptions,
+    remainingMs: number,
+    onSlotWait: (ms: number) => void,
+): Promise<ExchangeResult> {
     const refused = (error: ProbeErrorCode, errorDetail: string): ExchangeResult => ({
         headers: {},
         body: new Uint8Array(0),
@@ -291,9 +307,11 @@ async function fetchHop(hop: HopState, options: ResolvedOptions, remainingMs: nu
 
     const slotKey = `${hostname.toLowerCase()}:${port}`
     const queuedAt = performance.now()
-    const release = await options.hostLimiter.acquire(slotKey, remainingMs)
+    const waitLimitMs = options.totalTimeoutMs * SLOT_WAIT_LIMIT_FACTOR
+    const release = await options.hostLimiter.acquire(slotKey, waitLimitMs)
+    onSlotWait(performance.now() - queuedAt)
     if (release === undefined) {
-        return refused('TOTAL_TIMEOUT', `total time limit reached while waiting for a free connection slot to ${slotKey}`)
+        return refused('TOTAL_TIMEOUT', `no connection slot to ${slotKey} became free within ${waitLimitMs} ms (the prober's own queue)`)
     }
     try {
         return await performExchange(
@@ -314,7 +332,7 @@ async function fetchHop(hop: HopState, options: ResolvedOptions, remainingMs: nu
                     hop.method !== 'HEAD' && !(isRedirectStatus(status) && headers['location'] !== undefined),
                 connectTimeoutMs: options.connectTimeoutMs,
                 headersTimeoutMs: options.headersTimeoutMs,
-                remainingMs: remainingMs - (performance.now() - queuedAt),
+                remainingMs,
                 maxBodyBytes: options.maxBodyBytes,
             },
             options.connect,
