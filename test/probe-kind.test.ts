@@ -1,0 +1,28 @@
+import {describe, expect, it} from 'vitest'
+import {emptyChainFacts} from '../src/proofs/plans'
+import type {ProbeRequest, ProbeResponse} from '../src/proofs/types'
+import {probeKind} from '../src/proofs/worker/probe'
+
+/*
+ * A kind's latency is the target's time as the fetcher measured it, not the wall-clock time of the kind: a request
+ * that waits for a per-host slot in the prober's own queue does not make the target look slow.
+ */
+
+describe('probeKind latency', () => {
+    it('leaves out the queue wait of each request', async () => {
+        const requests: ProbeRequest[] = []
+        // Each request first waits 150 ms (a queue the fault stands for), then reports an exchange of 20 ms.
+        const fetcher = async (request: ProbeRequest): Promise<ProbeResponse> => {
+            requests.push(request)
+            await new Promise((resolve) => setTimeout(resolve, 150))
+            return {request, finalUrl: request.url, status: 200, headers: {}, body: new Uint8Array(0), truncated: false, latencyMs: 20}
+        }
+        const startedAt = performance.now()
+        const result = await probeKind(fetcher, 'ENDPOINT_REACHABILITY', {baseUrl: 'http://127.0.0.1:9'}, emptyChainFacts(1_800_000_000n))
+        expect(performance.now() - startedAt).toBeGreaterThanOrEqual(140)
+        expect(requests).toHaveLength(1)
+        expect(result.verdict.outcome).toBe('PASS')
+        expect(result.durationMs).toBe(20)
+        expect(result.evidence.latencyMs).toBe(20)
+    })
+})
