@@ -252,7 +252,7 @@ describe('operatorSummary and scorecard over GraphQL', () => {
         }
     })
 
-    it('gap arguments: unknown product and loose instants rejected', async () => {
+    it('unknown product, loose instants rejected', async () => {
         const product = await graphql(`{ gaps(product: "bogus") { totalCount } }`)
         expect(product.errors?.[0]?.message).toMatch(/^product "bogus" is invalid: expected one of sandbox-cloud, /)
         expect(product.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')

@@ -39,7 +39,7 @@ function mutate(source: string, anchor: string, find: string, replace: string): 
 }
 
 describe('evidence bundle contents', () => {
-    it('refuses a period that has not settled', async () => {
+    it('refuses an unsettled period', async () => {
         for (const to of [new Date(Date.now() + 3_600_000), new Date(Date.now() - 60_000)]) {
             await expect(buildEvidenceBundle(world.sql, {...REQUEST, to}, DEFAULT_GAP_CONFIG)).rejects.toThrow(
                 /is too recent: a bundle covers a period that ended at least 10 minutes ago/,
@@ -131,7 +131,7 @@ describe('evidence verify', () => {
         expect(result.problems.join('\n')).toMatch(/proof:proof-\d+: (record digest mismatch|signature check failed)/)
     })
 
-    it('stranger signature fails only with trusted probers', async () => {
+    it('stranger signature fails with --prober', async () => {
         // A consistent forgery: one proof record changed and signed again by another key, leaves and root recomputed.
         const forged = JSON.parse(text) as EvidenceBundle
         const index = forged.records.findIndex((entry) => entry.record.type === 'proof')

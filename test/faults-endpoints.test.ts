@@ -243,7 +243,7 @@ describe('hostile endpoints in one prober round', () => {
         const row = recordOf(OPERATOR.redirectToPrivate, 'SANDBOX_ENDPOINT_HEALTH')
         expect(row?.http_status).toBeNull()
         expect(String(row?.observed)).toContain('ADDRESS_REFUSED')
-        // The record says which address was refused and why, not only the code.
+        // The record names the rejected address and the reason, not only the code.
         expect(String(row?.observed)).toMatch(new RegExp(`${PRIVATE_HOSTNAME.replace(/\./g, '\\.')} resolves to .*private`))
     })
 

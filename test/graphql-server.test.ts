@@ -133,7 +133,7 @@ describe('GraphQL server over the indexed devnet', () => {
         expect(JSON.parse(line!).level).toBe(3)
     })
 
-    it('at most 20 root fields per query', async () => {
+    it('root fields capped at 20', async () => {
         const fields = (count: number) => `{ ${Array.from({length: count}, (_, i) => `f${i}: operators(limit: 1) { id }`).join(' ')} }`
         const twenty = await query<Record<string, {id: string}[]>>(fields(20))
         expect(Object.keys(twenty)).toHaveLength(20)
@@ -142,7 +142,7 @@ describe('GraphQL server over the indexed devnet', () => {
         expect(body.errors?.[0]?.message, JSON.stringify(body)).toMatch(/20 root fields/)
     })
 
-    it('NUL in a string argument is the client error', async () => {
+    it('NUL argument is client error', async () => {
         const response = await postRaw(JSON.stringify({query: '{ operators(where: {id_eq: "a\\u0000b"}) { id } }'}))
         const body = (await response.json()) as {errors?: {message: string; extensions?: unknown}[]}
         expect(body.errors?.[0]?.message, JSON.stringify(body)).toBe('string arguments must not contain the NUL character (U+0000)')
@@ -160,7 +160,7 @@ describe('GraphQL server over the indexed devnet', () => {
         })
     })
 
-    it('malformed or large body gets no stack trace', async () => {
+    it('bad body gets no stack', async () => {
         // Outside production, Express would put the parser's stack trace into the response.
         for (const body of ['{"query": ', 'not json at all']) {
             const response = await postRaw(body)

@@ -20,7 +20,7 @@ function heartbeat(serviceId: bigint, operator: Hex, statusCode: number, timesta
 }
 
 describe('liveHeartbeats of the demo scenario', () => {
-    it('the operators still heartbeating at its end', () => {
+    it('operators heartbeating at the end', () => {
         const pairs = liveHeartbeats(buildScenario())
             .map(({event}) => `${String(event.args.serviceId)}/${OPERATORS.indexOf(event.args.operator as Hex)}`)
             .sort()
@@ -41,7 +41,7 @@ describe('heartbeat pump on anvil', () => {
         await anvil?.stop()
     })
 
-    it('sends the live heartbeats again, stamped now', async () => {
+    it('resends live heartbeats stamped now', async () => {
         const scenario: Scenario = {
             genesisTimestamp: genesis,
             emitterAddresses: [REGISTRY],

@@ -8,7 +8,7 @@ describe('errorStatus', () => {
         expect(errorStatus({status: 503, statusCode: 400})).toBe(503)
     })
 
-    it('counts anything else as a server error', () => {
+    it('other values give 500', () => {
         for (const err of [new Error('boom'), undefined, null, 'text', {status: 200}, {status: 99}, {status: '400'}, {status: 404.5}, {status: 600}]) {
             expect(errorStatus(err), JSON.stringify(err)).toBe(500)
         }

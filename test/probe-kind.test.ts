@@ -9,7 +9,7 @@ import {probeKind} from '../src/proofs/worker/probe'
  */
 
 describe('probeKind latency', () => {
-    it('leaves out the queue wait of each request', async () => {
+    it('excludes the request queue wait', async () => {
         const requests: ProbeRequest[] = []
         // Each request first waits 150 ms (a queue the fault stands for), then reports an exchange of 20 ms.
         const fetcher = async (request: ProbeRequest): Promise<ProbeResponse> => {

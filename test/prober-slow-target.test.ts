@@ -12,9 +12,9 @@ import {seedReachabilityTargets} from './helpers/reachability-targets'
 import {startTestDatabase} from './helpers/stack'
 
 /*
- * One target that never answers must not hold up the others: the worker's jobs run in lanes, and the slow target
- * stops only its own lane until its timeout. The server holds the first request it receives and answers every other
- * one at once.
+ * One target that never responds must not delay the others, because the worker's jobs run in lanes and the slow target
+ * stops only its own lane until its timeout. The server keeps the first request it receives open and responds to
+ * every other one at once.
  */
 
 const PROBER_KEY: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a'
@@ -44,7 +44,7 @@ describe('prober with one slow target', () => {
     let server: http.Server
     let worker: ProberWorker | undefined
     let slowPath: string | undefined
-    const held: http.ServerResponse[] = []
+    const openResponses: http.ServerResponse[] = []
     let rows: {target_id: string; url: string; outcome: string; reason: string; observed_at: Date}[] = []
 
     beforeAll(async () => {
@@ -52,7 +52,7 @@ describe('prober with one slow target', () => {
         server = http.createServer((request, response) => {
             if (slowPath === undefined || slowPath === request.url) {
                 slowPath = request.url
-                held.push(response)
+                openResponses.push(response)
                 return
             }
             response.writeHead(200, {'content-type': 'application/json'}).end('{"ok":true}')
@@ -100,14 +100,14 @@ describe('prober with one slow target', () => {
     }, ROUND_WAIT_MS + 60_000)
 
     afterAll(async () => {
-        for (const response of held) response.destroy()
+        for (const response of openResponses) response.destroy()
         await worker?.stop()
         await pool?.end()
         await new Promise((resolve) => server?.close(resolve))
         await db?.stop()
     })
 
-    /** The slow target: the one whose request the server held (the probe asks for /health under the target URL). */
+    /** Tells whether a row is the slow target's: the probe requests /health under the target URL, and the server kept that request open. */
     const isSlow = (row: {url: string}) => slowPath !== undefined && slowPath.startsWith(`${new URL(row.url).pathname}/`)
 
     it('every target gets a record', () => {
@@ -116,7 +116,7 @@ describe('prober with one slow target', () => {
         expect(slow.map((row) => row.outcome)).toEqual(['UNREACHABLE'])
     })
 
-    it('the others are probed before the slow one times out', () => {
+    it('others probed before slow timeout', () => {
         const slow = rows.find(isSlow)!
         const others = rows.filter((row) => row !== slow)
         expect(others.every((row) => row.outcome === 'PASS')).toBe(true)

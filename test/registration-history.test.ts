@@ -6,8 +6,8 @@ import {startSeededDatabase, type SeededDatabase} from './gap-database'
 import {BLUEPRINT, logId} from './gap-world'
 
 /*
- * The registration row keeps an operator's latest registration only; the gap facts and a blueprint's scorecards read
- * the registration as it was at the instant asked, from registration_change.
+ * The registration row keeps an operator's latest registration only. So the gap facts and a blueprint's scorecards
+ * read the registration as it was at the requested instant from registration_change.
  */
 
 // Registered on Jan 3, unregistered on Jan 4, registered again on Jan 6 (2026).
@@ -80,7 +80,7 @@ describe('registrations as of an instant', () => {
         expect(await statusesAt(day(2, 12))).toEqual({[PRE_ONLY]: 'PRE_REGISTERED'})
     })
 
-    it('earlier registration cycle is read from the changes', async () => {
+    it('earlier cycle read from changes', async () => {
         expect(await statusesAt(day(3, 12))).toEqual({[RETURNING]: 'ACTIVE', [PRE_ONLY]: 'PRE_REGISTERED'})
         expect(await statusesAt(day(5))).toEqual({[RETURNING]: 'UNREGISTERED', [PRE_ONLY]: 'PRE_REGISTERED'})
     })

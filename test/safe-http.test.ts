@@ -843,9 +843,9 @@ describe('safeFetch on loopback servers', () => {
         expect(maxInFlight).toBe(2)
     })
 
-    it('slot wait counts neither in the time limit nor in latency', async () => {
-        // Each answer takes 300 ms and two go at a time, so the sixth request waits about 600 ms for a slot: more
-        // than its total limit of 500 ms, which must count only from when it has a slot.
+    it('slot wait excluded from timing', async () => {
+        // Each response takes 300 ms and two requests run at a time, so the sixth waits about 600 ms for a slot. That
+        // is more than its total limit of 500 ms, which must count only from when it has a slot.
         const server = await startHttpServer((_request, response) => {
             setTimeout(() => response.end('done'), 300)
         })

@@ -5,7 +5,7 @@ import {chainString, storedUrl, storedUrlText} from '../src/chain/strings'
 
 /*
  * URLs read from the chain (advertised rpcAddress, sidecar URLs, URLs in job outputs) are stored and served without
- * credentials; one without credentials keeps its exact text and bytes.
+ * credentials. A URL without credentials keeps its exact text and bytes.
  */
 
 const SAMPLE_KEY = '0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318'
@@ -41,7 +41,7 @@ describe('storedUrl', () => {
         expect(storedUrl(value)).toBe(value)
     })
 
-    it('gives up the exact bytes with credentials', () => {
+    it('redacts bytes with credentials', () => {
         const value = chainString(new TextEncoder().encode('http://bob:Hunter2@127.0.0.1:9/?token=tok_2'))
         const stored = storedUrl(value)
         expect(stored.display).toBe('http://127.0.0.1:9/?token=REDACTED')

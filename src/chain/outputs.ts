@@ -109,10 +109,10 @@ function redactJson(value: unknown, path: string, secrets: FoundSecret[], sandbo
     if (Array.isArray(value)) return value.map((v, i) => redactJson(v, path === '' ? `[${i}]` : `${path}[${i}]`, secrets, sandbox))
     if (typeof value === 'string') {
         const text = safeText(value)
-        // A URL with credentials (`user:pass@`, `?token=`) keeps its place with them removed.
-        const shown = storedUrlText(text)
-        if (shown !== text) secrets.push({kind: 'URL_CREDENTIALS', field: path, hash: secretHash(value), redacted: shown})
-        return shown
+        // A URL with credentials (`user:pass@`, `?token=`) stays in place, without them.
+        const redacted = storedUrlText(text)
+        if (redacted !== text) secrets.push({kind: 'URL_CREDENTIALS', field: path, hash: secretHash(value), redacted})
+        return redacted
     }
     if (value === null || typeof value !== 'object') return value
     const out: Record<string, unknown> = {}

@@ -68,8 +68,8 @@ export function redactSecret(secret: string): string {
 }
 
 /**
- * The form of a URL from the chain that proofgap stores and serves: `url` itself, or, when it has credentials
- * (`user:pass@`, or a secret-looking query or fragment parameter), the URL with them removed (see redactUrl).
+ * Returns the form of a chain URL that proofgap stores and serves. That is `url` itself, unless it contains
+ * credentials (`user:pass@`, or a secret-looking query or fragment parameter), which are then removed (see redactUrl).
  */
 export function storedUrlText(url: string): string {
     let normalized: string
@@ -80,13 +80,13 @@ export function storedUrlText(url: string): string {
     }
     const redacted = redactUrl(url)
     if (redacted !== normalized) return redacted
-    // A URL that parses can still carry one in its path or in text around it, such as `…/x?token=…" for details`.
+    // A URL that parses can still contain a secret in its path or in text around it, as in `…/x?token=… for details`.
     return redactUrlsInText(url)
 }
 
 /**
- * A URL read from the chain, as storedUrlText keeps it. Without credentials it is returned as it is; with them, the
- * exact bytes are given up too: `raw` holds the bytes of the redacted text, so no column keeps the secret.
+ * Returns a chain URL in the form that storedUrlText gives. Without credentials it is returned unchanged. With them,
+ * `raw` becomes the bytes of the redacted text too, so that no column contains the secret.
  */
 export function storedUrl(url: ChainString): ChainString {
     const text = storedUrlText(url.display)

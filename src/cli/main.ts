@@ -28,13 +28,13 @@ function loadCommand(name: string): CommandModule | undefined {
     }
 }
 
-/** Settings of the services that run alone, which take them from the environment only. */
+/** Usage texts of the services that take their settings from the environment only. */
 const SERVICE_USAGE: Record<string, string> = {
     processor: 'usage: proofgap processor\n\nIndexes the chain into PostgreSQL. It takes no arguments: set NETWORK, RPC_URL and DB_URL (or DB_*), and the\nother settings in the README\'s Configuration table, in the environment.\n',
     prober: 'usage: proofgap prober\n\nRuns one prober worker. It takes no arguments: set NETWORK, DB_URL (or DB_*) and PROBER_PRIVATE_KEY (or\nPROBER_DEV_MODE=1), and the other settings in the README\'s Configuration table, in the environment.\n',
 }
 
-/** Handles the arguments of `processor` and `prober`: help, or a refusal; undefined when there are none. */
+/** Checks the arguments of `processor` and `prober`: returns an exit code for help or an invalid argument, else undefined. */
 function serviceArguments(command: string, args: string[]): number | undefined {
     if (args.length === 0) return undefined
     if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
@@ -50,20 +50,21 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
         case 'start':
             return runStart(rest)
-        case 'processor':
+        case 'processor': {
+            const exitCode = serviceArguments(command, rest)
+            if (exitCode !== undefined) return exitCode
+            require('../main')
+            return new Promise<number>(() => undefined)
+        }
         case 'prober': {
-            const refused = serviceArguments(command, rest)
-            if (refused !== undefined) return refused
-            if (command === 'processor') {
-                require('../main')
-                return new Promise<number>(() => undefined)
-            }
+            const exitCode = serviceArguments(command, rest)
+            if (exitCode !== undefined) return exitCode
             // The prober module starts itself only as a main module, so run it as one.
             const {spawnSync} = await import('node:child_process')
             return spawnSync(process.execPath, [require.resolve('./prober'), ...rest], {stdio: 'inherit'}).status ?? 1
         }
         case 'api': {
-            // The same command as npm start and npm run api: with the preload (GQL_HOST, Apollo settings) and limits.
+            // The same command as npm start and npm run api, so the preload (GQL_HOST, Apollo settings) and limits apply.
             const {spawnSync} = await import('node:child_process')
             const {graphqlServerCommand} = await import('../stack/children')
             const api = graphqlServerCommand(path.join(__dirname, '..'))

@@ -1,11 +1,11 @@
 /**
  * Keeps the demo chain's operators heartbeating after the scenario has played, as operators of a real network do.
- * Without it every heartbeat of the demo goes stale about 15 minutes after `npm start` (the longest liveness window
- * of its services), and the contradictions and the current week's figures that the ready message points to with it.
+ * Without it, every demo heartbeat goes stale about 15 minutes after `npm start` (the longest liveness window of its
+ * services). The contradictions and the current week's figures of the ready message then go stale too.
  */
 import {createClient, http} from 'viem'
 import {emitLogs} from './emitter'
-import {DEFAULT_HEARTBEAT_INTERVAL_S, entryLog, type Scenario, type ScenarioEvent} from './scenario'
+import {DEFAULT_HEARTBEAT_INTERVAL_S, entryLog, scenarioDurationSeconds, type Scenario, type ScenarioEvent} from './scenario'
 
 /** Time between two heartbeats of each live operator: within the shortest heartbeat interval of the demo (60 s). */
 export const HEARTBEAT_PUMP_PERIOD_MS = 60_000
@@ -54,7 +54,7 @@ export function startHeartbeatPump(
 ): HeartbeatPump {
     const beats = liveHeartbeats(scenario, options.services).map((beat) => beat.event)
     const client = createClient({transport: http(rpcUrl, {batch: true})})
-    let lastTime = scenario.genesisTimestamp + scenario.steps.reduce((sum, step) => sum + step.advanceSeconds, 0)
+    let lastTime = scenario.genesisTimestamp + scenarioDurationSeconds(scenario)
     let inFlight: Promise<void> = Promise.resolve()
     const beat = async (): Promise<void> => {
         const time = Math.max(lastTime + 1, Math.floor(Date.now() / 1000))
@@ -65,7 +65,7 @@ export function startHeartbeatPump(
     const send = (): void => {
         inFlight = inFlight.then(beat).catch((error: unknown) => options.onError?.(error))
     }
-    // One block at once: the scenario's last heartbeats are already up to a minute old when it has played.
+    // The first block goes out at once, because the scenario's last heartbeats are up to a minute old by now.
     send()
     const timer = setInterval(send, options.periodMs ?? HEARTBEAT_PUMP_PERIOD_MS)
     timer.unref()

@@ -11,9 +11,9 @@ export interface FactFilter {
     product?: string
 }
 
-// The registration row holds the latest registration only. When that is later than $4, the status at $4 comes from
-// the last registration or unregistration before it (registration_change ids sort in chain order); a registration
-// with no change at or before $4 did not exist yet and is left out.
+// The registration row contains the latest registration only. When that is later than $4, the status at $4 comes
+// from the last registration or unregistration before it, because registration_change ids sort in chain order. A
+// registration with no change at or before $4 did not exist yet and is left out.
 const REGISTRATIONS_SQL = `
 SELECT r.operator_id AS operator, r.blueprint_id AS blueprint_id, b.product AS product,
        CASE WHEN r.registered_at IS NOT NULL AND r.registered_at <= $4

@@ -5,7 +5,7 @@ export interface Period {
     label: string
 }
 
-/** How long ago an evidence bundle's period must have ended: longer than the processor's lag and a prober lane's slowest job. */
+/** Minimum age of an evidence bundle's end, in seconds: longer than the processor's lag and a prober lane's slowest job. */
 export const EVIDENCE_SETTLE_SECONDS = 600
 
 export class PeriodError extends Error {

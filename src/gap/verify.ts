@@ -13,13 +13,13 @@ export interface BundleVerification {
     problems: string[]
     /** Chain facts rechecked against an RPC node; zero without an RPC URL. */
     chainFactsChecked: number
-    /** The signers of the proof records whose signature checks out: each address (lower case) and how many it signed. */
+    /** Signers of the proof records with a valid signature: each address (lower case) and its number of records. */
     signers: {address: string; records: number}[]
 }
 
 /** Checks of a bundle against outside facts, besides its own consistency. */
 export interface VerifyOptions {
-    /** Addresses whose signatures are accepted; without them, any valid signature of the named signer is. */
+    /** Addresses whose signatures are accepted. Without them, a valid signature of whichever signer a record names is accepted. */
     trustedSigners?: readonly string[]
 }
 
@@ -39,7 +39,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export async function verifyBundleText(text: string, options: VerifyOptions = {}): Promise<BundleVerification> {
     const problems: string[] = []
     const signers = new Map<string, number>()
-    const trusted = options.trustedSigners === undefined ? undefined : new Set(options.trustedSigners.map((a) => a.toLowerCase()))
+    const trusted = options.trustedSigners === undefined ? undefined : new Set(options.trustedSigners.map((address) => address.toLowerCase()))
     let parsed: unknown
     try {
         parsed = JSON.parse(text)

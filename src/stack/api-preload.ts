@@ -2,7 +2,8 @@
  * Loaded with `node --require` before squid-graphql-server. It makes the server listen on GQL_HOST (see
  * listen-host.ts). Without GQL_HOST, or with it empty, the server listens on every interface. A bad address stops
  * the process with status 2 before the server starts. It also keeps introspection on and persisted queries off (see
- * apollo-settings.ts), and answers requests that fail before GraphQL without a stack trace (see http-errors.ts).
+ * apollo-settings.ts), and it sends no stack trace in a response to a request that fails before GraphQL (see
+ * http-errors.ts).
  */
 import {createLogger} from '@subsquid/logger'
 import {adjustApolloServer, adjustOpenreaderErrorLog} from './apollo-settings'
@@ -30,6 +31,6 @@ if (!adjustOpenreaderErrorLog()) {
     process.stderr.write('api-preload: the error log of OpenReader was not found; a negative limit or offset is logged as a server error\n')
 }
 
-if (!answerRequestErrorsBriefly((err) => log.error(err as Error, 'request failed'))) {
+if (!answerRequestErrorsBriefly((err, req) => log.error({err, method: req.method, path: req.url?.split('?')[0]}, 'request failed'))) {
     process.stderr.write('api-preload: the Express app of squid-graphql-server was not found; failed requests keep its default answers\n')
 }

@@ -35,9 +35,9 @@ interface ApolloServerLike {
 }
 
 /**
- * PostgreSQL's error codes for what only a client's arguments cause, with the message the client gets. OpenReader
- * puts the arguments `limit` and `offset` into the SQL as they came (2201W, 2201X), and passes strings on to
- * PostgreSQL, which refuses the NUL character (22021; strings that come from JSON are valid Unicode otherwise).
+ * PostgreSQL error codes that only a client's arguments cause, with the message the client gets. OpenReader puts
+ * `limit` and `offset` into the SQL unchecked (2201W, 2201X). It also passes strings on to PostgreSQL, which rejects
+ * the NUL character (22021); strings from JSON are otherwise valid Unicode.
  */
 const CLIENT_SQL_ERRORS: Record<string, string> = {
     '2201W': 'limit must not be negative',
@@ -45,7 +45,7 @@ const CLIENT_SQL_ERRORS: Record<string, string> = {
     '22021': 'string arguments must not contain the NUL character (U+0000)',
 }
 
-/** The client's message for an error that PostgreSQL raised because of the request's arguments; undefined for others. */
+/** Returns the client's message for an error that the request's arguments caused in PostgreSQL, or undefined. */
 export function clientSqlErrorMessage(sqlError: unknown): string | undefined {
     const sqlState = (sqlError as {code?: unknown} | undefined)?.code
     return typeof sqlState === 'string' && Object.hasOwn(CLIENT_SQL_ERRORS, sqlState) ? CLIENT_SQL_ERRORS[sqlState] : undefined
@@ -53,7 +53,7 @@ export function clientSqlErrorMessage(sqlError: unknown): string | undefined {
 
 /**
  * Returns the error as a client sees it: message, locations, path, and extensions without `exception`. A query that
- * PostgreSQL refused because of the request's arguments becomes `BAD_USER_INPUT`.
+ * PostgreSQL rejected because of the request's arguments becomes `BAD_USER_INPUT`.
  */
 export function withoutInternals(error: FormattableError): FormattableError {
     const {exception, ...extensions} = error.extensions ?? {}
@@ -78,9 +78,9 @@ interface LoggedGraphqlError {
 type LogGraphqlErrors = (log: unknown, args: unknown, errors: readonly LoggedGraphqlError[] | undefined) => void
 
 /**
- * Makes OpenReader log a query that PostgreSQL refused because of its arguments as the client's error: one warning
- * with the client's message, as for other `BAD_USER_INPUT` errors, in place of an error line with the SQL text and a
- * stack trace. Returns false, and changes nothing, when OpenReader's error log is not where 5.x has it.
+ * Makes OpenReader log a query that PostgreSQL rejected because of its arguments as a client error. It then writes
+ * one warning with the client's message, as for other `BAD_USER_INPUT` errors, instead of an error line with the SQL
+ * text and a stack trace. Returns false, and changes nothing, when OpenReader 5's error log is not found.
  */
 export function adjustOpenreaderErrorLog(): boolean {
     // NOTE: relies on @subsquid/openreader 5 (lib/util/error-handling.js exports logGraphQLErrors, which execute.js

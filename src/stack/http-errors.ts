@@ -1,11 +1,11 @@
 /**
- * How the Express app inside squid-graphql-server 4.11 answers a request that fails before GraphQL sees it, such as a
- * body that is not JSON or is too large.
+ * Responses of the Express app inside squid-graphql-server 4.11 to a request that fails before GraphQL reads it,
+ * such as a body that is not JSON or is too large.
  *
- * Express's own last handler puts the error's stack trace into the response unless NODE_ENV=production, and into the
- * log unless NODE_ENV=test. A client error (status 4xx) is neither the server's fault nor its internals: it gets the
- * status and its standard text only, and leaves no line in the log. A server error (5xx) gets the same short response,
- * and its stack trace goes to the log.
+ * Express's own final handler writes the error's stack trace into the response unless NODE_ENV=production, and into
+ * the log unless NODE_ENV=test. Here a client error (status 4xx) gets only the status and its standard text, and no
+ * log line, because it is neither the server's fault nor its business. A server error (5xx) gets the same short
+ * response, and its stack trace goes to the log.
  *
  * `api-preload.ts` applies this before squid-graphql-server loads.
  */
@@ -22,7 +22,7 @@ interface ExpressApplication {
     handle?: (this: unknown, req: IncomingMessage, res: ServerResponse, callback?: (err?: unknown) => void) => void
 }
 
-/** The HTTP status an error of Express or its body parsers asks for; 500 when it names none. */
+/** Returns the HTTP status that an error of Express or its body parsers sets, or 500 when it sets none. */
 export function errorStatus(err: unknown): number {
     if (typeof err !== 'object' || err === null) return 500
     const {status, statusCode} = err as {status?: unknown; statusCode?: unknown}
@@ -32,9 +32,9 @@ export function errorStatus(err: unknown): number {
 
 /**
  * Patches the Express application prototype that squid-graphql-server uses. Returns false, and changes nothing, when
- * Express or its final handler is not where Express 4 has them. `logServerError` receives each 5xx error.
+ * Express 4 or its final handler is not found. `logServerError` receives each 5xx error with its request.
  */
-export function answerRequestErrorsBriefly(logServerError: (err: unknown) => void): boolean {
+export function answerRequestErrorsBriefly(logServerError: (err: unknown, req: IncomingMessage) => void): boolean {
     // NOTE: relies on Express 4 (`application.handle(req, res, callback)`, which builds a `finalhandler` when no
     // callback is given), as @subsquid/openreader 5 loads it. Tests read the effect over HTTP.
     let application: ExpressApplication
@@ -58,7 +58,7 @@ export function answerRequestErrorsBriefly(logServerError: (err: unknown) => voi
                 // 'production' keeps the stack trace out of the response body.
                 env: 'production',
                 onerror: (err) => {
-                    if (errorStatus(err) >= 500) logServerError(err)
+                    if (errorStatus(err) >= 500) logServerError(err, req)
                 },
             })
         return handle.call(this, req, res, done)

@@ -15,7 +15,7 @@ const SECRET_QUERY_PARAMETER = /token|key|secret|passw|auth|credential|session|j
  */
 const PARAMETER_IN_TEXT = /(^|[\s?&#;])([A-Za-z0-9_.~%-]+)=("[^"]*"|'[^']*'|[^\s&#"';]*)/g
 
-/** `name` with its percent-encoding undone, or as it is when that is malformed. */
+/** Returns `name` with its percent-encoding undone, or unchanged when that encoding is malformed. */
 function decodedName(name: string): string {
     try {
         return decodeURIComponent(name)
@@ -55,7 +55,7 @@ export function redactUrl(url: string): string {
     return parsed.toString()
 }
 
-/** `text` as `name=value` pairs with secret values replaced; undefined when it has no secret parameter. */
+/** Returns `text` as `name=value` pairs with secret values replaced, or undefined when it has no secret parameter. */
 function withoutSecretParameters(text: string): string | undefined {
     const parameters = [...new URLSearchParams(text).entries()]
     if (!parameters.some(([name]) => SECRET_QUERY_PARAMETER.test(name))) return undefined

@@ -174,8 +174,8 @@ interface HopState {
 }
 
 /**
- * Longest wait for a free per-host slot, as a multiple of the total time limit. The wait is the prober's own queue, so
- * it counts neither against the target's time limit nor in its latency; this bound only keeps it finite.
+ * Maximum wait for a free per-host slot, as a multiple of the total time limit. The wait is the prober's own queue,
+ * so it counts neither against the target's time limit nor in its latency. This bound only keeps it finite.
  */
 const SLOT_WAIT_LIMIT_FACTOR = 10
 

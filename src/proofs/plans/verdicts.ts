@@ -32,7 +32,7 @@ export function redactUrl(url: string): string {
 /** The verdict of a request that got no HTTP response: UNREACHABLE with the error code as reason. */
 export function unreachableVerdict(response: ProbeResponse): ProofVerdict {
     const code = response.error ?? 'NETWORK_ERROR'
-    // The client's explanation (which address was refused and why, the socket error) says what the code alone does not.
+    // The HTTP client's detail (the rejected address and why, or the socket error) adds what the code alone omits.
     const detail = response.errorDetail === undefined || response.errorDetail === '' ? '' : `: ${response.errorDetail}`
     return unreachable(code, clipObserved(`${response.request.method} ${redactUrl(response.request.url)}: ${code}${detail}`))
 }

@@ -246,8 +246,7 @@ export async function startProberWorker(options: ProberWorkerOptions): Promise<P
     }
 
     // The jobs in flight are split into lanes of at most PROBE_LANE_SIZE, each a pg-boss work loop of its own. A
-    // batch ends with its slowest target, so a target that answers slowly holds up only its own lane while the
-    // others keep fetching jobs.
+    // batch ends with its slowest target, so a slow target delays only its own lane while the others keep fetching.
     // pg-boss 10 pauses a loop for the polling interval after every batch, even when more jobs wait. A full batch
     // means a backlog, so notifyWorker makes the loop fetch again at once. A round then drains without idle gaps,
     // and a worker that crashes mid-round leaves active jobs behind, which expire and are retried by the others.
