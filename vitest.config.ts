@@ -8,5 +8,7 @@ export default defineConfig({
         // End-to-end files each start their own PostgreSQL and anvil; two at a time fits a 2-core machine.
         maxWorkers: 2,
         minWorkers: 1,
+        // The recap repeats each failure in a few lines after the summary, where a truncated CI log still shows it.
+        reporters: ['default', './test/reporters/recap.ts'],
     },
 })
