@@ -93,9 +93,11 @@ export async function runStart(argv: string[]): Promise<number> {
     const devnet = network === 'devnet'
 
     const stack: Stack = {children: [], cleanups: [], stopping: false, onFatal: () => void stop(1)}
+    const stopping = new AbortController()
     const stop = async (code: number) => {
         if (stack.stopping) return
         stack.stopping = true
+        stopping.abort()
         progress('stopping…')
         // The services at once: none depends on another, and each learns of the stop before PostgreSQL or anvil go.
         await Promise.all(stack.children.map(({child}) => stopChild(child)))
@@ -135,8 +137,16 @@ export async function runStart(argv: string[]): Promise<number> {
             mkdirSync(path.dirname(dataDir), {recursive: true})
             progress(`starting embedded PostgreSQL on 127.0.0.1:${pgPort} (data in ${dataDir})`)
             await assertPortFree(pgPort, 'embedded PostgreSQL (--pg-port)')
-            const db = await startEmbeddedPostgres({dataDir, port: pgPort, database: devnet ? 'proofgap_devnet' : `proofgap_${network.replace(/\W/g, '_')}`})
-            stack.cleanups.push(() => db.stop())
+            const starting = startEmbeddedPostgres({
+                dataDir,
+                port: pgPort,
+                database: devnet ? 'proofgap_devnet' : `proofgap_${network.replace(/\W/g, '_')}`,
+                signal: stopping.signal,
+            })
+            // A stop during the start waits for it to end (initdb removes its password file as it ends), then stops
+            // the server if it got as far as running.
+            stack.cleanups.push(async () => (await starting.catch(() => undefined))?.stop())
+            const db = await starting
             if (devnet) await resetDatabase(db)
             dbEnv = db.env
         }
@@ -181,6 +191,9 @@ export async function runStart(argv: string[]): Promise<number> {
         printReady(apiUrl, exampleQueries(operator), dbEnv)
         return await new Promise<number>(() => undefined)
     } catch (err) {
+        // After Ctrl-C the failure is the stop's doing (a start given up, a connection cut): the stop under way
+        // ends the process with its own status, and returning here would exit before its cleanups.
+        if (stack.stopping) return await new Promise<number>(() => undefined)
         if (err instanceof ConfigError) process.stderr.write(`proofgap start: ${err.message}\n`)
         else process.stderr.write(`proofgap start: ${(err as Error).message}\n`)
         await stop(1)

