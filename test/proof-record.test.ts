@@ -164,6 +164,32 @@ describe('makeExcerpt', () => {
 
         expect(makeExcerpt(body, 4)).toBe('aaa')
     })
+
+    it('redacts secrets an operator sent', () => {
+        const body = Buffer.from('{"status":"ok","token_kind":"input","served_tokens":12,"sidecarToken":"sk-live-0123456789"}')
+
+        const excerpt = makeExcerpt(new Uint8Array(body))
+
+        expect(excerpt).toBe('{"status":"ok","token_kind":"input","served_tokens":12,"sidecarToken":"REDACTED"}')
+    })
+
+    it('redacts a secret cut by the cap', () => {
+        const body = Buffer.from(`{"api_key":"${'k'.repeat(300)}"}`)
+
+        const excerpt = makeExcerpt(new Uint8Array(body))
+
+        expect(excerpt).toBe('{"api_key":"REDACTED')
+    })
+
+    it('stays within the cap after redaction', () => {
+        // Short secrets grow to REDACTED, so the redacted text is longer than the bytes it came from.
+        const body = Buffer.from('{"token":"a",'.repeat(40))
+
+        const excerpt = makeExcerpt(new Uint8Array(body))
+
+        expect(excerpt.length).toBe(EXCERPT_MAX_BYTES)
+        expect(excerpt).not.toMatch(/"token":"a"/)
+    })
 })
 
 describe('recordDigest', () => {

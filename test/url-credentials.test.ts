@@ -2,6 +2,7 @@ import {encodeAbiParameters, hexToBytes} from 'viem'
 import {describe, expect, it} from 'vitest'
 import {decodeJobOutput} from '../src/chain/outputs'
 import {chainString, storedUrl, storedUrlText} from '../src/chain/strings'
+import {redactSecretsInText} from '../src/proofs/http/redact-url'
 
 /*
  * URLs read from the chain (advertised rpcAddress, sidecar URLs, URLs in job outputs) are stored and served without
@@ -78,5 +79,48 @@ describe('URLs in job outputs', () => {
         ])
         expect(JSON.stringify(decoded.secrets)).not.toMatch(/NOTEPW3|NOTETOKEN4|s3'/)
         expect(decoded.sandbox?.sidecarUrl).toBe('http://127.0.0.1:9/?session=REDACTED')
+    })
+})
+
+describe('redactSecretsInText', () => {
+    it.each([
+        ['JSON member', '{"status":"ok","token":"sk-live-abc"}', '{"status":"ok","token":"REDACTED"}'],
+        ['camelCase name', '{"sidecarToken": "a\\"b", "x": 1}', '{"sidecarToken": "REDACTED", "x": 1}'],
+        ['nested member', '{"nested":{"client_secret":"zz"}}', '{"nested":{"client_secret":"REDACTED"}}'],
+        ['value cut off', '{"a":1,"api_key":"abcdefgh', '{"a":1,"api_key":"REDACTED'],
+        ['name=value', 'error: token=abc123 for user', 'error: token=REDACTED for user'],
+        ['name: value', 'password: hunter2, next', 'password: REDACTED, next'],
+        ['header name', 'x-api-key=abc&token_kind=input', 'x-api-key=REDACTED&token_kind=input'],
+        ['bearer token', 'Authorization: Bearer eyJhbGciOi.abc-def', 'Authorization: Bearer REDACTED'],
+        ['basic credentials', 'sent Basic dXNlcjpwYXNz', 'sent Basic REDACTED'],
+        ['URL user info', 'see http://u:p@host/x', 'see http://host/x'],
+    ])('%s', (_name, text, expected) => {
+        expect(redactSecretsInText(text)).toBe(expected)
+    })
+
+    it.each([
+        ['counts named tokens', '{"served_tokens":12,"meteredTokens":5,"token_kind":"input","tokenKind":"x"}'],
+        ['counts as name=value', 'served_tokens=12 input_tokens=3'],
+        ['non-string secret members', '{"token": null, "secret": 5}'],
+        ['word Bearer in a sentence', 'Bearer token missing'],
+    ])('keeps %s', (_name, text) => {
+        expect(redactSecretsInText(text)).toBe(text)
+    })
+
+    it('is idempotent', () => {
+        const once = redactSecretsInText('{"token":"abc"} password=x Bearer abcdefghij')
+        expect(redactSecretsInText(once)).toBe(once)
+    })
+
+    // A guard against catastrophic backtracking on hostile chain or operator text, not a speed target: a quadratic
+    // pattern needs minutes for these 600,000 characters, a linear one milliseconds.
+    it('long words take no quadratic time', () => {
+        const text = `${'a'.repeat(200_000)}token=${'b'.repeat(200_000)} "${'c'.repeat(200_000)}`
+        const startedAt = performance.now()
+        const redacted = redactSecretsInText(text)
+        const stored = storedUrlText(text)
+        expect(redacted.startsWith(`${'a'.repeat(200_000)}token=REDACTED `)).toBe(true)
+        expect(stored.endsWith(`token=REDACTED "${'c'.repeat(200_000)}`)).toBe(true)
+        expect(performance.now() - startedAt).toBeLessThan(10_000)
     })
 })

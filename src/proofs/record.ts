@@ -8,7 +8,7 @@ import {
     stringToBytes,
 } from 'viem'
 import {generatePrivateKey, privateKeyToAccount} from 'viem/accounts'
-import {redactUrl} from './http/redact-url'
+import {redactSecretsInText, redactUrl} from './http/redact-url'
 import type {ProbeResponse, ProofOutcome, ProofVerdict} from './types'
 
 /**
@@ -103,12 +103,17 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
 /**
  * Decodes the first `maxBytes` bytes of a body as text for people to read: invalid UTF-8 becomes U+FFFD, a
  * multi-byte character cut by the limit is dropped, and NUL becomes U+FFFD so the text fits a PostgreSQL column.
+ * Secrets in the text (see redactSecretsInText) become `REDACTED`, and the result has at most `maxBytes` characters.
  */
 export function makeExcerpt(body: Uint8Array, maxBytes: number = EXCERPT_MAX_BYTES): string {
     const decoder = new TextDecoder('utf-8', {fatal: false, ignoreBOM: true})
     // stream: true holds back an incomplete trailing sequence instead of turning it into U+FFFD.
-    const text = decoder.decode(body.subarray(0, maxBytes), {stream: true})
-    return text.replace(/\u0000/g, '\uFFFD')
+    const text = redactSecretsInText(decoder.decode(body.subarray(0, maxBytes), {stream: true}).replace(/\u0000/g, '\uFFFD'))
+    if (text.length <= maxBytes) return text
+    // A short secret replaced by REDACTED can lengthen the text; the cut keeps surrogate pairs whole.
+    let cut = maxBytes
+    if (/[\uD800-\uDBFF]/.test(text[cut - 1])) cut -= 1
+    return text.slice(0, cut)
 }
 
 /** The fields of a proof record that its digest and signature cover. */

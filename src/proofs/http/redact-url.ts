@@ -24,8 +24,11 @@ function decodedName(name: string): string {
     }
 }
 
-/** `scheme://user:pass@` or `//user@` anywhere in a text. */
-const USERINFO_IN_TEXT = /((?:[a-z][a-z0-9+.-]*:)?\/\/)[^\s/?#@]*@/gi
+/**
+ * The user info of `scheme://user:pass@` or `//user@` anywhere in a text, from the slashes to the `@`. The scheme is
+ * left out of the pattern: an optional scheme before the slashes makes the search quadratic in a long word.
+ */
+const USERINFO_IN_TEXT = /\/\/[^\s/?#@]*@/g
 
 /**
  * Removes credentials from a URL so it can be stored, logged or returned: the user and password part
@@ -69,8 +72,39 @@ function withoutSecretParameters(text: string): string | undefined {
  */
 export function redactUrlsInText(text: string): string {
     return text
-        .replace(USERINFO_IN_TEXT, '$1')
+        .replace(USERINFO_IN_TEXT, '//')
         .replace(PARAMETER_IN_TEXT, (match, before: string, name: string, value: string) =>
             value !== '' && value !== REDACTED && SECRET_QUERY_PARAMETER.test(decodedName(name)) ? `${before}${name}=${REDACTED}` : match,
+        )
+}
+
+/**
+ * Words that end the name of a secret in a response body or an evaluator's text, such as `token`, `sidecarToken`,
+ * `api_key`, `client_secret`, `password`, `private_key` or `authorization`. Narrower than SECRET_QUERY_PARAMETER,
+ * because bodies name counts such as `served_tokens` and `token_kind` that are evidence.
+ */
+const SECRET_NAME_END = String.raw`(?:token|secret|password|passwd|api[_-]?key|apikey|private[_-]?key|privatekey|authorization|jwt|credentials?|session[_-]?id)`
+
+/** A JSON member with a string value whose name ends in a secret word; the value runs to its closing quote or the end. */
+const SECRET_JSON_MEMBER = new RegExp(String.raw`("[^"\\]*${SECRET_NAME_END}"\s*:\s*)"(?:[^"\\]|\\.)*("?)`, 'gi')
+
+/** `name=value` or `name: value` outside quotes, whose name ends in a secret word. */
+const SECRET_NAMED_VALUE = new RegExp(String.raw`(^|[^A-Za-z0-9_.-])([A-Za-z0-9_.-]*${SECRET_NAME_END})(\s*[=:]\s*)(?!"|\s|Bearer\s|Basic\s)[^\s&#"',;)}]+`, 'gi')
+
+/** `Bearer <token>` or `Basic <credentials>` of at least 8 characters, in a header value or a message. */
+const BEARER_IN_TEXT = /\b((?:Bearer|Basic)\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi
+
+/**
+ * Removes secrets from text an operator sent (a body excerpt, a value an evaluator quotes): user info of URLs, bearer
+ * tokens, and the values of JSON members and `name=value` pairs whose names end in a secret word (see
+ * SECRET_NAME_END). A JSON string cut off by a length limit loses its value to the end of the text.
+ */
+export function redactSecretsInText(text: string): string {
+    return text
+        .replace(USERINFO_IN_TEXT, '//')
+        .replace(BEARER_IN_TEXT, `$1${REDACTED}`)
+        .replace(SECRET_JSON_MEMBER, (_match, prefix: string, closing: string) => `${prefix}"${REDACTED}${closing}`)
+        .replace(SECRET_NAMED_VALUE, (match, before: string, name: string, separator: string) =>
+            match.endsWith(REDACTED) ? match : `${before}${name}${separator}${REDACTED}`,
         )
 }
