@@ -591,6 +591,33 @@ describe('evaluate', () => {
         expect(verdict.observed).not.toMatch(/[\u0000-\u001f]/)
     })
 
+    it('answer over a limit fails', () => {
+        const huge: ProbeResponse = {...reply('/health', 200, ''), truncated: true, error: 'BODY_TOO_LARGE', errorDetail: 'body exceeds 1048576 bytes'}
+        const health = evaluate('SANDBOX_ENDPOINT_HEALTH', [huge], facts())
+        expect(health.outcome).toBe('FAIL')
+        expect(health.reason).toBe('BODY_TOO_LARGE')
+        expect(health.observed).toBe('GET https://operator.example/health: status=200 BODY_TOO_LARGE: body exceeds 1048576 bytes')
+        const reachability = evaluate('ENDPOINT_REACHABILITY', [huge], facts())
+        expect(reachability.outcome).toBe('PASS')
+        expect(reachability.reason).toBe('ENDPOINT_ANSWERED')
+    })
+
+    it('no status line is unreachable', () => {
+        const verdict = evaluate('SANDBOX_ENDPOINT_HEALTH', [failed('/health', 'CONNECTION_REFUSED')], facts())
+        expect(verdict.outcome).toBe('UNREACHABLE')
+        expect(verdict.reason).toBe('CONNECTION_REFUSED')
+        expect(verdict.observed).toBe('GET https://operator.example/health: CONNECTION_REFUSED')
+    })
+
+    it.each(['SANDBOX_ENDPOINT_HEALTH', 'TRADING_BOT_HEALTH', 'MARKET_ORDER_BOOK'] as const)('%s redirect off host inconclusive', (kind) => {
+        const paths = ['/health', '/api/meta', '/api/bots/b', '/instruments']
+        const responses = paths.map((path) => reply(path, 302, '', {headers: {location: 'https://other.example/elsewhere?token=REDACTED'}}))
+        const verdict = evaluate(kind, responses, facts())
+        expect(verdict.outcome).toBe('INCONCLUSIVE')
+        expect(verdict.reason).toBe('REDIRECTED_OFF_HOST')
+        expect(verdict.observed).toMatch(/^status=302 on \/[a-z/]+ to https:\/\/other\.example\/elsewhere$/)
+    })
+
     it('survives random bodies for every kind', () => {
         const bodies = ['', 'null', '[]', '{}', '"text"', '{"status":{}}', '{"book":[]}', '[{"id":1}]', '\u0000']
         for (const kind of PROOF_KINDS) {

@@ -31,6 +31,8 @@ const RSS_GROWTH_LIMIT_BYTES = 100 * 1024 * 1024
 /** Hostname that the injected resolver maps to a private address; no connection to it is ever opened. */
 const PRIVATE_HOSTNAME = 'internal.refused.test'
 const PRIVATE_ADDRESS = '10.20.30.40'
+/** Hostname of another operator's healthy server, which the injected resolver maps to loopback. */
+const OTHER_OPERATOR_HOSTNAME = 'other-operator.test'
 
 const op = (n: number): string => `0x${n.toString(16).padStart(40, '0')}`
 
@@ -45,6 +47,7 @@ const OPERATOR = {
     wrongTypes: 7,
     invalidCertificate: 8,
     okToEverything: 9,
+    redirectToOtherOperator: 10,
 } as const
 
 type Row = Record<string, unknown>
@@ -80,6 +83,8 @@ describe('hostile endpoints in one prober round', () => {
         )
         urls.set(OPERATOR.invalidCertificate, await listen(selfSignedServer()))
         urls.set(OPERATOR.okToEverything, await listen(okToEverythingServer()))
+        const healthyPort = new URL(fleet.byName('sbx-healthy').url).port
+        urls.set(OPERATOR.redirectToOtherOperator, await listen(redirectServer(`http://${OTHER_OPERATOR_HOSTNAME}:${healthyPort}/health`)))
         await seedRegistrations(db.client, urls)
 
         const capture = (level: string) => (attributes: object, message: string) => {
@@ -111,7 +116,8 @@ describe('hostile endpoints in one prober round', () => {
                 resolveHost: async (hostname) => {
                     resolvedHostnames.push(hostname)
                     if (hostname === PRIVATE_HOSTNAME) return [PRIVATE_ADDRESS]
-                    throw new Error(`the test resolver knows only ${PRIVATE_HOSTNAME}, not ${hostname}`)
+                    if (hostname === OTHER_OPERATOR_HOSTNAME) return ['127.0.0.1']
+                    throw new Error(`the test resolver knows only ${PRIVATE_HOSTNAME} and ${OTHER_OPERATOR_HOSTNAME}, not ${hostname}`)
                 },
             })
             await waitForRound(db.client)
@@ -144,10 +150,15 @@ describe('hostile endpoints in one prober round', () => {
         // Headers and total limit are equal at this timeout, and the total timer starts first, so the total wins.
         ['slow headers', OPERATOR.slowHeaders, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'HEADERS_TIMEOUT'],
         ['slow headers reachability', OPERATOR.slowHeaders, 'ENDPOINT_REACHABILITY', 'UNREACHABLE', 'HEADERS_TIMEOUT'],
-        ['huge body', OPERATOR.hugeBody, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'BODY_TOO_LARGE'],
-        ['redirect loop', OPERATOR.redirectLoop, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'TOO_MANY_REDIRECTS'],
-        ['redirect to private', OPERATOR.redirectToPrivate, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'ADDRESS_REFUSED'],
-        ['redirect to private reachability', OPERATOR.redirectToPrivate, 'ENDPOINT_REACHABILITY', 'UNREACHABLE', 'ADDRESS_REFUSED'],
+        // The endpoint answered, and the answer broke a limit: a failure of the endpoint, not of the network.
+        ['huge body', OPERATOR.hugeBody, 'SANDBOX_ENDPOINT_HEALTH', 'FAIL', 'BODY_TOO_LARGE'],
+        ['huge body reachability', OPERATOR.hugeBody, 'ENDPOINT_REACHABILITY', 'PASS', 'ENDPOINT_ANSWERED'],
+        ['redirect loop', OPERATOR.redirectLoop, 'SANDBOX_ENDPOINT_HEALTH', 'FAIL', 'TOO_MANY_REDIRECTS'],
+        ['redirect loop reachability', OPERATOR.redirectLoop, 'ENDPOINT_REACHABILITY', 'PASS', 'ENDPOINT_ANSWERED'],
+        ['redirect to private', OPERATOR.redirectToPrivate, 'SANDBOX_ENDPOINT_HEALTH', 'INCONCLUSIVE', 'REDIRECTED_OFF_HOST'],
+        // The redirect itself is an HTTP answer of the operator's endpoint.
+        ['redirect to private reachability', OPERATOR.redirectToPrivate, 'ENDPOINT_REACHABILITY', 'PASS', 'ENDPOINT_ANSWERED'],
+        ['redirect to other operator', OPERATOR.redirectToOtherOperator, 'SANDBOX_ENDPOINT_HEALTH', 'INCONCLUSIVE', 'REDIRECTED_OFF_HOST'],
         ['invalid json', OPERATOR.invalidJson, 'SANDBOX_ENDPOINT_HEALTH', 'FAIL', 'INVALID_JSON'],
         ['wrong types', OPERATOR.wrongTypes, 'SANDBOX_ENDPOINT_HEALTH', 'FAIL', 'WRONG_SHAPE'],
         ['invalid certificate', OPERATOR.invalidCertificate, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'TLS_INVALID'],
@@ -238,13 +249,16 @@ describe('hostile endpoints in one prober round', () => {
         expect(rssPeak - rssBefore).toBeLessThan(RSS_GROWTH_LIMIT_BYTES)
     })
 
-    it('private redirect never connected', () => {
-        expect(resolvedHostnames).toContain(PRIVATE_HOSTNAME)
-        const row = recordOf(OPERATOR.redirectToPrivate, 'SANDBOX_ENDPOINT_HEALTH')
-        expect(row?.http_status).toBeNull()
-        expect(String(row?.observed)).toContain('ADDRESS_REFUSED')
-        // The record names the rejected address and the reason, not only the code.
-        expect(String(row?.observed)).toMatch(new RegExp(`${PRIVATE_HOSTNAME.replace(/\./g, '\\.')} resolves to .*private`))
+    it('redirects to other hosts not followed', () => {
+        // Neither redirect target was resolved, so no connection to either was opened.
+        expect(resolvedHostnames).not.toContain(PRIVATE_HOSTNAME)
+        expect(resolvedHostnames).not.toContain(OTHER_OPERATOR_HOSTNAME)
+        const privateRow = recordOf(OPERATOR.redirectToPrivate, 'SANDBOX_ENDPOINT_HEALTH')
+        expect(privateRow?.http_status).toBe(302)
+        expect(String(privateRow?.observed)).toBe(`status=302 on /health to http://${PRIVATE_HOSTNAME}/health`)
+        const otherRow = recordOf(OPERATOR.redirectToOtherOperator, 'SANDBOX_ENDPOINT_HEALTH')
+        expect(otherRow?.http_status).toBe(302)
+        expect(String(otherRow?.observed)).toContain(`to http://${OTHER_OPERATOR_HOSTNAME}:`)
     })
 
     it('no probe job failed', () => {

@@ -26,3 +26,32 @@ describe('probeKind latency', () => {
         expect(result.evidence.latencyMs).toBe(20)
     })
 })
+
+describe('probeKind advertised URL', () => {
+    it('unparsable URL is INVALID_URL without requests', async () => {
+        const requests: ProbeRequest[] = []
+        const fetcher = async (request: ProbeRequest): Promise<ProbeResponse> => {
+            requests.push(request)
+            return {request, finalUrl: request.url, status: 200, headers: {}, body: new Uint8Array(0), truncated: false, latencyMs: 1}
+        }
+        const baseUrl = 'operator.example/api?api_key=sekrit'
+        for (const kind of ['SANDBOX_ENDPOINT_HEALTH', 'ENDPOINT_REACHABILITY'] as const) {
+            const result = await probeKind(fetcher, kind, {baseUrl}, emptyChainFacts(1_800_000_000n))
+            expect(result.verdict.outcome, kind).toBe('UNREACHABLE')
+            expect(result.verdict.reason, kind).toBe('INVALID_URL')
+            expect(result.verdict.observed, kind).toContain('the advertised endpoint is not an absolute URL: operator.example/api')
+            expect(result.verdict.observed, kind).not.toContain('sekrit')
+            // The record names the advertised text, redacted and with no route appended.
+            expect(result.evidence.request.url, kind).toBe('operator.example/api?api_key=REDACTED')
+        }
+        expect(requests).toEqual([])
+    })
+
+    it('chain-only kind ignores the URL', async () => {
+        const fetcher = async (): Promise<ProbeResponse> => {
+            throw new Error('a chain-only kind sends no request')
+        }
+        const result = await probeKind(fetcher, 'MARKET_SP1_PROOF_PATH', {baseUrl: 'not a url'}, emptyChainFacts(1_800_000_000n))
+        expect(result.verdict.reason).not.toBe('INVALID_URL')
+    })
+})

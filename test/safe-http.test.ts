@@ -534,7 +534,7 @@ describe('safeFetch on loopback servers', () => {
             response.end()
         })
         const {resolveHost, lookups} = fixedResolver({'internal.example': ['10.1.2.3']})
-        const options = loopbackOptions({resolveHost})
+        const options = loopbackOptions({resolveHost, crossHostRedirects: true})
 
         const response = await safeFetch({method: 'GET', url: `${server.origin}/start`}, options)
 
@@ -550,13 +550,48 @@ describe('safeFetch on loopback servers', () => {
             response.writeHead(301, {location: 'file:///etc/passwd'})
             response.end()
         })
-        const options = loopbackOptions()
+        const options = loopbackOptions({crossHostRedirects: true})
 
         const response = await safeFetch({method: 'GET', url: `${server.origin}/`}, options)
 
         expect(response.error).toBe('SCHEME_REFUSED')
         expect(response.finalUrl).toBe('file:///etc/passwd')
         expect(options.targets).toHaveLength(1)
+    })
+
+    it('redirect to another host is not followed', async () => {
+        const server = await startHttpServer((_request, response) => {
+            response.writeHead(302, {location: 'http://user:pw@other.example/health?token=abc'})
+            response.end('moved')
+        })
+        const {resolveHost, lookups} = fixedResolver({'other.example': ['127.0.0.1']})
+        const options = loopbackOptions({resolveHost})
+
+        const response = await safeFetch({method: 'GET', url: `${server.origin}/health`}, options)
+
+        expect(response.error).toBeUndefined()
+        expect(response.status).toBe(302)
+        expect(response.finalUrl).toBe(`${server.origin}/health`)
+        expect(response.headers['location']).toBe('http://other.example/health?token=REDACTED')
+        expect(response.body.length).toBe(0)
+        expect(lookups).toEqual([])
+        expect(options.targets).toHaveLength(1)
+    })
+
+    it('redirect to another port of the host is followed', async () => {
+        const second = await startHttpServer((request, response) => response.end(`second ${request.url}`))
+        const first = await startHttpServer((_request, response) => {
+            response.writeHead(301, {location: `${second.origin}/next`})
+            response.end()
+        })
+        const options = loopbackOptions()
+
+        const response = await safeFetch({method: 'GET', url: `${first.origin}/start`}, options)
+
+        expect(response.status).toBe(200)
+        expect(response.finalUrl).toBe(`${second.origin}/next`)
+        expect(Buffer.from(response.body).toString()).toBe('second /next')
+        expect(options.targets).toHaveLength(2)
     })
 
     it('follows relative redirects to the end', async () => {

@@ -46,6 +46,12 @@ export interface SafeFetchOptions {
     maxConcurrentPerHost?: number
     /** Redirects followed before TOO_MANY_REDIRECTS. Default 5. */
     maxRedirects?: number
+    /**
+     * Follow redirects to another hostname. Default false: a response from another host is no evidence about the one
+     * probed, so the redirect response itself is returned. Redirects on the same hostname (another scheme, port or
+     * path) are always followed.
+     */
+    crossHostRedirects?: boolean
     /** Milliseconds to establish TCP (and TLS). Default 3000. */
     connectTimeoutMs?: number
     /** Milliseconds from connection to complete response headers. Default 5000. */
@@ -74,6 +80,7 @@ interface ResolvedOptions {
     connect: ConnectFunction
     hostLimiter: HostConcurrencyLimiter
     maxRedirects: number
+    crossHostRedirects: boolean
     connectTimeoutMs: number
     headersTimeoutMs: number
     totalTimeoutMs: number
@@ -118,6 +125,7 @@ export function resolveSafeFetchOptions(options: SafeFetchOptions = {}): Resolve
         connect: options.connect ?? connectToAddress,
         hostLimiter: options.hostLimiter ?? defaultHostLimiter(maxConcurrentPerHost),
         maxRedirects: nonNegative('maxRedirects', DEFAULT_MAX_REDIRECTS),
+        crossHostRedirects: options.crossHostRedirects ?? false,
         connectTimeoutMs: positive('connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS),
         headersTimeoutMs: positive('headersTimeoutMs', DEFAULT_HEADERS_TIMEOUT_MS),
         totalTimeoutMs: positive('totalTimeoutMs', DEFAULT_TOTAL_TIMEOUT_MS),
@@ -233,6 +241,9 @@ async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions)
                 nextUrl = new URL(location, hop.url)
             } catch {
                 return refuse(location, 'INVALID_URL', `redirect location is not a valid URL: ${redactUrl(location)}`)
+            }
+            if (nextUrl.hostname !== url.hostname && !options.crossHostRedirects) {
+                return respond(hop.url.toString(), result)
             }
             redirectCount++
             hop = redirectedHop(hop, result.status, nextUrl)

@@ -37,7 +37,8 @@ function privateSurfaceRequests(target: ProbeTarget): ProbeRequest[] {
 function evaluateReachability(responses: ProbeResponse[]): ProofVerdict {
     const response = responses[0]
     if (response === undefined) return missingResponse('/health')
-    if (response.error !== undefined || response.status === undefined) return unreachableVerdict(response)
+    // A status line is a response, even when a limit then stopped the exchange (a body over the cap, a redirect loop).
+    if (response.status === undefined) return unreachableVerdict(response)
 
     const status = response.status
     // A gateway error is the proxy telling that the operator's service behind it is unreachable.

@@ -1,3 +1,4 @@
+import {redactSecretsInText} from '../http/redact-url'
 import type {ProbeResponse, ProofOutcome, ProofVerdict} from '../types'
 
 /** Longest `observed` text; longer values are cut so a hostile endpoint cannot fill the proof table. */
@@ -13,9 +14,12 @@ export const inconclusive = (reason: string, observed: string) => verdict('INCON
 export const unreachable = (reason: string, observed: string) => verdict('UNREACHABLE', reason, observed)
 export const notApplicable = (reason: string, observed: string) => verdict('NOT_APPLICABLE', reason, observed)
 
-/** Replaces control characters and cuts the text, so an operator-supplied string is safe to store and show. */
+/**
+ * Replaces control characters and secrets (see redactSecretsInText) and cuts the text, so an operator-supplied string
+ * is safe to store and show.
+ */
 export function clipObserved(text: string): string {
-    const printable = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    const printable = redactSecretsInText(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' '))
     return printable.length <= OBSERVED_MAX_CHARS ? printable : `${printable.slice(0, OBSERVED_MAX_CHARS - 1)}…`
 }
 
@@ -29,12 +33,18 @@ export function redactUrl(url: string): string {
     }
 }
 
-/** The verdict of a request that got no HTTP response: UNREACHABLE with the error code as reason. */
+/**
+ * Returns the verdict of a request without a usable response, with the error code as reason: UNREACHABLE when no HTTP
+ * response came back, FAIL when the endpoint sent a response that broke a limit (a body over the size cap, a
+ * redirect loop).
+ */
 export function unreachableVerdict(response: ProbeResponse): ProofVerdict {
     const code = response.error ?? 'NETWORK_ERROR'
     // The HTTP client's detail (the rejected address and why, or the socket error) adds what the code alone omits.
     const detail = response.errorDetail === undefined || response.errorDetail === '' ? '' : `: ${response.errorDetail}`
-    return unreachable(code, clipObserved(`${response.request.method} ${redactUrl(response.request.url)}: ${code}${detail}`))
+    const status = response.status === undefined ? '' : ` status=${response.status}`
+    const observed = clipObserved(`${response.request.method} ${redactUrl(response.request.url)}:${status} ${code}${detail}`)
+    return response.status === undefined ? unreachable(code, observed) : fail(code, observed)
 }
 
 /**
@@ -48,7 +58,22 @@ export function transportVerdict(response: ProbeResponse): ProofVerdict | null {
         return inconclusive('RATE_LIMITED', `status=429 retry-after=${retryAfter}`)
     }
     if (response.truncated) return fail('BODY_TRUNCATED', `status=${response.status} body cut at ${response.body.length} bytes`)
+    // The fetcher follows redirects on the same hostname only, so a redirect that reaches an evaluator points to another
+    // host. That host's response would prove nothing about the operator's endpoint.
+    const location = response.headers['location']
+    if (response.status >= 300 && response.status < 400 && location !== undefined) {
+        return inconclusive('REDIRECTED_OFF_HOST', `status=${response.status} on ${pathOf(response)} to ${redactUrl(resolveLocation(location, response.finalUrl))}`)
+    }
     return null
+}
+
+/** Resolves a Location header against the URL that sent it; the text itself when it does not parse. */
+function resolveLocation(location: string, base: string): string {
+    try {
+        return new URL(location, base).toString()
+    } catch {
+        return location
+    }
 }
 
 /** A 401 from the operator's auth proxy: the endpoint is up and guarded, but its product state is unknown. */

@@ -3,6 +3,8 @@ import type {LocalAccount} from 'viem'
 import type {ProofKind} from '../kinds'
 import {evaluate, followUpRequestsFor, requestsFor, MAX_FOLLOW_UP_REQUESTS, type ChainFacts, type ProbeTarget} from '../plans'
 import {getRequest, joinUrl} from '../plans/target'
+import {unreachable} from '../plans/verdicts'
+import {redactUrlsInText} from '../http/redact-url'
 import {buildProofRecordFields, signRecord, type SignedProofRecord} from '../record'
 import type {DerivedTarget} from '../targets'
 import type {ProbeRequest, ProbeResponse, ProofVerdict} from '../types'
@@ -77,6 +79,15 @@ function noExchange(url: string): ProbeResponse {
     }
 }
 
+function isAbsoluteUrl(text: string): boolean {
+    try {
+        new URL(text)
+        return true
+    } catch {
+        return false
+    }
+}
+
 /** Kinds that read only per-bot routes, so they send no request when the operator lists no bot. */
 const PER_BOT_KINDS: ReadonlySet<ProofKind> = new Set([
     'TRADING_MODE',
@@ -102,7 +113,14 @@ function explainMissingBot(kind: ProofKind, target: ProbeTarget, verdict: ProofV
  * kinds feed the verdict but not the evidence digest.
  */
 export async function probeKind(fetcher: Fetcher, kind: ProofKind, target: ProbeTarget, facts: ChainFacts): Promise<KindProbeResult> {
-    const first = await Promise.all(requestsFor(kind, target).map((request) => fetcher(request)))
+    const requests = requestsFor(kind, target)
+    if (requests.length > 0 && !isAbsoluteUrl(target.baseUrl)) {
+        // No route can be appended to text that is no URL, and "no response for the route" would hide the cause.
+        const advertised = redactUrlsInText(target.baseUrl)
+        const verdict = unreachable('INVALID_URL', `the advertised endpoint is not an absolute URL: ${advertised}`)
+        return {kind, verdict, evidence: noExchange(advertised), durationMs: 0}
+    }
+    const first = await Promise.all(requests.map((request) => fetcher(request)))
     const followUps = followUpRequestsFor(kind, target, first).slice(0, MAX_FOLLOW_UP_REQUESTS)
     const later = await Promise.all(followUps.map((request) => fetcher(request)))
     const responses = [...first, ...later]
