@@ -102,4 +102,15 @@ describe('registrations as of an instant', () => {
         // Before anything: the world's operators registered on Jan 1, 2026.
         expect(await operatorsOf('2025-W50')).toEqual([])
     })
+
+    it('operator scorecard only once it existed', async () => {
+        const cardsOf = async (operator: string, week: string, blueprintId?: string) =>
+            (await loadScorecardInputs(seeded.sql, {operator, blueprintId}, parseIsoWeek(week))).map((inputs) => inputs.operator)
+        expect(await cardsOf(LATE, '2026-W01')).toEqual([])
+        expect(await cardsOf(LATE, '2026-W02')).toEqual([LATE])
+        // Mixed-case input names the same operator.
+        expect(await cardsOf(LATE.toUpperCase().replace('0X', '0x'), '2026-W02', BLUEPRINT)).toEqual([LATE])
+        expect(await cardsOf(LATE, '2026-W02', '999')).toEqual([])
+        expect(await cardsOf('0x00000000000000000000000000000000000b0b00', '2026-W02')).toEqual([])
+    })
 })

@@ -13,13 +13,15 @@ export interface ScorecardSubject {
 }
 
 // Operators that had registered or joined a service of the blueprint before the period ended ($2).
-const BLUEPRINT_OPERATORS_SQL = `
+// Operators of the subject that existed before the period end: registered (or registered and changed) in the blueprint,
+// or a member of one of its services. $1 blueprint and $3 operator narrow the set when given.
+const SUBJECT_OPERATORS_SQL = `
 SELECT r.operator_id AS operator FROM registration r
-WHERE r.blueprint_id = $1
+WHERE ($1::text IS NULL OR r.blueprint_id = $1) AND ($3::text IS NULL OR r.operator_id = $3)
   AND (r.registered_at < $2 OR EXISTS (SELECT 1 FROM registration_change c WHERE c.registration_id = r.id AND c.timestamp < $2))
 UNION
 SELECT m.operator_id FROM service_membership m JOIN service s ON s.id = m.service_id
-WHERE s.blueprint_id = $1 AND m.joined_at < $2
+WHERE ($1::text IS NULL OR s.blueprint_id = $1) AND ($3::text IS NULL OR m.operator_id = $3) AND m.joined_at < $2
 ORDER BY 1`
 
 const MEMBERSHIPS_SQL = `
@@ -91,10 +93,10 @@ function splitFactsByOperator(facts: GapFacts): (operator: string) => GapFacts {
 /** Reads the rows of one period for every operator of the subject. */
 export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubject, period: Period): Promise<ScorecardInputs[]> {
     const blueprint = subject.blueprintId ?? null
-    const operators =
-        subject.operator !== undefined
-            ? [subject.operator.toLowerCase()]
-            : (await sql(BLUEPRINT_OPERATORS_SQL, [blueprint, period.to])).map((row) => asText(row.operator))
+    // An operator unknown to the blueprint (or to every blueprint) by the period end gets no card, rather than a card
+    // of zeros that reads like an idle operator.
+    const operator = subject.operator?.toLowerCase() ?? null
+    const operators = (await sql(SUBJECT_OPERATORS_SQL, [blueprint, period.to, operator])).map((row) => asText(row.operator))
     if (operators.length === 0) return []
 
     const params = [operators, blueprint, period.from, period.to]

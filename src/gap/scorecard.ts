@@ -6,7 +6,7 @@ import {formatPpm, nearestRankPercentile, ratioPpm} from './stats'
 import type {GapFacts} from './types'
 
 /** Version of the scorecard method in docs/scorecard.md; it changes whenever a number would be computed differently. */
-export const SCORECARD_METHODOLOGY_VERSION = 'proofgap-scorecard/2'
+export const SCORECARD_METHODOLOGY_VERSION = 'proofgap-scorecard/3'
 
 /** Kinds whose outcome shows whether the operator endpoint responds; probe uptime is computed over these. */
 export const AVAILABILITY_KINDS: readonly string[] = ['ENDPOINT_REACHABILITY', 'SANDBOX_ENDPOINT_HEALTH', 'TRADING_BOT_HEALTH']
