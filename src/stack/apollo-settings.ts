@@ -52,13 +52,26 @@ export function clientSqlErrorMessage(sqlError: unknown): string | undefined {
 }
 
 /**
+ * Messages of Apollo Server 3 for a request that carries no usable operation. It raises them as plain errors, so they
+ * get the code INTERNAL_SERVER_ERROR, although the client sent a malformed request.
+ */
+const MALFORMED_REQUEST_MESSAGES: ReadonlySet<string> = new Set([
+    'GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.',
+    'Unsupported persisted query version',
+    'provided sha does not match query',
+    'Operation batching disabled.',
+])
+
+/**
  * Returns the error as a client sees it: message, locations, path, and extensions without `exception`. A query that
- * PostgreSQL rejected because of the request's arguments becomes `BAD_USER_INPUT`.
+ * PostgreSQL rejected because of the request's arguments becomes `BAD_USER_INPUT`, and a request without a usable
+ * operation `BAD_REQUEST`.
  */
 export function withoutInternals(error: FormattableError): FormattableError {
     const {exception, ...extensions} = error.extensions ?? {}
     const clientMessage = clientSqlErrorMessage(exception)
     if (clientMessage !== undefined) extensions.code = 'BAD_USER_INPUT'
+    else if (extensions.code === 'INTERNAL_SERVER_ERROR' && MALFORMED_REQUEST_MESSAGES.has(error.message)) extensions.code = 'BAD_REQUEST'
     return {
         message: clientMessage ?? error.message,
         ...(error.locations !== undefined && {locations: error.locations}),
