@@ -23,6 +23,8 @@ describe('storedUrlText', () => {
         ['http://127.0.0.1:9/p;session=S5', 'http://127.0.0.1:9/p;session=REDACTED'],
         ["127.0.0.1:9/?token='SECRETQ5'", '127.0.0.1:9/?token=REDACTED'],
         ['127.0.0.1:9/?to%6Ben=SECRETENC6', '127.0.0.1:9/?to%6Ben=REDACTED'],
+        ['127.0.0.1:9/?to%256Ben=SECRETENC7', '127.0.0.1:9/?to%256Ben=REDACTED'],
+        ['http://127.0.0.1:9/p?api%255Fkey=SECRETENC8&chain=1', 'http://127.0.0.1:9/p?api%255Fkey=REDACTED&chain=1'],
     ])('removes credentials from %s', (input, expected) => {
         expect(storedUrlText(input)).toBe(expected)
     })

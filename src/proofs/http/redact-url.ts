@@ -15,13 +15,20 @@ const SECRET_QUERY_PARAMETER = /token|key|secret|passw|auth|credential|session|j
  */
 const PARAMETER_IN_TEXT = /(^|[\s?&#;])([A-Za-z0-9_.~%-]+)=("[^"]*"|'[^']*'|[^\s&#"';]*)/g
 
-/** Returns `name` with its percent-encoding undone, or unchanged when that encoding is malformed. */
+/** Rounds of percent-decoding applied to a parameter name, so that `%2574oken` is read as `token` too. */
+const NAME_DECODING_ROUNDS = 3
+
+/** Returns `name` with its percent-encoding undone (repeatedly), stopping at malformed encoding. */
 function decodedName(name: string): string {
-    try {
-        return decodeURIComponent(name)
-    } catch {
-        return name
+    let decoded = name
+    for (let round = 0; round < NAME_DECODING_ROUNDS && decoded.includes('%'); round++) {
+        try {
+            decoded = decodeURIComponent(decoded)
+        } catch {
+            break
+        }
     }
+    return decoded
 }
 
 /**
@@ -61,8 +68,9 @@ export function redactUrl(url: string): string {
 /** Returns `text` as `name=value` pairs with secret values replaced, or undefined when it has no secret parameter. */
 function withoutSecretParameters(text: string): string | undefined {
     const parameters = [...new URLSearchParams(text).entries()]
-    if (!parameters.some(([name]) => SECRET_QUERY_PARAMETER.test(name))) return undefined
-    return new URLSearchParams(parameters.map(([name, value]) => [name, SECRET_QUERY_PARAMETER.test(name) ? REDACTED : value])).toString()
+    const secret = (name: string): boolean => SECRET_QUERY_PARAMETER.test(decodedName(name))
+    if (!parameters.some(([name]) => secret(name))) return undefined
+    return new URLSearchParams(parameters.map(([name, value]) => [name, secret(name) ? REDACTED : value])).toString()
 }
 
 /**
