@@ -56,19 +56,23 @@ async function interruptDuringInitdb(tmp: string, command: string, args: string[
         const timer = setInterval(() => descendants(child.pid!).forEach((pid) => seen.add(pid)), 50)
         const code = await exited
         clearInterval(timer)
-        // Give the processes of the group a moment to end as well: they received the signal with the run.
-        await new Promise((resolve) => setTimeout(resolve, 500))
         // A zombie has already ended: some containers have no init process that reaps it.
-        const survivors = [...seen]
-            .filter(isAlive)
-            .map((pid) => {
-                try {
-                    return execFileSync('ps', ['-o', 'pid=,stat=,args=', '-p', String(pid)], {encoding: 'utf8'}).trim()
-                } catch {
-                    return ''
-                }
-            })
-            .filter((line) => line !== '' && !/^\d+\s+Z/.test(line))
+        const running = (): string[] =>
+            [...seen]
+                .filter(isAlive)
+                .map((pid) => {
+                    try {
+                        return execFileSync('ps', ['-o', 'pid=,stat=,args=', '-p', String(pid)], {encoding: 'utf8'}).trim()
+                    } catch {
+                        return ''
+                    }
+                })
+                .filter((line) => line !== '' && !/^\d+\s+Z/.test(line))
+        // The processes of the group received the signal with the run; give them up to 5 s to end as well.
+        let survivors = running()
+        for (const deadline = Date.now() + 5_000; survivors.length > 0 && Date.now() < deadline; survivors = running()) {
+            await new Promise((resolve) => setTimeout(resolve, 100))
+        }
         return {code, stderr, survivors}
     } finally {
         if (child.exitCode === null && child.signalCode === null) killTree(child.pid!)
