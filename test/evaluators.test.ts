@@ -602,6 +602,14 @@ describe('evaluate', () => {
         expect(reachability.reason).toBe('ENDPOINT_ANSWERED')
     })
 
+    it('reachability names the redirect target', () => {
+        const moved = reply('/health', 301, '', {headers: {location: '//other.example/health?token=REDACTED'}})
+        const verdict = evaluate('ENDPOINT_REACHABILITY', [moved], facts())
+        expect(verdict.outcome).toBe('PASS')
+        expect(verdict.reason).toBe('ENDPOINT_ANSWERED')
+        expect(verdict.observed).toBe('status=301 to https://other.example/health')
+    })
+
     it('no status line is unreachable', () => {
         const verdict = evaluate('SANDBOX_ENDPOINT_HEALTH', [failed('/health', 'CONNECTION_REFUSED')], facts())
         expect(verdict.outcome).toBe('UNREACHABLE')

@@ -256,6 +256,7 @@ describe('hostile endpoints in one prober round', () => {
         const privateRow = recordOf(OPERATOR.redirectToPrivate, 'SANDBOX_ENDPOINT_HEALTH')
         expect(privateRow?.http_status).toBe(302)
         expect(String(privateRow?.observed)).toBe(`status=302 on /health to http://${PRIVATE_HOSTNAME}/health`)
+        expect(String(recordOf(OPERATOR.redirectToPrivate, 'ENDPOINT_REACHABILITY')?.observed)).toBe(`status=302 to http://${PRIVATE_HOSTNAME}/health`)
         const otherRow = recordOf(OPERATOR.redirectToOtherOperator, 'SANDBOX_ENDPOINT_HEALTH')
         expect(otherRow?.http_status).toBe(302)
         expect(String(otherRow?.observed)).toContain(`to http://${OTHER_OPERATOR_HOSTNAME}:`)

@@ -1,7 +1,7 @@
 import type {ProbeErrorCode, ProbeRequest, ProbeResponse, ProofVerdict} from '../types'
 import type {KindPlan} from './plan-types'
 import {getRequest, joinUrl, type ProbeTarget} from './target'
-import {fail, inconclusive, missingResponse, pass, redactUrl, unreachableVerdict} from './verdicts'
+import {fail, inconclusive, missingResponse, pass, redactUrl, redirectTarget, unreachableVerdict} from './verdicts'
 
 /** The trading API and the operator API. Only ports 22 and 443 of a trading operator's host should accept outside connections. */
 export const TRADING_PRIVATE_PORTS = [
@@ -45,7 +45,9 @@ function evaluateReachability(responses: ProbeResponse[]): ProofVerdict {
     if (status === 502 || status === 504) return fail('UPSTREAM_GATEWAY_ERROR', `status=${status}`)
     // An auth proxy that rejects anonymous requests is up: liveness is proven, readiness is not.
     if (status === 401 || status === 403) return pass('ENDPOINT_GUARDED', `status=${status}`)
-    return pass('ENDPOINT_ANSWERED', `status=${status}`)
+    // A redirect to another host is a response of this endpoint, so it passes, and observed shows where it points.
+    const target = redirectTarget(response)
+    return pass('ENDPOINT_ANSWERED', target === undefined ? `status=${status}` : `status=${status} to ${target}`)
 }
 
 function evaluatePrivatePortExposure(responses: ProbeResponse[]): ProofVerdict {

@@ -34,9 +34,9 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Returns the verdict of a request without a usable response, with the error code as reason: UNREACHABLE when no HTTP
- * response came back, FAIL when the endpoint sent a response that broke a limit (a body over the size cap, a
- * redirect loop).
+ * Returns the verdict of a request without a usable response, with the error code as reason. It is UNREACHABLE when
+ * no HTTP response came back, and FAIL when the endpoint sent a response that broke a limit (a body over the size
+ * cap, a redirect loop).
  */
 export function unreachableVerdict(response: ProbeResponse): ProofVerdict {
     const code = response.error ?? 'NETWORK_ERROR'
@@ -60,19 +60,22 @@ export function transportVerdict(response: ProbeResponse): ProofVerdict | null {
     if (response.truncated) return fail('BODY_TRUNCATED', `status=${response.status} body cut at ${response.body.length} bytes`)
     // The fetcher follows redirects on the same hostname only, so a redirect that reaches an evaluator points to another
     // host. That host's response would prove nothing about the operator's endpoint.
-    const location = response.headers['location']
-    if (response.status >= 300 && response.status < 400 && location !== undefined) {
-        return inconclusive('REDIRECTED_OFF_HOST', `status=${response.status} on ${pathOf(response)} to ${redactUrl(resolveLocation(location, response.finalUrl))}`)
-    }
+    const target = redirectTarget(response)
+    if (target !== undefined) return inconclusive('REDIRECTED_OFF_HOST', `status=${response.status} on ${pathOf(response)} to ${target}`)
     return null
 }
 
-/** Resolves a Location header against the URL that sent it; the text itself when it does not parse. */
-function resolveLocation(location: string, base: string): string {
+/**
+ * Returns where a redirect response points, resolved against the URL that sent it and without query or credentials,
+ * or undefined for any other response.
+ */
+export function redirectTarget(response: ProbeResponse): string | undefined {
+    const location = response.headers['location']
+    if (response.status === undefined || response.status < 300 || response.status >= 400 || location === undefined) return undefined
     try {
-        return new URL(location, base).toString()
+        return redactUrl(new URL(location, response.finalUrl).toString())
     } catch {
-        return location
+        return redactUrl(location)
     }
 }
 
