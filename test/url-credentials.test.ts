@@ -92,10 +92,17 @@ describe('redactSecretsInText', () => {
         ['value cut off', '{"a":1,"api_key":"abcdefgh', '{"a":1,"api_key":"REDACTED'],
         ['name=value', 'error: token=abc123 for user', 'error: token=REDACTED for user'],
         ['name: value', 'password: hunter2, next', 'password: REDACTED, next'],
-        ['header name', 'x-api-key=abc&token_kind=input', 'x-api-key=REDACTED&token_kind=input'],
+        ['header name', 'x-api-key=abc123&token_kind=input', 'x-api-key=REDACTED&token_kind=input'],
         ['bearer token', 'Authorization: Bearer eyJhbGciOi.abc-def', 'Authorization: Bearer REDACTED'],
         ['basic credentials', 'sent Basic dXNlcjpwYXNz', 'sent Basic REDACTED'],
+        ['token scheme', 'Authorization: Token abcdef1234567890', 'Authorization: Token REDACTED'],
         ['URL user info', 'see http://u:p@host/x', 'see http://host/x'],
+        ['unquoted name, double-quoted value', '{password: "hunter2hunter2"}', '{password: "REDACTED"}'],
+        ['name=quoted value', 'password="hunter2hunter2"', 'password="REDACTED"'],
+        ['single-quoted value', "token='abcdefgh12345'", "token='REDACTED'"],
+        ['long numeric member', '{"api_key": 1234567890123456}', '{"api_key": "REDACTED"}'],
+        ['array member', '{"token": ["s3cr3tvalue", ""]}', '{"token": ["REDACTED", ""]}'],
+        ['long letters only', 'secret=correcthorsebatterystaple', 'secret=REDACTED'],
     ])('%s', (_name, text, expected) => {
         expect(redactSecretsInText(text)).toBe(expected)
     })
@@ -105,12 +112,20 @@ describe('redactSecretsInText', () => {
         ['counts as name=value', 'served_tokens=12 input_tokens=3'],
         ['non-string secret members', '{"token": null, "secret": 5}'],
         ['word Bearer in a sentence', 'Bearer token missing'],
+        ['message in a JSON string', '{"error_description":"token: expired"}'],
+        ['message with a short word', '{"message":"password: too short (min 12)"}'],
+        ['message about a missing id', '{"detail":"Missing session_id: none provided"}'],
+        ['status line', 'HTTP 401: authorization: required'],
+        ['message about credentials', '{"error":"bad credentials: user unknown"}'],
+        ['short counts', 'usage: prompt_token=12; total_token=99'],
+        ['empty secret member', '{"password": ""}'],
+        ['route with a colon', 'GET /v1/token:refresh 200'],
     ])('keeps %s', (_name, text) => {
         expect(redactSecretsInText(text)).toBe(text)
     })
 
     it('is idempotent', () => {
-        const once = redactSecretsInText('{"token":"abc"} password=x Bearer abcdefghij')
+        const once = redactSecretsInText('{"token":"abc"} password=x1y2z3 token="q" Bearer abcdefghij')
         expect(redactSecretsInText(once)).toBe(once)
     })
 

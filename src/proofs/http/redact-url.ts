@@ -93,26 +93,66 @@ export function redactUrlsInText(text: string): string {
  */
 const SECRET_NAME_END = String.raw`(?:token|secret|password|passwd|api[_-]?key|apikey|private[_-]?key|privatekey|authorization|jwt|credentials?|session[_-]?id)`
 
-/** A JSON member with a string value whose name ends in a secret word; the value runs to its closing quote or the end. */
-const SECRET_JSON_MEMBER = new RegExp(String.raw`("[^"\\]*${SECRET_NAME_END}"\s*:\s*)"(?:[^"\\]|\\.)*("?)`, 'gi')
+/**
+ * A JSON member whose name ends in a secret word, and its value: a string (group 2, cut or not), a number of six or
+ * more digits (group 4), or an array of scalars (group 5).
+ */
+const SECRET_JSON_MEMBER = new RegExp(
+    String.raw`("[^"\\]*${SECRET_NAME_END}"\s*:\s*)(?:"((?:[^"\\]|\\.)*)("?)|(-?\d{6,}(?:\.\d+)?)|\[([^\[\]{}]*)(\]?))`,
+    'gi',
+)
 
-/** `name=value` or `name: value` outside quotes, whose name ends in a secret word. */
-const SECRET_NAMED_VALUE = new RegExp(String.raw`(^|[^A-Za-z0-9_.-])([A-Za-z0-9_.-]*${SECRET_NAME_END})(\s*[=:]\s*)(?!"|\s|Bearer\s|Basic\s)[^\s&#"',;)}]+`, 'gi')
+/** A JSON string, closed or cut off at the end of the text. */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"?/g
 
-/** `Bearer <token>` or `Basic <credentials>` of at least 8 characters, in a header value or a message. */
-const BEARER_IN_TEXT = /\b((?:Bearer|Basic)\s+)[A-Za-z0-9\-._~+/]{8,}=*/gi
+/** Schemes of an Authorization value whose credentials follow the scheme word. */
+const AUTH_SCHEME = String.raw`(?:Bearer|Basic|Token)`
+
+/** Credentials of at least 8 characters after an authorization scheme word, in a header value or a message. */
+const SCHEME_CREDENTIALS = new RegExp(String.raw`\b(${AUTH_SCHEME}\s+)[A-Za-z0-9\-._~+/]{8,}=*`, 'gi')
 
 /**
- * Removes secrets from text an operator sent (a body excerpt, a value an evaluator quotes): user info of URLs, bearer
- * tokens, and the values of JSON members and `name=value` pairs whose names end in a secret word (see
- * SECRET_NAME_END). A JSON string cut off by a length limit loses its value to the end of the text.
+ * `name=value` or `name: value` outside JSON member syntax, whose name ends in a secret word: the value double-quoted
+ * (group 4), single-quoted (group 6) or bare (group 8).
+ */
+const SECRET_NAMED_VALUE = new RegExp(
+    String.raw`(^|[^A-Za-z0-9_.-])([A-Za-z0-9_.-]*${SECRET_NAME_END})(\s*[=:]\s*)` +
+        String.raw`(?:"((?:[^"\\]|\\.)*)("?)|'([^']*)('?)|(?!${AUTH_SCHEME}\s)([^\s&#"',;)}]+))`,
+    'gi',
+)
+
+/**
+ * Returns whether a bare value after a secret name looks like a credential rather than a word of a message: six or
+ * more characters with a digit or a symbol, or sixteen or more letters. `token: expired` is a message,
+ * `token=abc123` a credential.
+ */
+function looksLikeCredential(value: string): boolean {
+    return (value.length >= 6 && /[^A-Za-z]/.test(value)) || value.length >= 16
+}
+
+/**
+ * Removes secrets from text an operator sent (a body excerpt, a value an evaluator quotes): user info of URLs,
+ * credentials after Bearer, Basic or Token, the values of JSON members whose names end in a secret word (see
+ * SECRET_NAME_END), and the values of `name=value` and `name: value` pairs with such names when quoted or when they
+ * look like a credential. A string cut off by a length limit loses its value to the end of the text. An empty value
+ * stays, because that it is empty is evidence.
  */
 export function redactSecretsInText(text: string): string {
     return text
         .replace(USERINFO_IN_TEXT, '//')
-        .replace(BEARER_IN_TEXT, `$1${REDACTED}`)
-        .replace(SECRET_JSON_MEMBER, (_match, prefix: string, closing: string) => `${prefix}"${REDACTED}${closing}`)
-        .replace(SECRET_NAMED_VALUE, (match, before: string, name: string, separator: string) =>
-            match.endsWith(REDACTED) ? match : `${before}${name}${separator}${REDACTED}`,
+        .replace(SCHEME_CREDENTIALS, `$1${REDACTED}`)
+        .replace(SECRET_JSON_MEMBER, (match, prefix: string, string?: string, stringEnd?: string, number?: string, array?: string, arrayEnd?: string) => {
+            if (string !== undefined) return string === '' ? match : `${prefix}"${REDACTED}${stringEnd}`
+            if (number !== undefined) return `${prefix}"${REDACTED}"`
+            const items = (array ?? '').replace(JSON_STRING, (item) => (item === '""' ? item : `"${REDACTED}"`))
+            return `${prefix}[${items}${arrayEnd ?? ''}`
+        })
+        .replace(
+            SECRET_NAMED_VALUE,
+            (match, before: string, name: string, separator: string, double?: string, doubleEnd?: string, single?: string, singleEnd?: string, bare?: string) => {
+                if (double !== undefined) return double === '' ? match : `${before}${name}${separator}"${REDACTED}${doubleEnd}`
+                if (single !== undefined) return single === '' ? match : `${before}${name}${separator}'${REDACTED}${singleEnd}`
+                return bare !== undefined && bare !== REDACTED && looksLikeCredential(bare) ? `${before}${name}${separator}${REDACTED}` : match
+            },
         )
 }
