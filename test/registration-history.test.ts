@@ -1,7 +1,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {loadGapFacts} from '../src/gap/load'
 import {parseIsoWeek} from '../src/gap/period'
-import {loadScorecardInputs} from '../src/gap/scorecard-load'
+import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
+import {loadScorecardInputs, loadScorecards} from '../src/gap/scorecard-load'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
 import {BLUEPRINT, logId} from './gap-world'
 
@@ -112,5 +113,17 @@ describe('registrations as of an instant', () => {
         expect(await cardsOf(LATE.toUpperCase().replace('0X', '0x'), '2026-W02', BLUEPRINT)).toEqual([LATE])
         expect(await cardsOf(LATE, '2026-W02', '999')).toEqual([])
         expect(await cardsOf('0x00000000000000000000000000000000000b0b00', '2026-W02')).toEqual([])
+    })
+
+    it('no previous card before the operator existed', async () => {
+        const cardOf = async (week: string) => (await loadScorecards(seeded.sql, {operator: LATE}, parseIsoWeek(week), DEFAULT_GAP_CONFIG))[0]
+        // LATE registered on Jan 10, within 2026-W02, so 2026-W01 has nothing to compare with.
+        const first = await cardOf('2026-W02')
+        expect(first?.operator).toBe(LATE)
+        expect(first?.previous).toBeNull()
+        expect(first?.change).toBeNull()
+        const second = await cardOf('2026-W03')
+        expect(second?.previous?.period.label).toBe('2026-W02')
+        expect(second?.change).not.toBeNull()
     })
 })

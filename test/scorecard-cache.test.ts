@@ -176,9 +176,10 @@ describe('scorecard cache', () => {
 
     it('byte bound: oldest rows deleted', async () => {
         const first = await cached(W01)
-        const size = Buffer.byteLength(JSON.stringify(first.cards))
-        // Room for two bodies of this size: the third fill deletes the row computed first.
-        const small = {...settings, maxBytes: size * 2 + Math.floor(size / 2)}
+        const sizeOf = (cards: unknown) => Buffer.byteLength(JSON.stringify(cards))
+        // Room for the bodies of W02 and W03 and half of W01's (smaller: its operators have no previous week), so the
+        // third fill deletes the row computed first.
+        const small = {...settings, maxBytes: sizeOf(await fresh(W02)) + sizeOf(await fresh(parseIsoWeek('2026-W03'))) + Math.floor(sizeOf(first.cards) / 2)}
         await cached(W02, BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, small)
         await cached(parseIsoWeek('2026-W03'), BLUEPRINT_SUBJECT, DEFAULT_GAP_CONFIG, AFTER_ALL, small)
         expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2026-01-05`, `${BLUEPRINT}//2026-01-12`])

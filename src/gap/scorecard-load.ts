@@ -173,17 +173,8 @@ export async function loadScorecards(
         loadScorecardInputs(sql, subject, period),
         loadScorecardInputs(sql, subject, before),
     ])
+    // The previous period lists only the operators that existed before it ended; one that came later has no previous
+    // card to compare with, rather than one of zeros.
     const previousOf = new Map(previous.map((row) => [row.operator, row]))
-    return current.map((inputs) => {
-        const earlier = previousOf.get(inputs.operator) ?? {
-            ...inputs,
-            period: before,
-            memberships: [],
-            probes: NO_PROBES,
-            jobs: [],
-            slashesProposed: 0,
-            slashesExecuted: 0,
-        }
-        return buildScorecard(inputs, earlier, config)
-    })
+    return current.map((inputs) => buildScorecard(inputs, previousOf.get(inputs.operator) ?? null, config))
 }

@@ -101,8 +101,12 @@ export interface Scorecard extends ScorecardMetrics {
     methodologyVersion: string
     operator: string
     blueprintId: string | null
-    previous: ScorecardMetrics
-    /** Current minus previous; ratios as signed decimal strings, counts as integers; null when either side is null. */
+    /** The same metrics over the previous period; null when the operator did not exist yet during it. */
+    previous: ScorecardMetrics | null
+    /**
+     * Current minus previous; ratios as signed decimal strings, counts as integers, null when either side is null.
+     * Null as a whole when `previous` is.
+     */
     change: {
         heartbeatUptime: string | null
         probeUptime: string | null
@@ -112,7 +116,7 @@ export interface Scorecard extends ScorecardMetrics {
         contradictions: number
         slashesProposed: number
         slashesExecuted: number
-    }
+    } | null
 }
 
 /**
@@ -201,16 +205,19 @@ function ratioDelta(current: string | null, previous: string | null): string | n
     return formatPpm(toPpm(current) - toPpm(previous))
 }
 
-/** Combines the metrics of a period and of the period before it into a scorecard. */
-export function buildScorecard(current: ScorecardInputs, previous: ScorecardInputs, config: GapConfig): Scorecard {
+/**
+ * Combines the metrics of a period and of the period before it into a scorecard. `previous` is null when the operator
+ * did not exist yet in the period before, and the card's `previous` and `change` are then null too.
+ */
+export function buildScorecard(current: ScorecardInputs, previous: ScorecardInputs | null, config: GapConfig): Scorecard {
     const now = computeScorecardMetrics(current, config)
+    const identity = {methodologyVersion: SCORECARD_METHODOLOGY_VERSION, operator: current.operator, blueprintId: current.blueprintId}
+    if (previous === null) return {...identity, ...now, previous: null, change: null}
     const before = computeScorecardMetrics(previous, config)
     const p95Now = now.probeLatencyMs.p95
     const p95Before = before.probeLatencyMs.p95
     return {
-        methodologyVersion: SCORECARD_METHODOLOGY_VERSION,
-        operator: current.operator,
-        blueprintId: current.blueprintId,
+        ...identity,
         ...now,
         previous: before,
         change: {

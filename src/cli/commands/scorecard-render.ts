@@ -20,8 +20,8 @@ const COLUMNS: Array<[string, (card: Scorecard) => string | number | null]> = [
     ['failing_kinds', (card) => card.failingKinds.join(' ')],
     ['slashes_proposed', (card) => card.slashes.proposed],
     ['slashes_executed', (card) => card.slashes.executed],
-    ['change_heartbeat_uptime', (card) => card.change.heartbeatUptime],
-    ['change_proof_coverage', (card) => card.change.proofCoverage],
+    ['change_heartbeat_uptime', (card) => card.change?.heartbeatUptime ?? null],
+    ['change_proof_coverage', (card) => card.change?.proofCoverage ?? null],
     ['methodology', (card) => card.methodologyVersion],
 ]
 
@@ -77,9 +77,9 @@ export function renderHtml(cards: Scorecard[]): string {
     const header = COLUMNS.map(([name]) => `<th>${escapeHtml(name)}</th>`).join('')
     const rows = cards.map((card) => `<tr>${COLUMNS.map(([, read]) => `<td>${escapeHtml(cell(read(card)))}</td>`).join('')}</tr>`).join('\n')
     const charts = [
-        ratioChart('Heartbeat uptime', cards, (card) => [card.heartbeatUptime.ratio, card.previous.heartbeatUptime.ratio]),
-        ratioChart('Probe uptime', cards, (card) => [card.probeUptime.ratio, card.previous.probeUptime.ratio]),
-        ratioChart('Proof coverage', cards, (card) => [card.proofCoverage.ratio, card.previous.proofCoverage.ratio]),
+        ratioChart('Heartbeat uptime', cards, (card) => [card.heartbeatUptime.ratio, card.previous?.heartbeatUptime.ratio ?? null]),
+        ratioChart('Probe uptime', cards, (card) => [card.probeUptime.ratio, card.previous?.probeUptime.ratio ?? null]),
+        ratioChart('Proof coverage', cards, (card) => [card.proofCoverage.ratio, card.previous?.proofCoverage.ratio ?? null]),
     ]
     const title = cards[0] === undefined ? 'proofgap scorecard' : `proofgap scorecard ${cards[0].period.label}`
     return `<!doctype html>
