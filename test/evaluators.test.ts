@@ -610,6 +610,26 @@ describe('evaluate', () => {
         expect(verdict.observed).toBe('status=301 to https://other.example/health')
     })
 
+    it.each([300, 304])('status %i with a Location is no off-host redirect', (status) => {
+        const verdict = evaluate('SANDBOX_ENDPOINT_HEALTH', [reply('/health', status, '', {headers: {location: 'https://other.example/x'}})], facts())
+        expect(verdict.reason).not.toBe('REDIRECTED_OFF_HOST')
+    })
+
+    it('same-host Location is no off-host redirect', () => {
+        const verdict = evaluate('SANDBOX_ENDPOINT_HEALTH', [reply('/health', 302, '', {headers: {location: '/health-same'}})], facts())
+        expect(verdict.reason).not.toBe('REDIRECTED_OFF_HOST')
+    })
+
+    it('unfollowable redirect fails, reachability passes', () => {
+        const invalid: ProbeResponse = {...reply('/health', 302, '', {headers: {location: 'http://[::1'}}), error: 'INVALID_URL', errorDetail: 'redirect location is not a valid URL'}
+        const health = evaluate('SANDBOX_ENDPOINT_HEALTH', [invalid], facts())
+        expect(health.outcome).toBe('FAIL')
+        expect(health.reason).toBe('INVALID_URL')
+        const reachability = evaluate('ENDPOINT_REACHABILITY', [invalid], facts())
+        expect(reachability.outcome).toBe('PASS')
+        expect(reachability.observed).toBe('status=302')
+    })
+
     it('no status line is unreachable', () => {
         const verdict = evaluate('SANDBOX_ENDPOINT_HEALTH', [failed('/health', 'CONNECTION_REFUSED')], facts())
         expect(verdict.outcome).toBe('UNREACHABLE')

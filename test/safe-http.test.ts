@@ -555,7 +555,25 @@ describe('safeFetch on loopback servers', () => {
         const response = await safeFetch({method: 'GET', url: `${server.origin}/`}, options)
 
         expect(response.error).toBe('SCHEME_REFUSED')
-        expect(response.finalUrl).toBe('file:///etc/passwd')
+        // The redirect's status line arrived, so the response keeps it and names the refused location.
+        expect(response.status).toBe(301)
+        expect(response.finalUrl).toBe(`${server.origin}/`)
+        expect(response.errorDetail).toBe('redirect to a file: URL, not http or https: file:///etc/passwd')
+        expect(options.targets).toHaveLength(1)
+    })
+
+    it('redirect to an invalid location keeps its status', async () => {
+        const server = await startHttpServer((_request, response) => {
+            response.writeHead(302, {location: 'http://[::1'})
+            response.end()
+        })
+        const options = loopbackOptions()
+
+        const response = await safeFetch({method: 'GET', url: `${server.origin}/health`}, options)
+
+        expect(response.error).toBe('INVALID_URL')
+        expect(response.status).toBe(302)
+        expect(response.finalUrl).toBe(`${server.origin}/health`)
         expect(options.targets).toHaveLength(1)
     })
 

@@ -236,11 +236,16 @@ async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions)
                     errorDetail: `more than ${options.maxRedirects} redirects; the last one pointed to ${redactUrl(location)}`,
                 })
             }
+            // A redirect that cannot be followed still came with a status line, so the response keeps it.
             let nextUrl: URL
             try {
                 nextUrl = new URL(location, hop.url)
             } catch {
-                return refuse(location, 'INVALID_URL', `redirect location is not a valid URL: ${redactUrl(location)}`)
+                return respond(hop.url.toString(), {...result, error: 'INVALID_URL', errorDetail: `redirect location is not a valid URL: ${redactUrl(location)}`})
+            }
+            if (nextUrl.protocol !== 'http:' && nextUrl.protocol !== 'https:') {
+                const errorDetail = `redirect to a ${nextUrl.protocol} URL, not http or https: ${redactUrl(location)}`
+                return respond(hop.url.toString(), {...result, error: 'SCHEME_REFUSED', errorDetail})
             }
             if (nextUrl.hostname !== url.hostname && !options.crossHostRedirects) {
                 return respond(hop.url.toString(), result)

@@ -65,18 +65,24 @@ export function transportVerdict(response: ProbeResponse): ProofVerdict | null {
     return null
 }
 
+/** Statuses whose Location the fetcher follows (on the same hostname). */
+const FOLLOWED_REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308])
+
 /**
- * Returns where a redirect response points, resolved against the URL that sent it and without query or credentials,
- * or undefined for any other response.
+ * Returns where a redirect to another hostname points, resolved against the URL that sent it and without query or
+ * credentials, or undefined for any other response (a 300 or 304 is no redirect the fetcher follows).
  */
 export function redirectTarget(response: ProbeResponse): string | undefined {
     const location = response.headers['location']
-    if (response.status === undefined || response.status < 300 || response.status >= 400 || location === undefined) return undefined
+    if (response.status === undefined || !FOLLOWED_REDIRECTS.has(response.status) || location === undefined) return undefined
+    let target: URL
     try {
-        return redactUrl(new URL(location, response.finalUrl).toString())
+        target = new URL(location, response.finalUrl)
+        if (target.hostname === new URL(response.finalUrl).hostname) return undefined
     } catch {
-        return redactUrl(location)
+        return undefined
     }
+    return redactUrl(target.toString())
 }
 
 /** A 401 from the operator's auth proxy: the endpoint is up and guarded, but its product state is unknown. */
