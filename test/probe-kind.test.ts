@@ -47,6 +47,21 @@ describe('probeKind advertised URL', () => {
         expect(requests).toEqual([])
     })
 
+    it.each([
+        ['host and port without scheme', 'localhost:8080', 'localhost:8080'],
+        ['user info without scheme', 'admin:hunter2@127.0.0.1:8080', '127.0.0.1:8080'],
+        ['ftp URL', 'ftp://127.0.0.1/x', 'ftp://127.0.0.1/x'],
+    ])('%s is SCHEME_REFUSED without requests', async (_name, baseUrl, shown) => {
+        const fetcher = async (): Promise<ProbeResponse> => {
+            throw new Error('no request may be sent')
+        }
+        const result = await probeKind(fetcher, 'ENDPOINT_REACHABILITY', {baseUrl}, emptyChainFacts(1_800_000_000n))
+        expect(result.verdict.outcome).toBe('UNREACHABLE')
+        expect(result.verdict.reason).toBe('SCHEME_REFUSED')
+        expect(result.verdict.observed).toBe(`the advertised endpoint is not an http or https URL: ${shown}`)
+        expect(result.evidence.request.url).toBe(shown)
+    })
+
     it('chain-only kind ignores the URL', async () => {
         const fetcher = async (): Promise<ProbeResponse> => {
             throw new Error('a chain-only kind sends no request')

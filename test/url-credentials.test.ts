@@ -24,6 +24,9 @@ describe('storedUrlText', () => {
         ["127.0.0.1:9/?token='SECRETQ5'", '127.0.0.1:9/?token=REDACTED'],
         ['127.0.0.1:9/?to%6Ben=SECRETENC6', '127.0.0.1:9/?to%6Ben=REDACTED'],
         ['127.0.0.1:9/?to%256Ben=SECRETENC7', '127.0.0.1:9/?to%256Ben=REDACTED'],
+        ['admin:hunter2@127.0.0.1:8080', '127.0.0.1:8080'],
+        ['admin:hunter2@127.0.0.1:8080/rpc?x=1', '127.0.0.1:8080/rpc?x=1'],
+        ['connect to admin:hunter2@db.example:5432 now', 'connect to db.example:5432 now'],
         ['http://127.0.0.1:9/p?api%255Fkey=SECRETENC8&chain=1', 'http://127.0.0.1:9/p?api%255Fkey=REDACTED&chain=1'],
     ])('removes credentials from %s', (input, expected) => {
         expect(storedUrlText(input)).toBe(expected)

@@ -38,12 +38,22 @@ function decodedName(name: string): string {
 const USERINFO_IN_TEXT = /\/\/[^\s/?#@]*@/g
 
 /**
+ * `user:password@` in front of a host without `//` (`admin:pw@127.0.0.1:8080`), at the start of a text or after a
+ * space. A URL parser reads `admin:` as a scheme, so the user info would survive as part of a path.
+ */
+const BARE_USERINFO_IN_TEXT = /(^|\s)[A-Za-z0-9._~-]+:[^\s/?#@]*@(?=[A-Za-z0-9.[\]-]+(?::\d+)?(?:[/?#\s]|$))/g
+
+/** BARE_USERINFO_IN_TEXT without the global flag, for a test that keeps no position between calls. */
+const HAS_BARE_USERINFO = new RegExp(BARE_USERINFO_IN_TEXT.source)
+
+/**
  * Removes credentials from a URL so it can be stored, logged or returned: the user and password part
  * (`user:pass@`) is dropped, and the values of secret-looking parameters (see SECRET_QUERY_PARAMETER) in the query
  * or in a fragment of `name=value` pairs become `REDACTED`. Text that does not parse as a URL goes through
  * redactUrlsInText.
  */
 export function redactUrl(url: string): string {
+    if (!url.includes('//') && HAS_BARE_USERINFO.test(url)) return redactUrlsInText(url)
     let parsed: URL
     try {
         parsed = new URL(url)
@@ -81,6 +91,7 @@ function withoutSecretParameters(text: string): string | undefined {
 export function redactUrlsInText(text: string): string {
     return text
         .replace(USERINFO_IN_TEXT, '//')
+        .replace(BARE_USERINFO_IN_TEXT, '$1')
         .replace(PARAMETER_IN_TEXT, (match, before: string, name: string, value: string) =>
             value !== '' && value !== REDACTED && SECRET_QUERY_PARAMETER.test(decodedName(name)) ? `${before}${name}=${REDACTED}` : match,
         )
@@ -140,6 +151,7 @@ function looksLikeCredential(value: string): boolean {
 export function redactSecretsInText(text: string): string {
     return text
         .replace(USERINFO_IN_TEXT, '//')
+        .replace(BARE_USERINFO_IN_TEXT, '$1')
         .replace(SCHEME_CREDENTIALS, `$1${REDACTED}`)
         .replace(SECRET_JSON_MEMBER, (match, prefix: string, string?: string, stringEnd?: string, number?: string, array?: string, arrayEnd?: string) => {
             if (string !== undefined) return string === '' ? match : `${prefix}"${REDACTED}${stringEnd}`

@@ -58,8 +58,8 @@ export function transportVerdict(response: ProbeResponse): ProofVerdict | null {
         return inconclusive('RATE_LIMITED', `status=429 retry-after=${retryAfter}`)
     }
     if (response.truncated) return fail('BODY_TRUNCATED', `status=${response.status} body cut at ${response.body.length} bytes`)
-    // The fetcher follows redirects on the same hostname only, so a redirect that reaches an evaluator points to another
-    // host. That host's response would prove nothing about the operator's endpoint.
+    // The fetcher follows redirects on the same hostname only, so a redirect to another host reaches the evaluator
+    // unfollowed (see redirectTarget). That host's response would prove nothing about the operator's endpoint.
     const target = redirectTarget(response)
     if (target !== undefined) return inconclusive('REDIRECTED_OFF_HOST', `status=${response.status} on ${pathOf(response)} to ${target}`)
     return null

@@ -79,13 +79,20 @@ function noExchange(url: string): ProbeResponse {
     }
 }
 
-function isAbsoluteUrl(text: string): boolean {
+/**
+ * Returns why an advertised endpoint cannot be probed at all, or null when it is an http or https URL. `localhost:8080`
+ * parses with the scheme `localhost:`, and a route appended to it would read as another URL.
+ */
+function unusableEndpoint(text: string): ProofVerdict | null {
+    const advertised = redactUrlsInText(text)
+    let parsed: URL
     try {
-        new URL(text)
-        return true
+        parsed = new URL(text)
     } catch {
-        return false
+        return unreachable('INVALID_URL', `the advertised endpoint is not an absolute URL: ${advertised}`)
     }
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return null
+    return unreachable('SCHEME_REFUSED', `the advertised endpoint is not an http or https URL: ${advertised}`)
 }
 
 /** Kinds that read only per-bot routes, so they send no request when the operator lists no bot. */
@@ -114,11 +121,10 @@ function explainMissingBot(kind: ProofKind, target: ProbeTarget, verdict: ProofV
  */
 export async function probeKind(fetcher: Fetcher, kind: ProofKind, target: ProbeTarget, facts: ChainFacts): Promise<KindProbeResult> {
     const requests = requestsFor(kind, target)
-    if (requests.length > 0 && !isAbsoluteUrl(target.baseUrl)) {
-        // No route can be appended to text that is no URL, and "no response for the route" would hide the cause.
-        const advertised = redactUrlsInText(target.baseUrl)
-        const verdict = unreachable('INVALID_URL', `the advertised endpoint is not an absolute URL: ${advertised}`)
-        return {kind, verdict, evidence: noExchange(advertised), durationMs: 0}
+    const unusable = requests.length > 0 ? unusableEndpoint(target.baseUrl) : null
+    if (unusable !== null) {
+        // No route can be appended to such text, and "no response for the route" would hide the cause.
+        return {kind, verdict: unusable, evidence: noExchange(redactUrlsInText(target.baseUrl)), durationMs: 0}
     }
     const first = await Promise.all(requests.map((request) => fetcher(request)))
     const followUps = followUpRequestsFor(kind, target, first).slice(0, MAX_FOLLOW_UP_REQUESTS)
