@@ -184,6 +184,14 @@ describe('proofgap scorecard', () => {
         expect(result.stderr).toContain('4 scorecards')
     })
 
+    it('unknown operator gets a reason', async () => {
+        const unknown = '0x000000000000000000000000000000000000dead'
+        const result = await proofgap(['scorecard', '--week', '2026-W02', '--operator', unknown, '--format', 'json'])
+        expect(result.code, result.stderr).toBe(0)
+        expect(JSON.parse(result.stdout)).toEqual([])
+        expect(result.stderr).toContain(`no scorecard: operator ${unknown} had not registered with a blueprint or joined a service before 2026-01-12T00:00:00.000Z`)
+    })
+
     it.each([
         ['week that does not exist', ['--week', '2026-W60'], /week "2026-W60" does not exist/],
         ['malformed week', ['--week', '2026-49'], /week "2026-49" is invalid: expected an ISO week such as 2026-W49/],

@@ -22,11 +22,15 @@ function describeError(error: SerializedError): string[] {
     }
     if (error.VITEST_AFTER_ENV_TEARDOWN === true) details.push('after the file finished')
     if (details.length > 0) lines.push(`    (${details.join(', ')})`)
-    // Frames inside Vitest do not point at the failing code.
-    const frames = (error.stack ?? '')
-        .split('\n')
-        .filter((line) => /^\s+at /.test(line) && !line.includes('node_modules/@vitest/'))
-        .slice(0, STACK_LINES)
+    // An assertion's two sides, which the message may abbreviate.
+    for (const side of ['expected', 'actual']) {
+        const value = error[side]
+        if (typeof value === 'string' && value !== '') lines.push(`    ${side}: ${clip(value.replace(/\s+/g, ' '), MESSAGE_CHARS / 3)}`)
+    }
+    // Frames of dependencies and of Node itself do not point at the failing code; all of them stay when nothing else is left.
+    const allFrames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line))
+    const ownFrames = allFrames.filter((line) => !/node_modules\/|node:internal\/|\(<anonymous>\)|^\s+at <anonymous>$/.test(line))
+    const frames = (ownFrames.length > 0 ? ownFrames : allFrames).slice(0, STACK_LINES)
     lines.push(...frames.map((frame) => `    ${frame.trim().replaceAll(`file://${process.cwd()}/`, '').replaceAll(`${process.cwd()}/`, '')}`))
     if (error.cause && typeof error.cause === 'object') lines.push('    caused by:', ...describeError(error.cause).map((line) => `  ${line}`))
     return lines

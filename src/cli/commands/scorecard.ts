@@ -65,6 +65,11 @@ export async function run(argv: string[]): Promise<number> {
         })
         process.stdout.write(RENDERERS[format as keyof typeof RENDERERS](cards))
         progress(`${cards.length} ${cards.length === 1 ? 'scorecard' : 'scorecards'}`)
+        if (cards.length === 0) {
+            const subject = values.operator !== undefined ? `operator ${values.operator}` : 'any operator'
+            const where = values.blueprint !== undefined ? ` with blueprint ${values.blueprint}` : ' with a blueprint'
+            progress(`no scorecard: ${subject} had not registered${where} or joined a service before ${period.to.toISOString()}`)
+        }
         return 0
     } catch (error) {
         if (error instanceof PeriodError) return usageError(error.message, USAGE)
