@@ -32,16 +32,18 @@ function decodedName(name: string): string {
 }
 
 /**
- * The user info of `scheme://user:pass@` or `//user@` anywhere in a text, from the slashes to the `@`. The scheme is
- * left out of the pattern: an optional scheme before the slashes makes the search quadratic in a long word.
+ * The user info of `scheme://user:pass@` or `//user@` anywhere in a text, from the slashes to the last `@` before the
+ * host. The scheme is left out of the pattern: an optional scheme before the slashes makes the search quadratic in a
+ * long word.
  */
-const USERINFO_IN_TEXT = /\/\/[^\s/?#@]*@/g
+const USERINFO_IN_TEXT = /\/\/[^\s/?#]*@/g
 
 /**
- * `user:password@` in front of a host without `//` (`admin:pw@127.0.0.1:8080`), at the start of a text or after a
- * space. A URL parser reads `admin:` as a scheme, so the user info would survive as part of a path.
+ * `user:password@` in front of a host without `//` (`admin:pw@127.0.0.1:8080`, `admin:p@ss@[::1]:8080`), at the start
+ * of a text or after a space, optionally inside a parenthesis. A URL parser reads `admin:` as a scheme, so the user
+ * info would survive as part of a path. Matches start only after a space, so the search stays linear.
  */
-const BARE_USERINFO_IN_TEXT = /(^|\s)[A-Za-z0-9._~-]+:[^\s/?#@]*@(?=[A-Za-z0-9.[\]-]+(?::\d+)?(?:[/?#\s]|$))/g
+const BARE_USERINFO_IN_TEXT = /(^|\s)(\(?)[A-Za-z0-9._~-]+:[^\s/?#]*@(?=\[|[A-Za-z0-9])/g
 
 /** BARE_USERINFO_IN_TEXT without the global flag, for a test that keeps no position between calls. */
 const HAS_BARE_USERINFO = new RegExp(BARE_USERINFO_IN_TEXT.source)
@@ -91,7 +93,7 @@ function withoutSecretParameters(text: string): string | undefined {
 export function redactUrlsInText(text: string): string {
     return text
         .replace(USERINFO_IN_TEXT, '//')
-        .replace(BARE_USERINFO_IN_TEXT, '$1')
+        .replace(BARE_USERINFO_IN_TEXT, '$1$2')
         .replace(PARAMETER_IN_TEXT, (match, before: string, name: string, value: string) =>
             value !== '' && value !== REDACTED && SECRET_QUERY_PARAMETER.test(decodedName(name)) ? `${before}${name}=${REDACTED}` : match,
         )
@@ -99,66 +101,101 @@ export function redactUrlsInText(text: string): string {
 
 /**
  * Words that end the name of a secret in a response body or an evaluator's text, such as `token`, `sidecarToken`,
- * `api_key`, `client_secret`, `password`, `private_key` or `authorization`. Narrower than SECRET_QUERY_PARAMETER,
- * because bodies name counts such as `served_tokens` and `token_kind` that are evidence.
+ * `api_key`, `secret_key`, `client_secret`, `password`, `passphrase`, `private_key`, `session` or `authorization`, and
+ * the whole words `pass` and `pwd`. Narrower than SECRET_QUERY_PARAMETER, because bodies name counts such as
+ * `served_tokens` and `token_kind` that are evidence.
  */
-const SECRET_NAME_END = String.raw`(?:token|secret|password|passwd|api[_-]?key|apikey|private[_-]?key|privatekey|authorization|jwt|credentials?|session[_-]?id)`
+const SECRET_NAME_END =
+    String.raw`(?:token|secret|password|passwd|passphrase|(?:api|private|secret|access|signing|encryption|master|client)[_-]?key|apikey|privatekey|` +
+    String.raw`authorization|jwt|credentials?|session(?:[_-]?id)?|(?:(?<![A-Za-z0-9])|(?<=[_.-]))(?:pass|pwd))`
 
 /**
- * A JSON member whose name ends in a secret word, and its value: a string (group 2, cut or not), a number of six or
- * more digits (group 4), or an array of scalars (group 5).
+ * A member with a secret name in JSON or in a Python or JavaScript literal (double or single quotes), and its value: a
+ * string (group 4, cut or not), a number of twelve or more digits (group 6), or an array of scalars (group 7).
  */
-const SECRET_JSON_MEMBER = new RegExp(
-    String.raw`("[^"\\]*${SECRET_NAME_END}"\s*:\s*)(?:"((?:[^"\\]|\\.)*)("?)|(-?\d{6,}(?:\.\d+)?)|\[([^\[\]{}]*)(\]?))`,
+const SECRET_QUOTED_MEMBER = new RegExp(
+    String.raw`((["'])[^"'\\]*${SECRET_NAME_END}\2\s*:\s*)` +
+        String.raw`(?:(["'])((?:(?!\3)[^\\]|\\.)*)(\3?)|(-?\d{12,}(?:\.\d+)?)|\[([^\[\]{}]*)(\]?))`,
     'gi',
 )
 
-/** A JSON string, closed or cut off at the end of the text. */
-const JSON_STRING = /"(?:[^"\\]|\\.)*"?/g
+/** A quoted string in JSON or a literal, closed or cut off at the end of the text. */
+const QUOTED_STRING = /"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?/g
+
+/** A JSON member with a secret name inside a JSON string (`\"access_token\":\"…\"`), and its escaped value. */
+const SECRET_ESCAPED_MEMBER = new RegExp(String.raw`(\\"[^"\\]*${SECRET_NAME_END}\\"\s*:\s*\\")((?:[^"\\]|\\[^"])*)(\\"|$)`, 'gi')
+
+/** An XML or HTML element with a secret name, up to its text (`<password>…`). */
+const SECRET_ELEMENT = new RegExp(String.raw`(<[A-Za-z0-9_:.-]*${SECRET_NAME_END}(?:\s[^<>]*)?>)([^<]+)`, 'gi')
+
+/** The body of a PEM private key, up to its END line or the end of the text. */
+const PEM_PRIVATE_KEY = /(-----BEGIN [A-Z ]*PRIVATE KEY-----)[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g
+
+/** A query parameter of a URL in the text (after `?` or `&`), with the value as group 3. */
+const QUERY_PARAMETER_IN_TEXT = /([?&])([A-Za-z0-9_.~%-]+)=([^\s&#"'<>]*)/g
+
+/** Names of query parameters in a text that hold secrets: those of SECRET_NAME_END, and `key`, `sig`, `signature`, `auth`. */
+const SECRET_PARAMETER_IN_TEXT = new RegExp(String.raw`^(?:key|sig|signature|auth)$|${SECRET_NAME_END}$`, 'i')
 
 /** Schemes of an Authorization value whose credentials follow the scheme word. */
 const AUTH_SCHEME = String.raw`(?:Bearer|Basic|Token)`
 
-/** Credentials of at least 8 characters after an authorization scheme word, in a header value or a message. */
-const SCHEME_CREDENTIALS = new RegExp(String.raw`\b(${AUTH_SCHEME}\s+)[A-Za-z0-9\-._~+/]{8,}=*`, 'gi')
+/** The word after an authorization scheme word (group 2), unless it is the name of an auth parameter (`realm=`). */
+const SCHEME_CREDENTIALS = new RegExp(String.raw`\b(${AUTH_SCHEME}\s+)([A-Za-z0-9\-._~+/]+=*)(?![A-Za-z0-9\-._~+/="])`, 'gi')
 
 /**
- * `name=value` or `name: value` outside JSON member syntax, whose name ends in a secret word: the value double-quoted
- * (group 4), single-quoted (group 6) or bare (group 8).
+ * `name=value` or `name: value` outside quoted member syntax, whose name ends in a secret word: the value
+ * double-quoted (group 4), single-quoted (group 6) or bare (group 8).
  */
 const SECRET_NAMED_VALUE = new RegExp(
     String.raw`(^|[^A-Za-z0-9_.-])([A-Za-z0-9_.-]*${SECRET_NAME_END})(\s*[=:]\s*)` +
-        String.raw`(?:"((?:[^"\\]|\\.)*)("?)|'([^']*)('?)|(?!${AUTH_SCHEME}\s)([^\s&#"',;)}]+))`,
+        String.raw`(?:"((?:[^"\\]|\\.)*)("?)|'([^']*)('?)|(?!${AUTH_SCHEME}\s)([^\s&#"',;)}?=<>]+))`,
     'gi',
 )
 
 /**
- * Returns whether a bare value after a secret name looks like a credential rather than a word of a message: six or
- * more characters with a digit or a symbol, or sixteen or more letters. `token: expired` is a message,
- * `token=abc123` a credential.
+ * Returns whether a bare word after a secret name or an authorization scheme looks like a credential rather than a
+ * word of a message: six or more characters with a digit, one of `+/=~`, or a lower-case letter followed later by an
+ * upper-case one (base64), or twenty or more characters without a word separator. `token: expired`,
+ * `token: TOKEN_EXPIRED` and `Basic authentication` are messages; `token=abc123` and `Basic dXNlcjpwYXNz` are
+ * credentials.
  */
 function looksLikeCredential(value: string): boolean {
-    return (value.length >= 6 && /[^A-Za-z]/.test(value)) || value.length >= 16
+    if (value.length < 6) return false
+    // Lower case, then upper case later: two searches, because /[a-z].*[A-Z]/ backtracks quadratically in a long word.
+    const firstLower = value.search(/[a-z]/)
+    if (/[0-9+/=~]/.test(value) || (firstLower >= 0 && /[A-Z]/.test(value.slice(firstLower + 1)))) return true
+    return value.length >= 20 && !/[-_.]/.test(value)
 }
 
 /**
- * Removes secrets from text an operator sent (a body excerpt, a value an evaluator quotes): user info of URLs,
- * credentials after Bearer, Basic or Token, the values of JSON members whose names end in a secret word (see
- * SECRET_NAME_END), and the values of `name=value` and `name: value` pairs with such names when quoted or when they
- * look like a credential. A string cut off by a length limit loses its value to the end of the text. An empty value
- * stays, because that it is empty is evidence.
+ * Removes secrets from text an operator sent (a body excerpt, a value an evaluator quotes). It removes user info of
+ * URLs, private keys in PEM form, credentials after Bearer, Basic or Token, and the values of secret-looking query
+ * parameters. It also replaces the values of members, elements and `name=value` or `name: value` pairs whose names end
+ * in a secret word (see SECRET_NAME_END): always when quoted, and when bare only if they look like a credential. A
+ * string cut off by a length limit loses its value to the end of the text. An empty value stays, because that it is
+ * empty is evidence.
  */
 export function redactSecretsInText(text: string): string {
     return text
         .replace(USERINFO_IN_TEXT, '//')
-        .replace(BARE_USERINFO_IN_TEXT, '$1')
-        .replace(SCHEME_CREDENTIALS, `$1${REDACTED}`)
-        .replace(SECRET_JSON_MEMBER, (match, prefix: string, string?: string, stringEnd?: string, number?: string, array?: string, arrayEnd?: string) => {
-            if (string !== undefined) return string === '' ? match : `${prefix}"${REDACTED}${stringEnd}`
-            if (number !== undefined) return `${prefix}"${REDACTED}"`
-            const items = (array ?? '').replace(JSON_STRING, (item) => (item === '""' ? item : `"${REDACTED}"`))
-            return `${prefix}[${items}${arrayEnd ?? ''}`
-        })
+        .replace(BARE_USERINFO_IN_TEXT, '$1$2')
+        .replace(PEM_PRIVATE_KEY, `$1 ${REDACTED} $2`)
+        .replace(SCHEME_CREDENTIALS, (match, scheme: string, word: string) => (looksLikeCredential(word) ? `${scheme}${REDACTED}` : match))
+        .replace(QUERY_PARAMETER_IN_TEXT, (match, separator: string, name: string, value: string) =>
+            value !== '' && value !== REDACTED && SECRET_PARAMETER_IN_TEXT.test(decodedName(name)) ? `${separator}${name}=${REDACTED}` : match,
+        )
+        .replace(SECRET_ESCAPED_MEMBER, (match, prefix: string, value: string, end: string) => (value === '' ? match : `${prefix}${REDACTED}${end}`))
+        .replace(
+            SECRET_QUOTED_MEMBER,
+            (match, prefix: string, _nameQuote: string, quote?: string, string?: string, stringEnd?: string, number?: string, array?: string, arrayEnd?: string) => {
+                if (string !== undefined) return string === '' ? match : `${prefix}${quote}${REDACTED}${stringEnd}`
+                if (number !== undefined) return `${prefix}"${REDACTED}"`
+                const items = (array ?? '').replace(QUOTED_STRING, (item) => (item.length <= 2 && item[0] === item[1] ? item : `${item[0]}${REDACTED}${item[0]}`))
+                return `${prefix}[${items}${arrayEnd ?? ''}`
+            },
+        )
+        .replace(SECRET_ELEMENT, (match, open: string, value: string) => (value.trim() === '' ? match : `${open}${REDACTED}`))
         .replace(
             SECRET_NAMED_VALUE,
             (match, before: string, name: string, separator: string, double?: string, doubleEnd?: string, single?: string, singleEnd?: string, bare?: string) => {
