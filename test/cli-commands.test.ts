@@ -190,6 +190,8 @@ describe('proofgap scorecard', () => {
         expect(result.code, result.stderr).toBe(0)
         expect(JSON.parse(result.stdout)).toEqual([])
         expect(result.stderr).toContain(`no scorecard: operator ${unknown} had not registered with a blueprint or joined a service before 2026-01-12T00:00:00.000Z`)
+        const blueprint = await proofgap(['scorecard', '--week', '2026-W02', '--blueprint', '99', '--format', 'json'])
+        expect(blueprint.stderr).toContain('no scorecard: no operator had registered with blueprint 99 or joined one of its services before 2026-01-12T00:00:00.000Z')
     })
 
     it.each([

@@ -615,6 +615,11 @@ describe('evaluate', () => {
         expect(verdict.reason).not.toBe('REDIRECTED_OFF_HOST')
     })
 
+    it('non-http Location is no off-host redirect', () => {
+        const refused: ProbeResponse = {...reply('/health', 302, '', {headers: {location: 'javascript:alert(1)'}}), error: 'SCHEME_REFUSED'}
+        expect(evaluate('ENDPOINT_REACHABILITY', [refused], facts()).observed).toBe('status=302')
+    })
+
     it('same-host Location is no off-host redirect', () => {
         const verdict = evaluate('SANDBOX_ENDPOINT_HEALTH', [reply('/health', 302, '', {headers: {location: '/health-same'}})], facts())
         expect(verdict.reason).not.toBe('REDIRECTED_OFF_HOST')

@@ -7,6 +7,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Duplex} from 'node:stream'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
+import {emptyChainFacts, evaluate} from '../src/proofs/plans'
 import {
     type AddressClass,
     AddressPolicyError,
@@ -540,6 +541,9 @@ describe('safeFetch on loopback servers', () => {
 
         expect(response.error).toBe('ADDRESS_REFUSED')
         expect(response.errorDetail).toContain('a private address')
+        // The endpoint's own 302 is kept: it did respond.
+        expect(response.status).toBe(302)
+        expect(response.errorDetail).toContain(`(after status 302 from ${server.origin}/start)`)
         expect(response.finalUrl).toBe('http://internal.example/')
         expect(lookups).toEqual(['internal.example'])
         expect(options.targets.map((target) => target.address)).toEqual(['127.0.0.1'])
@@ -560,6 +564,24 @@ describe('safeFetch on loopback servers', () => {
         expect(response.finalUrl).toBe(`${server.origin}/`)
         expect(response.errorDetail).toBe('redirect to a file: URL, not http or https: file:///etc/passwd')
         expect(options.targets).toHaveLength(1)
+    })
+
+    it('redirect to a closed port keeps its status', async () => {
+        const server = await startHttpServer((_request, response) => {
+            response.writeHead(302, {location: 'http://127.0.0.1:1/health'})
+            response.end()
+        })
+        const options = loopbackOptions()
+
+        const response = await safeFetch({method: 'GET', url: `${server.origin}/health`}, options)
+
+        expect(response.error).toBe('CONNECTION_REFUSED')
+        expect(response.status).toBe(302)
+        expect(response.finalUrl).toBe('http://127.0.0.1:1/health')
+        expect(response.errorDetail).toMatch(new RegExp(`\\(after status 302 from ${server.origin}/health\\)$`))
+        expect(evaluate('ENDPOINT_REACHABILITY', [response], emptyChainFacts(1n)).outcome).toBe('PASS')
+        const health = evaluate('SANDBOX_ENDPOINT_HEALTH', [response], emptyChainFacts(1n))
+        expect([health.outcome, health.reason]).toEqual(['FAIL', 'CONNECTION_REFUSED'])
     })
 
     it('redirect to an invalid location keeps its status', async () => {

@@ -66,9 +66,9 @@ export async function run(argv: string[]): Promise<number> {
         process.stdout.write(RENDERERS[format as keyof typeof RENDERERS](cards))
         progress(`${cards.length} ${cards.length === 1 ? 'scorecard' : 'scorecards'}`)
         if (cards.length === 0) {
-            const subject = values.operator !== undefined ? `operator ${values.operator}` : 'any operator'
-            const where = values.blueprint !== undefined ? ` with blueprint ${values.blueprint}` : ' with a blueprint'
-            progress(`no scorecard: ${subject} had not registered${where} or joined a service before ${period.to.toISOString()}`)
+            const subject = values.operator !== undefined ? `operator ${values.operator} had not` : 'no operator had'
+            const where = values.blueprint !== undefined ? `with blueprint ${values.blueprint} or joined one of its services` : 'with a blueprint or joined a service'
+            progress(`no scorecard: ${subject} registered ${where} before ${period.to.toISOString()}`)
         }
         return 0
     } catch (error) {

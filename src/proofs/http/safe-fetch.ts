@@ -220,9 +220,17 @@ async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions)
     let redirectCount = 0
     let retryCount = 0
 
+    /** The redirect that led to the current hop, if any. */
+    let lastRedirect: {url: URL; status: number; headers: Record<string, string>} | undefined
+
     // Each pass either returns, follows one redirect or waits for one retry; both counts are capped.
     for (;;) {
         const result = await fetchHop(hop, options, remainingMs(), (ms) => (waitedMs += ms))
+        if (result.status === undefined && lastRedirect !== undefined) {
+            // The endpoint did respond, with a redirect that led nowhere: the response keeps that status line.
+            const errorDetail = `${result.errorDetail ?? result.error ?? 'no response'} (after status ${lastRedirect.status} from ${redactUrl(lastRedirect.url.toString())})`
+            return respond(hop.url.toString(), {...result, status: lastRedirect.status, headers: lastRedirect.headers, errorDetail})
+        }
         if (result.error !== undefined || result.status === undefined) {
             return respond(hop.url.toString(), result)
         }
@@ -251,6 +259,7 @@ async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions)
                 return respond(hop.url.toString(), result)
             }
             redirectCount++
+            lastRedirect = {url: hop.url, status: result.status, headers: result.headers}
             hop = redirectedHop(hop, result.status, nextUrl)
             continue
         }

@@ -78,6 +78,8 @@ export function redirectTarget(response: ProbeResponse): string | undefined {
     let target: URL
     try {
         target = new URL(location, response.finalUrl)
+        // The fetcher refuses a redirect to another scheme with SCHEME_REFUSED, which errorDetail explains.
+        if (target.protocol !== 'http:' && target.protocol !== 'https:') return undefined
         if (target.hostname === new URL(response.finalUrl).hostname) return undefined
     } catch {
         return undefined
