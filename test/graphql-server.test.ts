@@ -144,6 +144,24 @@ describe('GraphQL server over the indexed devnet', () => {
         expect(serverOutput).not.toMatch(/DeprecationWarning|already executing a query/)
     })
 
+    it.each([
+        ['empty object', '{}', 'POST body missing'],
+        ['query not a string', '{"query": 5}', 'GraphQL queries must be strings.'],
+    ])('%s gets a JSON error', async (_name, body, message) => {
+        const response = await postRaw(body)
+        expect(response.status).toBe(400)
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/)
+        const parsed = (await response.json()) as {errors?: {message: string; extensions?: unknown}[]}
+        expect(parsed.errors?.[0]?.message).toContain(message)
+        expect(parsed.errors![0].extensions).toEqual({code: 'BAD_REQUEST'})
+    })
+
+    it('GET without query gets a JSON error', async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/graphql`, {headers: {accept: 'application/json'}})
+        expect(response.status).toBe(400)
+        expect(await response.json()).toEqual({errors: [{message: 'GET query missing.', extensions: {code: 'BAD_REQUEST'}}]})
+    })
+
     it('request without query is BAD_REQUEST', async () => {
         const response = await postRaw(JSON.stringify({variables: {}}))
         expect(response.status).toBe(400)

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {errorStatus} from '../src/stack/http-errors'
+import {apolloPlainTextAsJson, errorStatus} from '../src/stack/http-errors'
 
 describe('errorStatus', () => {
     it('reads status or statusCode', () => {
@@ -11,6 +11,19 @@ describe('errorStatus', () => {
     it('other values give 500', () => {
         for (const err of [new Error('boom'), undefined, null, 'text', {status: 200}, {status: 99}, {status: '400'}, {status: 404.5}, {status: 600}]) {
             expect(errorStatus(err), JSON.stringify(err)).toBe(500)
+        }
+    })
+})
+
+describe('apolloPlainTextAsJson', () => {
+    it('wraps Apollo request errors', () => {
+        const json = apolloPlainTextAsJson('GET query missing.')
+        expect(JSON.parse(json!)).toEqual({errors: [{message: 'GET query missing.', extensions: {code: 'BAD_REQUEST'}}]})
+    })
+
+    it('leaves other bodies alone', () => {
+        for (const body of ['Bad Request', '{"errors":[]}', '', undefined, Buffer.from('GET query missing.')]) {
+            expect(apolloPlainTextAsJson(body), String(body)).toBeUndefined()
         }
     })
 })

@@ -5,7 +5,8 @@
  * Express's own final handler writes the error's stack trace into the response unless NODE_ENV=production, and into
  * the log unless NODE_ENV=test. Here a client error (status 4xx) gets only the status and its standard text, and no
  * log line, because it is neither the server's fault nor its business. A server error (5xx) gets the same short
- * response, and its stack trace goes to the log.
+ * response, and its stack trace goes to the log. Apollo's plain-text answers to requests without a readable operation
+ * become GraphQL error responses with the code BAD_REQUEST (see apolloPlainTextAsJson).
  *
  * `api-preload.ts` applies this before squid-graphql-server loads.
  */
@@ -20,6 +21,30 @@ type FinalHandler = (
 
 interface ExpressApplication {
     handle?: (this: unknown, req: IncomingMessage, res: ServerResponse, callback?: (err?: unknown) => void) => void
+}
+
+/**
+ * Plain-text answers of Apollo Server 3 to a request it cannot read as a GraphQL operation (`POST {}`, a query that
+ * is not a string, `GET` without a query, an unsupported method, a request blocked as cross-site request forgery).
+ */
+const APOLLO_PLAIN_TEXT_ERRORS: readonly string[] = [
+    'POST body missing, invalid Content-Type, or JSON object has no keys.',
+    'GET query missing.',
+    'GraphQL queries must be strings.',
+    'Variables are invalid JSON.',
+    'Extensions are invalid JSON.',
+    'Apollo Server supports only GET/POST requests.',
+    'GET supports only query operation',
+    'This operation has been blocked as a potential Cross-Site Request Forgery',
+]
+
+/**
+ * Returns Apollo's plain-text answer as a GraphQL error response (`{"errors": [...]}` with the code BAD_REQUEST), so
+ * that a GraphQL client can read it; undefined for any other body.
+ */
+export function apolloPlainTextAsJson(body: unknown): string | undefined {
+    if (typeof body !== 'string' || !APOLLO_PLAIN_TEXT_ERRORS.some((message) => body.startsWith(message))) return undefined
+    return JSON.stringify({errors: [{message: body, extensions: {code: 'BAD_REQUEST'}}]})
 }
 
 /** Returns the HTTP status that an error of Express or its body parsers sets, or 500 when it sets none. */
@@ -61,6 +86,16 @@ export function answerRequestErrorsBriefly(logServerError: (err: unknown, req: I
                     if (errorStatus(err) >= 500) logServerError(err, req)
                 },
             })
+        // Express gives `res` its prototype with `send` later, while routing; this own property runs first.
+        Object.defineProperty(res, 'send', {
+            configurable: true,
+            writable: true,
+            value: function (this: ServerResponse, body?: unknown) {
+                const json = res.statusCode >= 400 ? apolloPlainTextAsJson(body) : undefined
+                if (json !== undefined) this.setHeader('content-type', 'application/json; charset=utf-8')
+                return (Object.getPrototypeOf(this) as {send: (body?: unknown) => unknown}).send.call(this, json ?? body)
+            },
+        })
         return handle.call(this, req, res, done)
     }
     return true
