@@ -5,7 +5,7 @@
  * Express's own final handler writes the error's stack trace into the response unless NODE_ENV=production, and into
  * the log unless NODE_ENV=test. Here a client error (status 4xx) gets only the status and its standard text, and no
  * log line, because it is neither the server's fault nor its business. A server error (5xx) gets the same short
- * response, and its stack trace goes to the log. Apollo's plain-text answers to requests without a readable operation
+ * response, and its stack trace goes to the log. Apollo's plain-text responses to requests without a readable operation
  * become GraphQL error responses with the code BAD_REQUEST (see apolloPlainTextAsJson).
  *
  * `api-preload.ts` applies this before squid-graphql-server loads.
@@ -24,7 +24,7 @@ interface ExpressApplication {
 }
 
 /**
- * Plain-text answers of Apollo Server 3 to a request it cannot read as a GraphQL operation (`POST {}`, a query that
+ * Plain-text responses of Apollo Server 3 to a request it cannot read as a GraphQL operation (`POST {}`, a query that
  * is not a string, `GET` without a query, an unsupported method, a request blocked as cross-site request forgery).
  */
 const APOLLO_PLAIN_TEXT_ERRORS: readonly string[] = [
@@ -39,7 +39,7 @@ const APOLLO_PLAIN_TEXT_ERRORS: readonly string[] = [
 ]
 
 /**
- * Returns Apollo's plain-text answer as a GraphQL error response (`{"errors": [...]}` with the code BAD_REQUEST), so
+ * Returns Apollo's plain-text response as a GraphQL error response (`{"errors": [...]}` with the code BAD_REQUEST), so
  * that a GraphQL client can read it; undefined for any other body.
  */
 export function apolloPlainTextAsJson(body: unknown): string | undefined {
