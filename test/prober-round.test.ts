@@ -11,7 +11,7 @@ import {compileAddressPolicy, createSafeFetch} from '../src/proofs/http'
 import {createProberMetrics, serveProberMetrics, type ProberMetrics} from '../src/proofs/metrics'
 import {verifyRecord, type ProofRecordFields} from '../src/proofs/record'
 import {startProberWorker, type ProberWorker, DEFAULT_PROBER_SETTINGS, type ProberLogger} from '../src/proofs/worker'
-import {startTestDatabase} from './helpers/stack'
+import {startTestDatabase, tolerateShutdown} from './helpers/stack'
 import {intervalWithTimeLeft} from './helpers/rounds'
 
 const PROBER_KEY: Hex = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'
@@ -51,7 +51,7 @@ describe('prober round', () => {
         closedPortUrl = `http://127.0.0.1:${await freePort()}`
         await seedChain(db.client, fleet, closedPortUrl)
 
-        pool = new Pool({connectionString: db.url, max: 4})
+        pool = tolerateShutdown(new Pool({connectionString: db.url, max: 4}))
         metrics = createProberMetrics()
         const capture = (level: string) => (attributes: object, message: string) => {
             logLines.push(`${level} ${message} ${JSON.stringify(attributes)}`)

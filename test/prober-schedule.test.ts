@@ -19,7 +19,7 @@ import {
     startProberWorker,
 } from '../src/proofs/worker'
 import {seedReachabilityTargets} from './helpers/reachability-targets'
-import {startTestDatabase} from './helpers/stack'
+import {startTestDatabase, tolerateShutdown} from './helpers/stack'
 
 // Scheduling of probe rounds with a worker clock set in 2030. The database clock is years earlier, so the queue
 // keeps every job as not yet due and no probe is sent. The test reads what the schedulers inserted.
@@ -119,7 +119,7 @@ describe('prober schedule', () => {
         // Port 1 of loopback: the jobs are never due, so nothing is sent there.
         const operators = Array.from({length: TARGET_COUNT}, (_, index) => op(index))
         await seedReachabilityTargets(db.client, operators, 'http://127.0.0.1:1', op(9999))
-        pool = new Pool({connectionString: db.url, max: 4})
+        pool = tolerateShutdown(new Pool({connectionString: db.url, max: 4}))
     })
 
     afterAll(async () => {

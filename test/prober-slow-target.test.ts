@@ -9,7 +9,7 @@ import {createProberMetrics} from '../src/proofs/metrics'
 import {DEFAULT_PROBER_SETTINGS, laneSizes, PROBE_LANE_SIZE, startProberWorker, type ProberLogger, type ProberWorker} from '../src/proofs/worker'
 import {intervalWithTimeLeft} from './helpers/rounds'
 import {seedReachabilityTargets} from './helpers/reachability-targets'
-import {startTestDatabase} from './helpers/stack'
+import {startTestDatabase, tolerateShutdown} from './helpers/stack'
 
 /*
  * One target that never responds must not delay the others, because the worker's jobs run in lanes and the slow target
@@ -66,7 +66,7 @@ describe('prober with one slow target', () => {
             op(9999),
         )
 
-        pool = new Pool({connectionString: db.url, max: 4})
+        pool = tolerateShutdown(new Pool({connectionString: db.url, max: 4}))
         const ignore = () => undefined
         const logger: ProberLogger = {info: ignore, warn: ignore, error: ignore}
         const config = loadNetworkConfig({env: {NETWORK: 'devnet', RPC_URL: 'http://127.0.0.1:1'}})

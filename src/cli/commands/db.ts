@@ -4,6 +4,9 @@ import {pgRunner, poolConfigFromEnv, type SqlRunner} from '../../gap/sql'
 /** Opens a pool from DB_URL or DB_* variables, runs `work` and always closes the pool. */
 export async function withDatabase<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
     const pool = new pg.Pool(poolConfigFromEnv())
+    // An idle connection that the server ends (a restart, a shutdown) raises 'error' on the pool, which would crash the
+    // command without a listener. The next query then fails with its own error, which the command reports.
+    pool.on('error', () => undefined)
     try {
         return await work(pgRunner(pool))
     } finally {
