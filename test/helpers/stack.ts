@@ -5,13 +5,13 @@ import pg from 'pg'
 import {startEmbeddedPostgres, type EmbeddedDatabase} from '../../src/db/embedded'
 import {applyMigrations, runToEnd, PROJECT_ROOT, type RunResult} from '../../src/stack/children'
 
-/** Longest wait in stop() for the test's other connections to close before the server stops. */
+/** Maximum wait in stop() for the test's other connections to close before the server stops. */
 const CLOSE_WAIT_MS = 3_000
 
 /**
  * Waits until the server has no client connection but `client`'s, or CLOSE_WAIT_MS have passed. pg's Pool.end()
- * resolves once it has asked its idle connections to end, not once they have closed; a server stopped in between
- * ends them with 57P01, which a pool without an 'error' listener throws as an uncaught exception.
+ * resolves once it has asked its idle connections to end, not once they have closed. A server stopped in between ends
+ * them with 57P01, which a pool without an 'error' listener throws as an uncaught exception.
  */
 async function waitForOtherConnections(client: pg.Client): Promise<void> {
     const deadline = Date.now() + CLOSE_WAIT_MS
