@@ -616,8 +616,8 @@ describe('evaluate', () => {
     })
 
     it('non-http Location is no off-host redirect', () => {
-        const refused: ProbeResponse = {...reply('/health', 302, '', {headers: {location: 'javascript:alert(1)'}}), error: 'SCHEME_REFUSED'}
-        expect(evaluate('ENDPOINT_REACHABILITY', [refused], facts()).observed).toBe('status=302')
+        const redirect: ProbeResponse = {...reply('/health', 302, '', {headers: {location: 'javascript:alert(1)'}}), error: 'SCHEME_REFUSED'}
+        expect(evaluate('ENDPOINT_REACHABILITY', [redirect], facts()).observed).toBe('status=302')
     })
 
     it('same-host Location is no off-host redirect', () => {

@@ -150,13 +150,13 @@ describe('hostile endpoints in one prober round', () => {
         // Headers and total limit are equal at this timeout, and the total timer starts first, so the total wins.
         ['slow headers', OPERATOR.slowHeaders, 'SANDBOX_ENDPOINT_HEALTH', 'UNREACHABLE', 'HEADERS_TIMEOUT'],
         ['slow headers reachability', OPERATOR.slowHeaders, 'ENDPOINT_REACHABILITY', 'UNREACHABLE', 'HEADERS_TIMEOUT'],
-        // The endpoint answered, and the answer broke a limit: a failure of the endpoint, not of the network.
+        // The endpoint sent a response that broke a limit, so the endpoint failed, not the network.
         ['huge body', OPERATOR.hugeBody, 'SANDBOX_ENDPOINT_HEALTH', 'FAIL', 'BODY_TOO_LARGE'],
         ['huge body reachability', OPERATOR.hugeBody, 'ENDPOINT_REACHABILITY', 'PASS', 'ENDPOINT_ANSWERED'],
         ['redirect loop', OPERATOR.redirectLoop, 'SANDBOX_ENDPOINT_HEALTH', 'FAIL', 'TOO_MANY_REDIRECTS'],
         ['redirect loop reachability', OPERATOR.redirectLoop, 'ENDPOINT_REACHABILITY', 'PASS', 'ENDPOINT_ANSWERED'],
         ['redirect to private', OPERATOR.redirectToPrivate, 'SANDBOX_ENDPOINT_HEALTH', 'INCONCLUSIVE', 'REDIRECTED_OFF_HOST'],
-        // The redirect itself is an HTTP answer of the operator's endpoint.
+        // The redirect itself is an HTTP response of the operator's endpoint.
         ['redirect to private reachability', OPERATOR.redirectToPrivate, 'ENDPOINT_REACHABILITY', 'PASS', 'ENDPOINT_ANSWERED'],
         ['redirect to other operator', OPERATOR.redirectToOtherOperator, 'SANDBOX_ENDPOINT_HEALTH', 'INCONCLUSIVE', 'REDIRECTED_OFF_HOST'],
         ['invalid json', OPERATOR.invalidJson, 'SANDBOX_ENDPOINT_HEALTH', 'FAIL', 'INVALID_JSON'],

@@ -6,6 +6,7 @@ import {startEmbeddedPostgres, type EmbeddedDatabase} from '../src/db/embedded'
 import {pgRunner, type SqlRunner} from '../src/gap/sql'
 import {applyMigrations} from '../src/stack/children'
 import {seedWorld} from './gap-world'
+import {tolerateShutdown} from './helpers/stack'
 
 export interface SeededDatabase {
     db: EmbeddedDatabase
@@ -24,11 +25,7 @@ export async function startSeededDatabase(): Promise<SeededDatabase> {
     await client.connect()
     await seedWorld(client)
     // The loaders run statements in parallel, which a single pg client would queue with a deprecation warning.
-    const pool = new pg.Pool({connectionString: db.url, max: 4})
-    // Stopping the server terminates idle pool connections (57P01); that is expected during teardown only.
-    pool.on('error', (error) => {
-        if ((error as {code?: string}).code !== '57P01') throw error
-    })
+    const pool = tolerateShutdown(new pg.Pool({connectionString: db.url, max: 4}))
     return {
         db,
         client,

@@ -7,6 +7,7 @@ import {loadScorecardsCached, scorecardCacheMaxBytes, type ScorecardCacheSetting
 import {loadScorecards, type ScorecardSubject} from '../src/gap/scorecard-load'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
 import {BLUEPRINT, GOOD, heartbeat, proof} from './gap-world'
+import {tolerateShutdown} from './helpers/stack'
 
 // A cached scorecard must equal a fresh computation. The triggers delete a row when a row it was computed from changes,
 // and a filler waits for open writes before it reads, so it stores nothing an open write would change.
@@ -21,14 +22,9 @@ let settings: ScorecardCacheSettings
 
 beforeAll(async () => {
     world = await startSeededDatabase()
-    const lock = new pg.Pool({connectionString: world.db.url, max: 2})
-    const compute = new pg.Pool({connectionString: world.db.url, max: 4})
+    const lock = tolerateShutdown(new pg.Pool({connectionString: world.db.url, max: 2}))
+    const compute = tolerateShutdown(new pg.Pool({connectionString: world.db.url, max: 4}))
     settings = {lock, compute, maxBytes: 1_000_000}
-    for (const pool of [lock, compute]) {
-        pool.on('error', (error) => {
-            if ((error as {code?: string}).code !== '57P01') throw error
-        })
-    }
 })
 
 afterAll(async () => {

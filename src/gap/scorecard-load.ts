@@ -173,8 +173,8 @@ export async function loadScorecards(
         loadScorecardInputs(sql, subject, period),
         loadScorecardInputs(sql, subject, before),
     ])
-    // The previous period lists only the operators that existed before it ended; one that came later has no previous
-    // card to compare with, rather than one of zeros.
+    // The previous period lists only the operators that existed before it ended. An operator that came later has no
+    // previous card to compare with, rather than one of zeros.
     const previousOf = new Map(previous.map((row) => [row.operator, row]))
     return current.map((inputs) => buildScorecard(inputs, previousOf.get(inputs.operator) ?? null, config))
 }

@@ -39,8 +39,8 @@ const APOLLO_PLAIN_TEXT_ERRORS: readonly string[] = [
 ]
 
 /**
- * Returns Apollo's plain-text response as a GraphQL error response (`{"errors": [...]}` with the code BAD_REQUEST), so
- * that a GraphQL client can read it; undefined for any other body.
+ * Returns Apollo's plain-text response as a GraphQL error response (`{"errors": [...]}` with the code BAD_REQUEST),
+ * which a GraphQL client can read. Returns undefined for any other body.
  */
 export function apolloPlainTextAsJson(body: unknown): string | undefined {
     if (typeof body !== 'string' || !APOLLO_PLAIN_TEXT_ERRORS.some((message) => body.startsWith(message))) return undefined

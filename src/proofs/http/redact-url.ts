@@ -110,8 +110,8 @@ const SECRET_NAME_END =
     String.raw`authorization|jwt|credentials?|session(?:[_-]?id)?|(?:(?<![A-Za-z0-9])|(?<=[_.-]))(?:pass|pwd))`
 
 /**
- * A member with a secret name in JSON or in a Python or JavaScript literal (double or single quotes), and its value: a
- * string (group 4, cut or not), a number of twelve or more digits (group 6), or an array of scalars (group 7).
+ * A member with a secret name in JSON or in a Python or JavaScript literal, with double or single quotes. Its value is
+ * a string (group 4, closed or cut off), a number of twelve or more digits (group 6) or an array of scalars (group 7).
  */
 const SECRET_QUOTED_MEMBER = new RegExp(
     String.raw`((["'])[^"'\\]*${SECRET_NAME_END}\2\s*:\s*)` +
@@ -155,10 +155,10 @@ const SECRET_NAMED_VALUE = new RegExp(
 
 /**
  * Returns whether a bare word after a secret name or an authorization scheme looks like a credential rather than a
- * word of a message: six or more characters with a digit, one of `+/=~`, or a lower-case letter followed later by an
- * upper-case one (base64), or twenty or more characters without a word separator. `token: expired`,
- * `token: TOKEN_EXPIRED` and `Basic authentication` are messages; `token=abc123` and `Basic dXNlcjpwYXNz` are
- * credentials.
+ * word of a message. A credential has six or more characters with a digit, one of `+/=~`, or a lower-case letter
+ * followed later by an upper-case one (as base64 has), or twenty or more characters without a word separator.
+ * `token: expired`, `token: TOKEN_EXPIRED` and `Basic authentication` are messages. `token=abc123` and
+ * `Basic dXNlcjpwYXNz` are credentials.
  */
 function looksLikeCredential(value: string): boolean {
     if (value.length < 6) return false
