@@ -136,7 +136,7 @@ describe('devnet expected state', () => {
         ['service_membership', approvalMemberships + QUOTE_SERVICE.joined.length + 1],
         ['job_call', 9],
         ['job_result', 7],
-        ['secret_exposure', 1],
+        ['secret_exposure', 3],
         ['slash', 2],
         ['sandbox', 2],
         ['provisioned_endpoint', 3],

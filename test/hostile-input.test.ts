@@ -1,7 +1,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {concat, maxUint256, slice, stringToHex} from 'viem'
+import {concat, encodeAbiParameters, maxUint256, slice, stringToHex, type Hex} from 'viem'
 import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
 import {ACTORS, OPERATORS, word} from '../src/devnet/actors'
+import {SANDBOX_CREATE_INPUT, sandboxCreateInputType} from '../src/devnet/scenario'
 import {startAnvil, DEVNET_GENESIS_TIMESTAMP_S, type AnvilInstance} from '../src/devnet/anvil'
 import type {EmittedLog, LogToEmit} from '../src/devnet/emitter'
 import type {RunResult} from '../src/stack/children'
@@ -21,6 +22,25 @@ const INITIAL_CANARY_STAKE = 1n
 const TWO_POW_63 = 2n ** 63n
 const NUL_URL = 'http://127.0.0.1:19003/\u0000\u0000injected'
 const INVALID_UTF8_URL_BYTES = concat([stringToHex('http://127.0.0.1:19004/'), '0xfffe', stringToHex('admin')])
+
+/** An API key that hostile sandbox_create inputs publish; it must be stored nowhere. */
+const INPUT_API_KEY = 'sk-hostile-' + '7Qm2xV9pL4rT8wZ1'
+/** A token of a known form under a harmless name. */
+const INPUT_GITHUB_TOKEN = 'ghp_' + 'Hx81mBv20XkfP3aLw9TyQe45Rt67Uo89Pa'
+/** Bytes of the name that hostileSandboxInputs() replaces with invalid UTF-8, same length. */
+const NAME_PLACEHOLDER = 'PLACEHOLDER!'
+
+/**
+ * sandbox_create inputs with NUL in an env_json name and value, and invalid UTF-8 (0xff 0xfe) at the start of the
+ * sandbox name.
+ */
+function hostileSandboxInputs(): Hex {
+    const env = JSON.stringify({'OPENAI\u0000_API_KEY': `${INPUT_API_KEY}\u0000tail`, LOG_LEVEL: 'info'})
+    const encoded = encodeAbiParameters(sandboxCreateInputType, [{...SANDBOX_CREATE_INPUT, name: NAME_PLACEHOLDER, env_json: env}])
+    const placeholder = stringToHex(NAME_PLACEHOLDER).slice(2)
+    const invalid = 'fffe' + stringToHex(NAME_PLACEHOLDER.slice(2)).slice(2)
+    return encoded.replace(placeholder, invalid) as Hex
+}
 
 const heartbeat = (serviceId: bigint, operator: number) =>
     devnetEvent('OperatorStatusRegistry', A.operatorStatusRegistry, 'HeartbeatReceived', {
@@ -70,6 +90,23 @@ const HOSTILE_CASES = {
         rpcAddress: {raw: INVALID_UTF8_URL_BYTES},
     }),
     undecodableSandboxOutput: tangle('JobResultSubmitted', {serviceId: 0n, callId: 0n, operator: op[0], output: '0xdeadbeef'}),
+    sandboxInputHostileStrings: tangle('JobSubmitted', {serviceId: 0n, callId: 10n, jobIndex: 0, caller: ACTORS.customerB, inputs: hostileSandboxInputs()}),
+    sandboxInputNotJson: tangle('JobSubmitted', {
+        serviceId: 0n,
+        callId: 11n,
+        jobIndex: 0,
+        caller: ACTORS.customerB,
+        inputs: encodeAbiParameters(sandboxCreateInputType, [{...SANDBOX_CREATE_INPUT, env_json: `OPENAI_API_KEY=${INPUT_API_KEY}\nX=1`}]),
+    }),
+    orphanSandboxCreate: tangle('JobSubmitted', {
+        serviceId: 99n,
+        callId: 0n,
+        jobIndex: 0,
+        caller: ACTORS.customerB,
+        inputs: encodeAbiParameters(sandboxCreateInputType, [
+            {...SANDBOX_CREATE_INPUT, env_json: JSON.stringify({OPENAI_API_KEY: INPUT_API_KEY, GH: INPUT_GITHUB_TOKEN, LOG_LEVEL: 'info'})},
+        ]),
+    }),
 } satisfies Record<string, LogToEmit>
 
 type CaseName = keyof typeof HOSTILE_CASES
@@ -132,8 +169,8 @@ async function expectCanaryIndexed(name: CaseName): Promise<void> {
     expect(canary!.kind).toBe('STAKE_INCREASED')
 }
 
-/** Asserts that a hostile log is kept in unhandled_log with its exact topics and data. */
-async function expectUnhandled(name: CaseName, reason: string, eventName: string): Promise<void> {
+/** Asserts that a hostile log is kept in unhandled_log with its exact topics and data (data with secrets masked if `masked`). */
+async function expectUnhandled(name: CaseName, reason: string, eventName: string, options: {masked?: boolean} = {}): Promise<void> {
     const hostile = emitted[name].hostile
     const stored = await row('unhandled_log', hostile.logId)
     expect(stored, `${name} not in unhandled_log`).toBeDefined()
@@ -141,7 +178,8 @@ async function expectUnhandled(name: CaseName, reason: string, eventName: string
     expect(stored!.event_name).toBe(eventName)
     expect(stored!.address).toBe(hostile.address)
     expect(stored!.topics).toEqual(hostile.topics)
-    expect(stored!.data).toBe(hostile.data)
+    if (options.masked) expect(stored!.data).not.toBe(hostile.data)
+    else expect(stored!.data).toBe(hostile.data)
     expect(stored!.block_number).toBe(hostile.blockNumber)
     expect(stored!.block_hash).toBe(hostile.blockHash)
     expect(stored!.tx_hash).toBe(hostile.txHash)
@@ -216,7 +254,7 @@ describe('hostile logs indexed without a crash', () => {
         const counts = await db.client.query(`SELECT reason, count(*)::int AS n FROM unhandled_log GROUP BY reason ORDER BY reason`)
         expect(counts.rows).toEqual([
             {reason: 'DECODE_FAILED', n: 1},
-            {reason: 'ORPHAN', n: 3},
+            {reason: 'ORPHAN', n: 4},
             {reason: 'TOPIC_COUNT_MISMATCH', n: 1},
         ])
     })
@@ -265,5 +303,54 @@ describe('hostile logs indexed without a crash', () => {
         expect(call?.job_name).toBe('sandbox_create')
         expect(call?.result_count).toBe(1)
         await expectCanaryIndexed('undecodableSandboxOutput')
+    })
+
+    it('sandbox_create inputs that do not decode: the call says why', async () => {
+        // Call 0-0 was submitted with empty inputs.
+        const call = await row('job_call', '0-0')
+        expect(call?.input_error).toMatch(/^DECODE_FAILED: /)
+        expect(call?.inputs_size).toBe(0)
+    })
+
+    it('sandbox_create inputs with NUL and invalid UTF-8: the secret is reported, not stored', async () => {
+        const call = await row('job_call', '0-10')
+        expect(call?.input_error).toBeNull()
+        const logId = emitted.sandboxInputHostileStrings.hostile.logId
+        const found = await db.client.query(`SELECT id, kind, operator, redacted FROM secret_exposure WHERE call_id = 10 ORDER BY id`)
+        expect(found.rows).toEqual([
+            {id: `${logId}-env_json.OPENAI\u2400_API_KEY`, kind: 'INPUT_SECRET', operator: null, redacted: 'sk-h…[32 chars]'},
+        ])
+        await expectCanaryIndexed('sandboxInputHostileStrings')
+    })
+
+    it('env_json that is not JSON: reported as a whole, with the reason', async () => {
+        const call = await row('job_call', '0-11')
+        expect(call?.input_error).toBe('JSON_INVALID in env_json')
+        const found = await db.client.query(`SELECT kind, field FROM (SELECT kind, split_part(id, '-', 4) AS field FROM secret_exposure WHERE call_id = 11) f`)
+        expect(found.rows).toEqual([{kind: 'INPUT_SECRET', field: 'env_json'}])
+        await expectCanaryIndexed('sandboxInputNotJson')
+    })
+
+    it('orphan sandbox_create kept masked', async () => {
+        await expectUnhandled('orphanSandboxCreate', 'ORPHAN', 'JobSubmitted', {masked: true})
+        const stored = await row('unhandled_log', emitted.orphanSandboxCreate.hostile.logId)
+        const text = Buffer.from(String(stored!.data).slice(2), 'hex').toString('latin1')
+        expect(text).toContain('"OPENAI_API_KEY":"' + '*'.repeat(INPUT_API_KEY.length) + '"')
+        expect(text).toContain('"GH":"' + '*'.repeat(INPUT_GITHUB_TOKEN.length) + '"')
+        expect(text).toContain('"LOG_LEVEL":"info"')
+        expect(String(stored!.data).length).toBe(emitted.orphanSandboxCreate.hostile.data.length)
+        await expectCanaryIndexed('orphanSandboxCreate')
+    })
+
+    it('input secrets stored nowhere', async () => {
+        const tables = await db.client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
+        for (const secret of [INPUT_API_KEY, INPUT_GITHUB_TOKEN]) {
+            const hex = Buffer.from(secret, 'utf8').toString('hex')
+            for (const {table_name} of tables.rows) {
+                const hit = await db.client.query(`SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text LIKE $1 OR t::text LIKE $2`, [`%${secret}%`, `%${hex}%`])
+                expect({table: table_name, secret: secret.slice(0, 4), hits: hit.rows[0].n}).toEqual({table: table_name, secret: secret.slice(0, 4), hits: 0})
+            }
+            expect(run.stdout.includes(secret) || run.stderr.includes(secret)).toBe(false)
+        }
     })
 })

@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createPublicClient, http, toEventSelector} from 'viem'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
-import {buildScenario, runScenario, LEAKED_SIDECAR_TOKEN} from '../src/devnet/scenario'
+import {buildScenario, runScenario, LEAKED_SIDECAR_TOKEN, SANDBOX_CREATE_INPUT} from '../src/devnet/scenario'
 import {expectedState, UNCHECKED_COLUMNS, type ExpectedState} from '../src/devnet/expected'
 import {diffWithExpected} from './helpers/compare'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
@@ -52,17 +52,26 @@ describe('devnet scenario indexed from block 0 to head', () => {
         }
     })
 
-    it('leaked token stored nowhere', async () => {
+    it('leaked secrets stored nowhere', async () => {
+        // The sidecar token of a job output, and the API key a customer put in a job input's env_json.
+        const apiKey = (JSON.parse(SANDBOX_CREATE_INPUT.env_json) as {OPENAI_API_KEY: string}).OPENAI_API_KEY
         const tables = await db.client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
-        const hex = Buffer.from(LEAKED_SIDECAR_TOKEN, 'utf8').toString('hex')
-        for (const {table_name} of tables.rows) {
-            const hit = await db.client.query(
-                `SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text LIKE $1 OR t::text LIKE $2`,
-                [`%${LEAKED_SIDECAR_TOKEN}%`, `%${hex}%`],
-            )
-            expect({table: table_name, hits: hit.rows[0].n}).toEqual({table: table_name, hits: 0})
+        for (const secret of [LEAKED_SIDECAR_TOKEN, apiKey]) {
+            const hex = Buffer.from(secret, 'utf8').toString('hex')
+            for (const {table_name} of tables.rows) {
+                const hit = await db.client.query(
+                    `SELECT count(*)::int AS n FROM "${table_name}" t WHERE t::text LIKE $1 OR t::text LIKE $2`,
+                    [`%${secret}%`, `%${hex}%`],
+                )
+                expect({table: table_name, secret: secret.slice(0, 4), hits: hit.rows[0].n}).toEqual({table: table_name, secret: secret.slice(0, 4), hits: 0})
+            }
+            expect(run.stdout.includes(secret) || run.stderr.includes(secret)).toBe(false)
         }
-        expect(run.stdout.includes(LEAKED_SIDECAR_TOKEN) || run.stderr.includes(LEAKED_SIDECAR_TOKEN)).toBe(false)
+        const found = await db.client.query(`SELECT kind, call_id::text, redacted FROM secret_exposure WHERE kind LIKE 'INPUT%' ORDER BY call_id`)
+        expect(found.rows).toEqual([
+            {kind: 'INPUT_SECRET', call_id: '0', redacted: `sk-d…[${apiKey.length} chars]`},
+            {kind: 'INPUT_SECRET', call_id: '2', redacted: `sk-d…[${apiKey.length} chars]`},
+        ])
     })
 
     it('heartbeat cover equals recomputation', async () => {

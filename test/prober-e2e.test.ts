@@ -11,7 +11,7 @@ import {OPERATORS} from '../src/devnet/actors'
 import {freePort} from '../src/db/embedded'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {startOperatorFleet, type OperatorFleet} from '../src/devnet/operators'
-import {buildScenario, runScenario, scenarioDurationSeconds, LEAKED_SIDECAR_TOKEN} from '../src/devnet/scenario'
+import {buildScenario, runScenario, scenarioDurationSeconds, LEAKED_SIDECAR_TOKEN, SANDBOX_CREATE_INPUT} from '../src/devnet/scenario'
 import {PROOF_KINDS, type ProofKind} from '../src/proofs/kinds'
 import {verifyRecord, type ProofRecordFields} from '../src/proofs/record'
 import {DEFAULT_PROBER_SETTINGS, type ProberLogger} from '../src/proofs/worker'
@@ -228,12 +228,20 @@ describe('prober end to end', () => {
         expect(response.body).not.toContain(LEAKED_SIDECAR_TOKEN)
     })
 
-    it('leak reported redacted by API', async () => {
-        const response = await postQuery('{ secretExposures(limit: 10) { kind redacted secretHash } }')
-        const exposures = (JSON.parse(response.body) as {data: {secretExposures: Array<{kind: string; redacted: string}>}}).data.secretExposures
-        expect(exposures.length).toBeGreaterThan(0)
-        expect(exposures[0].kind).toBe('SIDECAR_TOKEN')
-        expect(exposures[0].redacted).not.toBe('')
+    it('leaks reported redacted by API', async () => {
+        const response = await postQuery('{ secretExposures(orderBy: id_ASC, limit: 10) { kind redacted secretHash operator } }')
+        type Exposure = {kind: string; redacted: string; operator: string | null}
+        const exposures = (JSON.parse(response.body) as {data: {secretExposures: Exposure[]}}).data.secretExposures
+        const token = exposures.find((exposure) => exposure.kind === 'SIDECAR_TOKEN')
+        expect(token?.redacted).toMatch(/^sbx_…\[\d+ chars\]$/)
+        expect(token?.operator).toMatch(/^0x[0-9a-f]{40}$/)
+        // The API key that the customer put in the sandbox_create inputs: the caller's leak, so no operator.
+        const input = exposures.find((exposure) => exposure.kind === 'INPUT_SECRET')
+        expect(input?.redacted).toMatch(/^sk-d…\[\d+ chars\]$/)
+        expect(input?.operator).toBeNull()
+        const apiKey = (JSON.parse(SANDBOX_CREATE_INPUT.env_json) as {OPENAI_API_KEY: string}).OPENAI_API_KEY
+        expect(response.body).not.toContain(apiKey)
+        expect(response.body).not.toContain(LEAKED_SIDECAR_TOKEN)
     })
 })
 

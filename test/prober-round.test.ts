@@ -293,6 +293,13 @@ async function seedChain(client: pg.Client, fleet: OperatorFleet, closedPortUrl:
          VALUES ('0000000118-abcde-000003-token', 'SIDECAR_TOKEN', '3', 7, $1, $2, 118, $3, $4, 'sk-l…a0')`,
         [op(3), TX(318), at, TX(999)],
     )
+    // A customer's API key in the inputs of a call to service 1: the caller's leak, which operator 1's secret handling
+    // must not be blamed for (it still passes).
+    await client.query(
+        `INSERT INTO secret_exposure (id, kind, service_id, call_id, operator, tx_hash, block_number, timestamp, secret_hash, redacted)
+         VALUES ('0000000117-abcde-000002-env_json.OPENAI_API_KEY', 'INPUT_SECRET', '1', 6, NULL, $1, 117, $2, $3, 'sk-p…[28 chars]')`,
+        [TX(317), at, TX(998)],
+    )
     // Venue 7 has one defaulted redemption; venue 8 has one settled.
     const redemptions: Array<[string, number, string]> = [
         ['0x' + 'd7'.repeat(32), 7, 'DEFAULTED'],

@@ -8,6 +8,8 @@ import {HeartbeatRows} from './heartbeat-rows'
 import {ADD_COVER_SQL, COVER_SETTING, HeartbeatCoverChange, type CoverRow} from './heartbeat-cover'
 import type {Family} from './decode'
 import {chainString, toJsonValue, type ChainString} from './strings'
+import {isSecretName} from '../proofs/http/redact-url'
+import {CREDENTIAL_IN_TEXT} from './inputs'
 
 /** The squid log as the handlers see it (a subset of evm-processor's Log). */
 export interface LogRecord {
@@ -218,7 +220,7 @@ export class BatchContext {
                 address: log.address,
                 topic0: log.topics[0] ?? null,
                 topics: log.topics,
-                data: maskTokenBytes(log.data),
+                data: maskSecretBytes(log.data),
                 blockNumber: log.block.height,
                 blockHash: log.block.hash,
                 logIndex: log.logIndex,
@@ -346,11 +348,27 @@ export function hexBytes(hex: string): Uint8Array {
     return Uint8Array.from(Buffer.from(hex.startsWith('0x') ? hex.slice(2) : hex, 'hex'))
 }
 
-/** ABI-encoded bytes of `"token":"…"` never reach the database: the value's bytes are replaced by `*`. */
-export function maskTokenBytes(dataHex: string): string {
+/** A quoted JSON member in raw log bytes read as latin1: the name as group 2, the string value as group 3. */
+const QUOTED_MEMBER_BYTES = /("([^"\\]{1,200})"\s*:\s*")((?:[^"\\]|\\.)*)(")/g
+
+/** A PEM private key in raw log bytes, up to its END line or the end of the data. */
+const PEM_PRIVATE_KEY_BYTES = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g
+
+/**
+ * Returns log data with the bytes of secrets replaced by `*`, so that a log kept raw (unhandled, orphan) brings no
+ * secret into the database. Secrets are string members with a secret name (`"token"`, `"OPENAI_API_KEY"`), credentials
+ * of a known form (`sk-…`, `ghp_…`) and PEM private keys. The length stays the same.
+ */
+export function maskSecretBytes(dataHex: string): string {
     const bytes = Buffer.from(dataHex.slice(2), 'hex')
     const text = bytes.toString('latin1')
-    const masked = text.replace(/("token"\s*:\s*")([^"]*)(")/g, (_all, a: string, value: string, b: string) => a + '*'.repeat(value.length) + b)
+    const stars = (secret: string) => '*'.repeat(secret.length)
+    const masked = text
+        .replace(QUOTED_MEMBER_BYTES, (all, start: string, name: string, value: string, end: string) =>
+            value !== '' && isSecretName(name) ? start + stars(value) + end : all,
+        )
+        .replace(CREDENTIAL_IN_TEXT, stars)
+        .replace(PEM_PRIVATE_KEY_BYTES, stars)
     if (masked === text) return dataHex
     return '0x' + Buffer.from(masked, 'latin1').toString('hex')
 }

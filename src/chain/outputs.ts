@@ -1,7 +1,7 @@
 import type {AbiParameter} from 'viem'
 import {keccak256} from './keccak'
 import {productFamily, jobName, type Product} from '../config'
-import {redactSecret, safeText, secretHash, storedUrlText, toJsonValue} from './strings'
+import {decodeErrorText, redactSecret, safeText, secretHash, storedUrlText, toJsonValue} from './strings'
 
 let viemModule: typeof import('viem') | undefined
 
@@ -10,9 +10,13 @@ function viem(): typeof import('viem') {
     return (viemModule ??= require('viem') as typeof import('viem'))
 }
 
-/** A secret found in a public job output: where it was, its hash and a redacted form. Never the secret itself. */
+/**
+ * A secret found in a public job output or job input: where it was, its hash and a redacted form. Never the secret
+ * itself. Kinds starting with `INPUT_` were published by the caller in the call's inputs, the others by an operator
+ * in a result.
+ */
 export interface FoundSecret {
-    kind: 'SIDECAR_TOKEN' | 'SECRET_FIELD' | 'URL_CREDENTIALS'
+    kind: 'SIDECAR_TOKEN' | 'SECRET_FIELD' | 'URL_CREDENTIALS' | 'INPUT_SECRET' | 'INPUT_URL_CREDENTIALS'
     field: string
     hash: string
     redacted: string
@@ -160,7 +164,7 @@ export function decodeJobOutput(product: Product | undefined, jobIndex: number, 
             ? (values[0] as Record<string, unknown>)
             : Object.fromEntries(params.map((p, i) => [p.name!, values[i]]))
     } catch (err) {
-        return {secrets, error: `DECODE_FAILED: ${(err as Error).message.split('\n')[0].slice(0, 300)}`}
+        return {secrets, error: `DECODE_FAILED: ${decodeErrorText(err)}`}
     }
 
     const value: Record<string, unknown> = {}

@@ -93,3 +93,18 @@ export function storedUrl(url: ChainString): ChainString {
     if (text === url.display) return url
     return {display: text, raw: new TextEncoder().encode(text), validUtf8: true}
 }
+
+/**
+ * Returns the first line of a decoder's error message, at most 300 characters, for a stored reason. viem quotes the
+ * bytes it rejected (as hex, or as a list of decimal byte values), and those may be part of a secret, so hex of more
+ * than 16 digits becomes `0x…`, a list of more than 4 numbers `…`, and a quoted text of more than 16 characters `"…"`.
+ */
+export function decodeErrorText(err: unknown): string {
+    const message = err instanceof Error ? err.message : String(err)
+    const line = message
+        .split('\n')[0]
+        .replace(/0x[0-9a-fA-F]{17,}/g, '0x…')
+        .replace(/\d+(?:\s*,\s*\d+){4,}/g, '…')
+        .replace(/"[^"]{17,}"/g, '"…"')
+    return safeText(line.slice(0, 300))
+}

@@ -3,7 +3,7 @@ import {DEVNET_BLUEPRINTS} from '../config/networks/presets'
 import {jobName, type Product} from '../config/products'
 import type {EmittedLog} from './emitter'
 import {isRawString, type RawString} from './encode'
-import {scenarioEntries, type Scenario, type ScenarioEntry, type ScenarioEvent} from './scenario'
+import {sandboxCreateInputType, scenarioEntries, type Scenario, type ScenarioEntry, type ScenarioEvent} from './scenario'
 
 /*
  * The database state the processor must reach after indexing the scenario, computed from the scenario's own plain
@@ -575,6 +575,8 @@ class ExpectationMapper {
             const jobIndex = Number(args.jobIndex)
             const inputs = args.inputs as Hex
             this.calls.set(`${serviceId}-${callId}`, {block: at.block, seconds: at.record.timestamp})
+            const readsInput = service.product !== undefined && service.product !== null && jobName(service.product, jobIndex) === 'sandbox_create'
+            const inputError = readsInput ? this.sandboxCreateInput(inputs, at, serviceId, callId) : null
             this.state.insert('job_call', `${serviceId}-${callId}`, {
                 service_id: serviceId,
                 call_id: callId,
@@ -586,6 +588,7 @@ class ExpectationMapper {
                 total_price: quote ? dec(quote.totalPrice) : null,
                 inputs_size: hexToBytes(inputs).length,
                 inputs_hash: keccak256(inputs),
+                ...(inputError === undefined ? {} : {input_error: inputError}),
                 shape,
                 completed: false,
                 completed_at: null,
@@ -678,6 +681,37 @@ class ExpectationMapper {
             return {quoting: value.quoting, inventoryTokens: value.inventoryTokens.toString(), rationale: value.rationale}
         }
         return undefined
+    }
+
+    /**
+     * Records the secrets a sandbox_create request publishes in its env_json: members named like a key, token,
+     * password or secret whose value is not a `$` reference. Returns the call's input_error: null, or undefined (not
+     * checked) when the inputs do not decode.
+     */
+    private sandboxCreateInput(inputs: Hex, at: LogContext, serviceId: string, callId: string): null | undefined {
+        let env: Record<string, unknown>
+        try {
+            const [value] = decodeAbiParameters(sandboxCreateInputType, inputs)
+            env = value.env_json === '' ? {} : (JSON.parse(value.env_json) as Record<string, unknown>)
+        } catch {
+            return undefined
+        }
+        for (const [name, value] of Object.entries(env)) {
+            if (typeof value !== 'string' || value === '' || value.startsWith('$')) continue
+            if (!/(_KEY|_TOKEN|PASSWORD|SECRET)$/i.test(name)) continue
+            this.state.insert('secret_exposure', `${at.id}-env_json.${name}`, {
+                kind: 'INPUT_SECRET',
+                service_id: serviceId,
+                call_id: callId,
+                operator: null,
+                tx_hash: at.tx,
+                block_number: at.block,
+                timestamp: at.time,
+                secret_hash: keccak256(stringToBytes(value)),
+                redacted: redactSecret(value),
+            })
+        }
+        return null
     }
 
     private sandboxCreateOutput(output: Hex, at: LogContext, serviceId: string, callId: string, operator: string | null): ColumnValue {

@@ -14,6 +14,7 @@ import {DEVNET_ADDRESSES} from '../config/networks/presets'
 import {ACTORS, OPERATORS, word} from './actors'
 import {DEVNET_GENESIS_TIMESTAMP_S} from './anvil'
 import {emitLogs, installEmitter, type EmittedLog, type LogToEmit} from './emitter'
+import {SANDBOX_CREATE_REQUEST} from '../chain/inputs'
 import {encodeEvent, type AbiName, type RawString} from './encode'
 
 /** An event of our JSON ABIs, emitted by the contract at `address`. */
@@ -84,6 +85,32 @@ export const LEAKED_SIDECAR_TOKEN = 'sbx_tok_' + '5f0c9e27d4a1b8630e7f2a9c4d15b6
 export const SANDBOX_ID = 'sbx-7f3a9c01'
 export const TEE_ATTESTATION_JSON = '{"tee_type":"Tdx","evidence":{"quote":"0x04000200"},"measurement":"0xab12","timestamp":1767225600}'
 export const TWO_POW_63 = 2n ** 63n
+
+/**
+ * The customer's sandbox_create request. Its env_json publishes an API key on chain (a leak by the caller, which
+ * proofgap reports) next to a harmless setting and a reference to a secret kept elsewhere, which it does not.
+ */
+export const SANDBOX_CREATE_INPUT = {
+    name: 'agent-1',
+    image: 'ghcr.io/tangle-network/agent:latest',
+    stack: 'default',
+    agent_identifier: 'claude-code',
+    env_json: '{"OPENAI_API_KEY":"sk-devnet-4f1c8a2e9b7d3065","LOG_LEVEL":"info","GITHUB_TOKEN":"${GITHUB_TOKEN}"}',
+    metadata_json: '{"ports":[8080]}',
+    ssh_enabled: false,
+    ssh_public_key: '',
+    web_terminal_enabled: false,
+    max_lifetime_seconds: 86_400n,
+    idle_timeout_seconds: 3_600n,
+    cpu_cores: 2n,
+    memory_mb: 4_096n,
+    disk_gb: 20n,
+    tee_required: false,
+    tee_type: 0,
+} as const
+
+/** ABI type of SANDBOX_CREATE_INPUT: `SandboxCreateRequest`, one tuple because it has dynamic members. */
+export const sandboxCreateInputType = [{type: 'tuple', components: SANDBOX_CREATE_REQUEST}] as const
 
 const op = OPERATORS
 const A = DEVNET_ADDRESSES
@@ -436,10 +463,7 @@ function addServices(b: StepBuilder): void {
 }
 
 function addJobs(b: StepBuilder, sidecarUrl: (index: number) => string): void {
-    const sandboxInputs = encodeAbiParameters(
-        [{type: 'string'}, {type: 'string'}, {type: 'bool'}, {type: 'uint8'}, {type: 'string'}],
-        ['agent-1', 'ghcr.io/tangle-network/agent:latest', false, 0, '{"OPENAI_API_KEY":"sk-devnet-placeholder"}'],
-    )
+    const sandboxInputs = encodeAbiParameters(sandboxCreateInputType, [SANDBOX_CREATE_INPUT])
     const submit = (serviceId: bigint, callId: bigint, jobIndex: number, inputs: Hex) =>
         tangle('JobSubmitted', {serviceId, callId, jobIndex, caller: ACTORS.customerA, inputs})
 

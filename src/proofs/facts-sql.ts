@@ -139,8 +139,9 @@ export async function readChainFacts(
 
     const leaksByService = new Map<string, LeakedSecretFinding[]>()
     for (const row of (await db.query<{service_id: string; call_id: string; tx_hash: string; id: string; kind: string}>(
+        // INPUT_ kinds were published by a job's caller, not by an operator: they do not count against its secret handling.
         `SELECT service_id, call_id::text, tx_hash, id, kind FROM secret_exposure
-         WHERE service_id = ANY($1::text[]) ORDER BY block_number, id`,
+         WHERE service_id = ANY($1::text[]) AND kind NOT LIKE 'INPUT\\_%' ORDER BY block_number, id`,
         [serviceIds],
     )).rows) {
         const list = leaksByService.get(row.service_id) ?? []

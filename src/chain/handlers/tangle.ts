@@ -4,6 +4,7 @@ import {blockTime, hexBytes, str, type BatchContext, type DecodedLog} from '../c
 import {jobName} from '../../config'
 import {storedUrl, toJsonValue} from '../strings'
 import {decodeJobOutput} from '../outputs'
+import {readJobInput} from '../inputs'
 
 const id = (value: bigint) => value.toString()
 const lower = (address: string) => address.toLowerCase()
@@ -134,6 +135,7 @@ export function handleTangle(ctx: BatchContext, d: DecodedLog): void {
             if (!service) return ctx.recordUnhandled(log, 'ORPHAN', `service ${a.serviceId} is not indexed`, d.name)
             const product = ctx.config.blueprints[service.blueprint.id]
             const inputs = hexBytes(a.inputs)
+            const read = readJobInput(product, Number(a.jobIndex), inputs)
             ctx.jobCalls.set(
                 new m.JobCall({
                     id: `${service.id}-${a.callId}`,
@@ -147,6 +149,7 @@ export function handleTangle(ctx: BatchContext, d: DecodedLog): void {
                     totalPrice: a.totalPrice ?? null,
                     inputsSize: inputs.length,
                     inputsHash: keccak256(inputs),
+                    inputError: read.error ?? null,
                     shape: d.shape,
                     completed: false,
                     completedAt: null,
@@ -156,6 +159,23 @@ export function handleTangle(ctx: BatchContext, d: DecodedLog): void {
                     txHash: log.transactionHash,
                 }),
             )
+            // The caller published these, not an operator: `operator` stays null.
+            for (const secret of read.secrets) {
+                ctx.inserts.secretExposures.push(
+                    new m.SecretExposure({
+                        id: `${log.id}-${secret.field}`,
+                        kind: secret.kind,
+                        service,
+                        callId: a.callId,
+                        operator: null,
+                        txHash: log.transactionHash,
+                        blockNumber: log.block.height,
+                        timestamp: at,
+                        secretHash: secret.hash,
+                        redacted: secret.redacted,
+                    }),
+                )
+            }
             return
         }
         case 'JobResultSubmitted':

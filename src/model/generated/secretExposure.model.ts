@@ -8,13 +8,13 @@ export class SecretExposure {
     }
 
     /**
-     * <log id>-<field>
+     * <log id>-<field>: the log of the job result (or, for INPUT_ kinds, of the job call) and the field the secret was in.
      */
     @PrimaryColumn_()
     id!: string
 
     /**
-     * SIDECAR_TOKEN
+     * In a job result, published by an operator: SIDECAR_TOKEN, SECRET_FIELD, URL_CREDENTIALS. In a job call's inputs, published by its caller: INPUT_SECRET, INPUT_URL_CREDENTIALS.
      */
     @StringColumn_({nullable: false})
     kind!: string
@@ -26,6 +26,9 @@ export class SecretExposure {
     @BigIntColumn_({nullable: false})
     callId!: bigint
 
+    /**
+     * The operator whose result published it; null for an aggregated result and for INPUT_ kinds (see the call's caller).
+     */
     @StringColumn_({nullable: true})
     operator!: string | undefined | null
 

@@ -23,7 +23,7 @@ export class UnhandledLog {
     topics!: (string)[]
 
     /**
-     * Raw data, with any sidecar token bytes masked.
+     * Raw data, with the bytes of secrets replaced by * (string members with a secret name, credentials of a known form, PEM private keys).
      */
     @StringColumn_({nullable: false})
     data!: string

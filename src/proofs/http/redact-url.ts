@@ -109,6 +109,14 @@ const SECRET_NAME_END =
     String.raw`(?:token|secret|password|passwd|passphrase|(?:api|private|secret|access|signing|encryption|master|client)[_-]?key|apikey|privatekey|` +
     String.raw`authorization|jwt|credentials?|session(?:[_-]?id)?|(?:(?<![A-Za-z0-9])|(?<=[_.-]))(?:pass|pwd))`
 
+/** A whole name that ends in a secret word (see SECRET_NAME_END), such as `OPENAI_API_KEY` or `db_password`. */
+const SECRET_NAME = new RegExp(String.raw`${SECRET_NAME_END}$`, 'i')
+
+/** Returns whether `name` (a JSON member, an environment variable, a form field) names a secret. */
+export function isSecretName(name: string): boolean {
+    return SECRET_NAME.test(name)
+}
+
 /**
  * A member with a secret name in JSON or in a Python or JavaScript literal, with double or single quotes. Its value is
  * a string (group 4, closed or cut off), a number of twelve or more digits (group 6) or an array of scalars (group 7).
@@ -160,7 +168,7 @@ const SECRET_NAMED_VALUE = new RegExp(
  * `token: expired`, `token: TOKEN_EXPIRED` and `Basic authentication` are messages. `token=abc123` and
  * `Basic dXNlcjpwYXNz` are credentials.
  */
-function looksLikeCredential(value: string): boolean {
+export function looksLikeCredential(value: string): boolean {
     if (value.length < 6) return false
     // Lower case, then upper case later: two searches, because /[a-z].*[A-Z]/ backtracks quadratically in a long word.
     const firstLower = value.search(/[a-z]/)
