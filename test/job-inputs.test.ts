@@ -95,7 +95,7 @@ describe('secrets in sandbox_create inputs', () => {
     })
 
     it('decode error quotes no bytes', () => {
-        // The ssh_enabled word (7th of the tuple's head, after the offset word) holds 32 bytes of a secret.
+        // The ssh_enabled word (7th of the tuple's head, after the offset word) contains 32 bytes of a secret.
         const bytes = request({})
         const secret = 'sk-' + 'Wq81mBv20XkfP3aLw9TyQe45Rt67U'
         bytes.set(new TextEncoder().encode(secret), 32 + 6 * 32)

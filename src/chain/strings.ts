@@ -96,8 +96,8 @@ export function storedUrl(url: ChainString): ChainString {
 
 /**
  * Returns the first line of a decoder's error message, at most 300 characters, for a stored reason. viem quotes the
- * bytes it rejected (as hex, or as a list of decimal byte values), and those may be part of a secret, so hex of more
- * than 16 digits becomes `0x…`, a list of more than 4 numbers `…`, and a quoted text of more than 16 characters `"…"`.
+ * bytes it rejected as hex or as decimal byte values, and those may be part of a secret. So hex of more than 16 digits
+ * becomes `0x…`, a list of more than 4 numbers `…`, and a quoted text of more than 16 characters `"…"`.
  */
 export function decodeErrorText(err: unknown): string {
     const message = err instanceof Error ? err.message : String(err)
