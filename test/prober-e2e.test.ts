@@ -154,6 +154,8 @@ describe('prober end to end', () => {
         ['readiness guarded', 4, 'SANDBOX_READINESS', 'RPC_ADDRESS', 'INCONCLUSIVE', 'AUTH_PROXY_401', 'status=401 on /readyz'],
         ['secret handling pass', 3, 'SANDBOX_SECRET_HANDLING', 'RPC_ADDRESS', 'PASS', 'PROTECTED_ROUTE_REJECTS_ANONYMOUS', 'status=401 on /api/sandboxes'],
         ['token leaked on chain', 0, 'SANDBOX_SECRET_HANDLING', 'RPC_ADDRESS', 'FAIL', 'TOKEN_LEAKED_ON_CHAIN', 'service=0 call=0 tx=0x'],
+        // Operator 1 serves service 0 too, but operator 0's result leaked the token.
+        ['other member not blamed', 1, 'SANDBOX_SECRET_HANDLING', 'RPC_ADDRESS', 'PASS', 'PROTECTED_ROUTE_REJECTS_ANONYMOUS', 'status=401 on /api/sandboxes'],
         ['capabilities claimed', 1, 'SANDBOX_SIDECAR_CAPABILITIES', 'RPC_ADDRESS', 'PASS', 'CAPABILITIES_CLAIMED', 'harnesses='],
         ['capabilities guarded', 4, 'SANDBOX_SIDECAR_CAPABILITIES', 'RPC_ADDRESS', 'INCONCLUSIVE', 'AUTH_PROXY_401', 'status=401'],
         ['tee without published json', 5, 'SANDBOX_TEE_ATTESTATION', 'RPC_ADDRESS', 'INCONCLUSIVE', 'ATTESTATION_JSON_UNKNOWN', 'on-chain hash 0x'],

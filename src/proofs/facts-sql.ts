@@ -137,17 +137,24 @@ export async function readChainFacts(
                 (SELECT count(*) FROM settlement_batch WHERE proven)::text AS proven`,
     )).rows[0]
 
-    const leaksByService = new Map<string, LeakedSecretFinding[]>()
-    for (const row of (await db.query<{service_id: string; call_id: string; tx_hash: string; id: string; kind: string}>(
+    // A leak counts against the operator whose result published it. An aggregated result names no operator: it counts
+    // against every member of the service, since the stored row does not say which signers it had.
+    const leaksByService = new Map<string, Array<{operator: string | null; finding: LeakedSecretFinding}>>()
+    for (const row of (await db.query<{service_id: string; call_id: string; tx_hash: string; id: string; kind: string; operator: string | null}>(
         // INPUT_ kinds were published by a job's caller, not by an operator: they do not count against its secret handling.
-        `SELECT service_id, call_id::text, tx_hash, id, kind FROM secret_exposure
+        `SELECT service_id, call_id::text, tx_hash, id, kind, lower(operator) AS operator FROM secret_exposure
          WHERE service_id = ANY($1::text[]) AND kind NOT LIKE 'INPUT\\_%' ORDER BY block_number, id`,
         [serviceIds],
     )).rows) {
         const list = leaksByService.get(row.service_id) ?? []
-        list.push({serviceId: row.service_id, callId: row.call_id, txHash: row.tx_hash, field: exposureField(row.id, row.kind)})
+        list.push({
+            operator: row.operator,
+            finding: {serviceId: row.service_id, callId: row.call_id, txHash: row.tx_hash, field: exposureField(row.id, row.kind)},
+        })
         leaksByService.set(row.service_id, list)
     }
+    const leaksOf = (serviceId: string, operator: string): LeakedSecretFinding[] =>
+        (leaksByService.get(serviceId) ?? []).filter((leak) => leak.operator === null || leak.operator === operator).map((leak) => leak.finding)
 
     const nowUnixSeconds = BigInt(Math.floor(now.getTime() / 1000))
     const result = new Map<string, ChainFacts>()
@@ -182,7 +189,7 @@ export async function readChainFacts(
                 redemptions: redemptionsByIssuer.get(operator) ?? [],
                 settledFillCount: BigInt(counts?.fills ?? '0'),
                 provenBatchCount: BigInt(counts?.proven ?? '0'),
-                leakedSecrets: serviceId === null ? [] : (leaksByService.get(serviceId) ?? []),
+                leakedSecrets: serviceId === null ? [] : leaksOf(serviceId, operator),
             }),
         )
     }
