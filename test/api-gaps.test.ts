@@ -264,6 +264,19 @@ describe('operatorSummary and scorecard over GraphQL', () => {
         expect(evidence.errors?.[0]?.message).toBe('from "1" is not an ISO 8601 time')
     })
 
+    it('future instants rejected', async () => {
+        for (const query of [`{ gaps(at: "2099-01-01T00:00:00Z") { totalCount } }`, `{ operatorSummary(operator: "${GOOD}", at: "2099-01-01T00:00:00Z") { at } }`]) {
+            const result = await graphql(query)
+            expect(result.data, query).toBeNull()
+            expect(result.errors?.[0]?.message, query).toMatch(/^at 2099-01-01T00:00:00\.000Z is in the future \(now is 20\d\d-/)
+            expect(result.errors?.[0]?.extensions?.code, query).toBe('BAD_USER_INPUT')
+        }
+        // A minute ahead of the server's clock is accepted, for clients whose clocks run fast.
+        const soon = new Date(Date.now() + 30_000).toISOString()
+        const accepted = await graphql(`{ gaps(at: "${soon}") { at } }`)
+        expect(accepted.errors).toBeUndefined()
+    })
+
     it('scorecard arguments: invalid ones rejected', async () => {
         const both = await graphql(`{ scorecard(blueprint: "1", week: "2026-W02", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { operator } }`)
         expect(both.errors?.[0]?.message).toBe('scorecard takes week or from and to, not both')

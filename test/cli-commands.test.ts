@@ -109,6 +109,7 @@ describe('proofgap gaps', () => {
         ['unparsable instant', ['--at', 'yesterday'], /--at yesterday is not an ISO 8601 time/],
         ['bare number as instant', ['--at', '1'], /--at 1 is not an ISO 8601 time/],
         ['impossible day', ['--at', '2026-02-30'], /--at 2026-02-30 is not an ISO 8601 time/],
+        ['instant in the future', ['--at', '2099-01-01T00:00:00Z'], /--at 2099-01-01T00:00:00.000Z is in the future \(now is 20/],
         ['unknown product', ['--product', 'bogus'], /product "bogus" is invalid: expected one of sandbox-cloud, /],
         ['product in capitals', ['--product', 'SANDBOX-CLOUD'], /product "SANDBOX-CLOUD" is invalid/],
         ['limit above cap', ['--limit', '5000'], /limit 5000 is out of range: pass 1 to 1000/],

@@ -63,6 +63,19 @@ export function parseInstant(text: string): Date {
     return new Date(text)
 }
 
+/** How far past the server's clock an `at` may be, for clients whose clocks run a little ahead. */
+export const FUTURE_TOLERANCE_MS = 60_000
+
+/**
+ * Returns the error for an evaluation instant in the future, or undefined when `at` is at most FUTURE_TOLERANCE_MS past
+ * `now`. Gaps and liveness at a future instant would only show proofs ageing and deadlines passing that have not
+ * happened.
+ */
+export function futureInstantError(name: string, at: Date, now: Date = new Date()): string | undefined {
+    if (at.getTime() <= now.getTime() + FUTURE_TOLERANCE_MS) return undefined
+    return `${name} ${at.toISOString()} is in the future (now is ${now.toISOString()}): give a past time or leave it out for now`
+}
+
 /** Parses an explicit period; `to` must be after `from`. */
 export function parsePeriod(fromText: string, toText: string): Period {
     const from = parseInstant(fromText)

@@ -1,7 +1,7 @@
 import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
 import {GapQueryError, queryGaps} from '../../gap/query'
-import {parseInstant} from '../../gap/period'
+import {futureInstantError, parseInstant} from '../../gap/period'
 import {printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap gaps [--operator 0x…] [--blueprint N] [--service N] [--product NAME] [--kind KIND]
@@ -36,6 +36,8 @@ export async function run(argv: string[]): Promise<number> {
     if (values.format !== 'table' && values.format !== 'json') return usageError(`--format ${values.format} is invalid: use table or json`, USAGE)
     const at = values.at === undefined ? undefined : parseInstant(values.at)
     if (at !== undefined && Number.isNaN(at.getTime())) return usageError(`--at ${values.at} is not an ISO 8601 time`, USAGE)
+    const future = at === undefined ? undefined : futureInstantError('--at', at)
+    if (future !== undefined) return usageError(future, USAGE)
     for (const name of ['limit', 'offset'] as const) {
         const text = values[name]
         if (text !== undefined && !/^\d{1,9}$/.test(text)) return usageError(`--${name} ${text} is invalid: expected a whole number`, USAGE)

@@ -8,7 +8,7 @@ import {IDLE_CONNECTION_ENDED_BY_ADMIN, isAdminTermination} from '../../db/error
 import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
 import {gapConfigFromEnv} from '../../gap/config'
 import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
-import {parseInstant as parseIsoInstant, parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
+import {futureInstantError, parseInstant as parseIsoInstant, parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
 import {DECIMAL_PATTERN, GapQueryError, operatorSummary, queryGaps} from '../../gap/query'
 import type {Scorecard} from '../../gap/scorecard'
 import {loadScorecardsCached, scorecardCacheMaxBytes, type ScorecardCacheSettings} from '../../gap/scorecard-cache'
@@ -85,10 +85,13 @@ async function clientErrors<T>(work: () => Promise<T>): Promise<T> {
     }
 }
 
+/** Parses an evaluation instant; one in the future is rejected. */
 function parseInstant(name: string, text: string | undefined): Date | undefined {
     if (text === undefined || text === null) return undefined
     const date = parseIsoInstant(text)
     if (Number.isNaN(date.getTime())) throw new GapQueryError(`${name} ${JSON.stringify(text)} is not an ISO 8601 time`)
+    const future = futureInstantError(name, date)
+    if (future !== undefined) throw new GapQueryError(future)
     return date
 }
 
