@@ -106,7 +106,7 @@ async function storedAggregates(client: pg.Client | pg.Pool): Promise<Record<str
 /** Recomputes the three tables in JavaScript from every row of proof_record. */
 async function recomputedAggregates(client: pg.Client | pg.Pool): Promise<Record<string, string[]>> {
     const {rows} = await client.query(
-        `SELECT id, operator, kind, outcome, blueprint_id, service_id, reason, latency_ms,
+        `SELECT id, operator, kind, outcome, blueprint_id, service_id, reason, latency_ms, http_status,
                 to_char(observed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS observed_at
          FROM proof_record`,
     )
@@ -124,7 +124,8 @@ async function recomputedAggregates(client: pg.Client | pg.Pool): Promise<Record
         const day = row.observed_at.slice(0, 10)
         const outcomeKey = [row.operator, row.blueprint_id, day, row.kind, row.outcome].join('|')
         outcomes.set(outcomeKey, (outcomes.get(outcomeKey) ?? 0) + 1)
-        if (row.latency_ms !== null) {
+        // Latency counts only for a record that got an HTTP response.
+        if (row.latency_ms !== null && row.http_status !== null) {
             const latencyKey = [row.operator, row.blueprint_id, day, row.outcome, row.latency_ms].join('|')
             latencies.set(latencyKey, (latencies.get(latencyKey) ?? 0) + 1)
         }
@@ -209,12 +210,14 @@ async function expectGapsMatchRawProofs(world: SeededDatabase): Promise<void> {
 /** Probe figures of one operator over a period, computed from every record of the period. */
 async function rawProbeFigures(world: SeededDatabase, operator: string, period: Period) {
     const rows = await world.sql(
-        `SELECT kind, outcome, latency_ms FROM proof_record
+        `SELECT kind, outcome, latency_ms, http_status FROM proof_record
          WHERE operator = $1 AND blueprint_id = $2 AND observed_at >= $3 AND observed_at < $4`,
         [operator, BLUEPRINT, period.from, period.to],
     )
     const availability = rows.filter((row) => AVAILABILITY_KINDS.includes(asText(row.kind)) && ['PASS', 'FAIL', 'UNREACHABLE'].includes(asText(row.outcome)))
-    const latencies = rows.filter((row) => row.outcome !== 'NOT_APPLICABLE' && row.latency_ms !== null).map((row) => Number(row.latency_ms))
+    const latencies = rows
+        .filter((row) => row.outcome !== 'NOT_APPLICABLE' && row.latency_ms !== null && row.http_status !== null)
+        .map((row) => Number(row.latency_ms))
     return {
         probeUptime: {passed: availability.filter((row) => row.outcome === 'PASS').length, probes: availability.length},
         probeLatencyMs: {
@@ -305,14 +308,16 @@ describe('proof aggregates', () => {
     })
 
     it('equal raw recomputation after backfill of existing rows', async () => {
-        // Reverting the migration drops the tables and triggers. Records inserted meanwhile exist only in
-        // proof_record, as on a database that was running before the migration.
+        // Reverting the migrations drops the tables and triggers. Records inserted meanwhile exist only in
+        // proof_record, as on a database that was running before the migrations.
+        await runMigration(world.client, '1796436000000-LatencyWithResponse.js', 'down')
         await runMigration(world.client, '1796424742606-ProofAggregates.js', 'down')
         await insertProofRecords(world.client, randomRecords(randomSource(11), 60))
         const missing = await world.client.query(`SELECT to_regclass('public.proof_latest') IS NULL AS missing`)
         expect(missing.rows[0].missing).toBe(true)
 
         await runMigration(world.client, '1796424742606-ProofAggregates.js', 'up')
+        await runMigration(world.client, '1796436000000-LatencyWithResponse.js', 'up')
         await expectAggregatesMatchRecords(world.client)
 
         // The triggers work again after the backfill.

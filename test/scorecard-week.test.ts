@@ -48,8 +48,9 @@ describe('scorecard of week 2026-W02', () => {
     })
 
     it('probe latency nearest-rank percentiles', () => {
-        // Samples 10, 20, 30, 40, 50, 60, 1000: ranks ⌈3.5⌉ = 4, ⌈6.65⌉ = 7, ⌈6.93⌉ = 7.
-        expect(card.probeLatencyMs).toEqual({samples: 7, p50: 40, p95: 1000, p99: 1000})
+        // Samples 10, 20, 30, 40, 50, 60: ranks ⌈3⌉ = 3, ⌈5.7⌉ = 6, ⌈5.94⌉ = 6. The UNREACHABLE record of 1000 ms got no
+        // HTTP response, so it is no latency sample.
+        expect(card.probeLatencyMs).toEqual({samples: 6, p50: 30, p95: 60, p99: 60})
     })
 
     it('jobs completion and median latency', () => {
@@ -147,6 +148,6 @@ describe('scorecard output formats', () => {
         const {renderHtml} = await import('../src/cli/commands/scorecard-render')
         const html = renderHtml([card])
         expect(html.match(/<svg /g)).toHaveLength(3)
-        expect(html).toContain('proofgap-scorecard/3')
+        expect(html).toContain('proofgap-scorecard/4')
     })
 })

@@ -31,7 +31,7 @@ WITH histogram AS (
     SELECT operator, latency_ms, records FROM probe_day_latency WHERE ${DAY_FILTER} AND outcome <> ALL($7::text[])
     UNION ALL
     SELECT operator, latency_ms, 1 FROM proof_record
-    WHERE ${EDGE_FILTER} AND latency_ms IS NOT NULL AND outcome <> ALL($7::text[])
+    WHERE ${EDGE_FILTER} AND latency_ms IS NOT NULL AND http_status IS NOT NULL AND outcome <> ALL($7::text[])
   ) counted
   GROUP BY operator, latency_ms
 ), running AS (

@@ -6,7 +6,7 @@ import {formatPpm, nearestRankPercentile, ratioPpm} from './stats'
 import type {GapFacts} from './types'
 
 /** Version of the scorecard method in docs/scorecard.md; it changes whenever a number would be computed differently. */
-export const SCORECARD_METHODOLOGY_VERSION = 'proofgap-scorecard/3'
+export const SCORECARD_METHODOLOGY_VERSION = 'proofgap-scorecard/4'
 
 /** Kinds whose outcome shows whether the operator endpoint responds; probe uptime is computed over these. */
 export const AVAILABILITY_KINDS: readonly string[] = ['ENDPOINT_REACHABILITY', 'SANDBOX_ENDPOINT_HEALTH', 'TRADING_BOT_HEALTH']
@@ -43,7 +43,7 @@ export interface ScorecardHeartbeat {
 /**
  * Probe figures of one operator over one period, counted from its proof records. Uptime counts the records of an
  * availability kind with a decisive outcome and the PASS among them. The nearest-rank latency percentiles cover every
- * record that has a latency and an outcome outside LATENCY_EXCLUDED_OUTCOMES.
+ * record that got an HTTP response and has an outcome outside LATENCY_EXCLUDED_OUTCOMES.
  */
 export interface ScorecardProbes {
     availabilityProbes: number
