@@ -344,6 +344,7 @@ describe('evidenceBundle over GraphQL', () => {
         ['service not decimal', {service: '10; DROP TABLE slash'}, /service "10; DROP TABLE slash" is not a decimal service id/],
         ['unknown service', {service: '999'}, /service 999 not found in the indexed chain tables/],
         ['period longer than the cap', {from: '2025-01-01T00:00:00Z'}, /too long: query at most 92 days at a time/],
+        ['fractional days rounded', {from: '2025-01-01T08:00:00Z'}, /^period of \d+\.\d\d days is too long/],
     ])('%s rejected', async (_name, change, message) => {
         const result = await graphql(EVIDENCE, {service: SERVICE, operator: CONTRADICTED, from: EVIDENCE_FROM, to: AT.toISOString(), ...change})
         expect(result.data ?? null).toBeNull()

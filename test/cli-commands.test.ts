@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -268,6 +268,49 @@ describe('proofgap evidence', () => {
 })
 
 describe('proofgap dispatcher', () => {
+    it('help of a command', async () => {
+        for (const args of [['help', 'gaps'], ['gaps', '--help']]) {
+            const result = await proofgap(args)
+            expect(result.code, args.join(' ')).toBe(0)
+            expect(result.stdout).toMatch(/^usage: proofgap gaps /)
+            expect(result.stdout).toMatch(/--status STATUS +only rows with this status: PROVEN, STALE, /)
+            expect(result.stdout).toMatch(/--order-by KEY +operator_ASC, /)
+            expect(result.stdout).toMatch(/Exit codes: 0 done, 1 the database or a query failed, 2 invalid arguments/)
+        }
+        const scorecard = await proofgap(['help', 'scorecard'])
+        expect(scorecard.stdout).toMatch(/--format FORMAT +md \(default\), json, csv or html/)
+    })
+
+    it('version printed', async () => {
+        const {version} = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {version: string}
+        for (const flag of ['--version', 'version']) {
+            const result = await proofgap([flag])
+            expect(result.code, flag).toBe(0)
+            // This build has no package.json beside its lib/.
+            expect(result.stdout, flag).toBe('proofgap unknown (no package.json next to lib/)\n')
+        }
+        writeFileSync(path.join(buildDir, 'package.json'), JSON.stringify({version}))
+        try {
+            expect((await proofgap(['--version'])).stdout).toBe(`proofgap ${version}\n`)
+        } finally {
+            rmSync(path.join(buildDir, 'package.json'))
+        }
+    })
+
+    it('bin without build explains', async () => {
+        const copy = mkdtempSync(path.join(os.tmpdir(), 'proofgap-bin-'))
+        try {
+            mkdirSync(path.join(copy, 'bin'))
+            copyFileSync(path.join(PROJECT_ROOT, 'bin/proofgap.cjs'), path.join(copy, 'bin/proofgap.cjs'))
+            const result = await runToEnd(process.execPath, [path.join(copy, 'bin/proofgap.cjs'), 'gaps'], {}, CLI_TIMEOUT_MS)
+            expect(result.code).toBe(1)
+            expect(result.stderr).toMatch(/lib\/cli\/main\.js is missing: run "npm run build" in /)
+            expect(result.stderr).not.toMatch(/MODULE_NOT_FOUND|at Module/)
+        } finally {
+            rmSync(copy, {recursive: true, force: true})
+        }
+    })
+
     it('unknown command exits 2', async () => {
         const result = await proofgap(['gapz'])
         expect(result.code).toBe(2)

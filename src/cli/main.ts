@@ -11,8 +11,9 @@ Commands:
   scorecard    print operator scorecards for an ISO week or a time range
   evidence     build or verify a dispute evidence bundle
   gaps         list the gap between claims and proofs
+  version      print the version
 
-Run "proofgap <command> --help" for the options of a command.
+Run "proofgap <command> --help" (or "proofgap help <command>") for the options of a command.
 `
 
 type CommandModule = {run(argv: string[]): Promise<number>}
@@ -45,6 +46,15 @@ function serviceArguments(command: string, args: string[]): number | undefined {
     return 2
 }
 
+/** Returns the version in the package.json next to lib/, or `unknown` for a build copied without it. */
+function packageVersion(): string {
+    try {
+        return (require(path.join(__dirname, '..', '..', 'package.json')) as {version: string}).version
+    } catch {
+        return 'unknown (no package.json next to lib/)'
+    }
+}
+
 async function main(argv: string[]): Promise<number> {
     const [command, ...rest] = argv
     switch (command) {
@@ -70,10 +80,19 @@ async function main(argv: string[]): Promise<number> {
             const api = graphqlServerCommand(path.join(__dirname, '..'))
             return spawnSync(api.command, [...api.args, ...rest], {stdio: 'inherit'}).status ?? 1
         }
+        case 'help':
+            // `proofgap help gaps` is `proofgap gaps --help`.
+            if (rest.length > 0) return main([rest[0], '--help'])
+            process.stdout.write(USAGE)
+            return 0
+        case '--version':
+        case '-V':
+        case 'version':
+            process.stdout.write(`proofgap ${packageVersion()}\n`)
+            return 0
         case undefined:
         case '--help':
         case '-h':
-        case 'help':
             process.stdout.write(USAGE)
             return command === undefined ? 2 : 0
         default: {

@@ -25,6 +25,11 @@ export function usageError(message: string, usage: string): number {
     return 2
 }
 
+/** The end of every database command's help: the database settings it reads and its exit codes. */
+export const COMMON_HELP = `Database: DB_URL, or DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASS (npm start prints a DB_URL).
+
+Exit codes: 0 done, 1 the database or a query failed, 2 invalid arguments.`
+
 /** Prints the usage of a command to stdout for --help and returns exit code 0. */
 export function printUsage(usage: string): number {
     process.stdout.write(`${usage}\n`)

@@ -1,11 +1,32 @@
 import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
-import {GapQueryError, queryGaps} from '../../gap/query'
+import {GAP_SORT_KEYS, GapQueryError, queryGaps} from '../../gap/query'
+import {GAP_STATUSES} from '../../gap/types'
+import {PRODUCTS} from '../../config/products'
 import {futureInstantError, parseInstant} from '../../gap/period'
-import {printUsage, progress, usageError, withDatabase} from './db'
+import {COMMON_HELP, printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap gaps [--operator 0x…] [--blueprint N] [--service N] [--product NAME] [--kind KIND]
                     [--status STATUS] [--at ISO-TIME] [--limit N] [--offset N] [--order-by KEY] [--format table|json]`
+
+const HELP = `${USAGE}
+
+Lists, per operator and proof kind, what the chain claims against what the prober proved, computed at one instant.
+
+Options:
+  --operator 0x…     only this operator
+  --blueprint N      only this blueprint
+  --service N        only this service
+  --product NAME     only this product: ${PRODUCTS.join(', ')}
+  --kind KIND        only this proof kind (proofgap's kinds are listed in the README)
+  --status STATUS    only rows with this status: ${GAP_STATUSES.join(', ')}
+  --at ISO-TIME      the instant to compute at (default now; not in the future)
+  --limit N          rows per page, 1 to 1000 (default 100)
+  --offset N         rows to skip
+  --order-by KEY     ${Object.keys(GAP_SORT_KEYS).join(', ')} (default operator_ASC)
+  --format FORMAT    table (tab-separated, default) or json
+
+${COMMON_HELP}`
 
 /** Prints gap rows computed at --at (default now). Returns the process exit code. */
 export async function run(argv: string[]): Promise<number> {
@@ -32,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
-    if (values.help === true) return printUsage(USAGE)
+    if (values.help === true) return printUsage(HELP)
     if (values.format !== 'table' && values.format !== 'json') return usageError(`--format ${values.format} is invalid: use table or json`, USAGE)
     const at = values.at === undefined ? undefined : parseInstant(values.at)
     if (at !== undefined && Number.isNaN(at.getTime())) return usageError(`--at ${values.at} is not an ISO 8601 time`, USAGE)

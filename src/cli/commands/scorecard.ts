@@ -3,11 +3,26 @@ import {gapConfigFromEnv} from '../../gap/config'
 import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
 import {DECIMAL_PATTERN} from '../../gap/query'
 import {loadScorecards} from '../../gap/scorecard-load'
-import {printUsage, progress, usageError, withDatabase} from './db'
+import {COMMON_HELP, printUsage, progress, usageError, withDatabase} from './db'
 import {renderCsv, renderHtml, renderJson, renderMarkdown} from './scorecard-render'
 
 const USAGE = `usage: proofgap scorecard (--week 2026-W49 | --from ISO-TIME --to ISO-TIME) [--blueprint N] [--operator 0x…]
                          [--format md|json|csv|html]`
+
+const HELP = `${USAGE}
+
+Prints weekly (or any period's) operator scorecards: heartbeat and probe uptime, probe latency, jobs, slashes, proof
+coverage and contradictions, each with the previous period of the same length. docs/scorecard.md gives the method.
+
+Options:
+  --week YYYY-Www             an ISO week, Monday 00:00 UTC to the next Monday
+  --from ISO-TIME --to ISO-TIME
+                              any period that has started; the end is exclusive
+  --blueprint N               the operators of this blueprint (default: every blueprint)
+  --operator 0x…              this operator only
+  --format FORMAT             md (default), json, csv or html
+
+${COMMON_HELP}`
 
 const RENDERERS = {md: renderMarkdown, json: renderJson, csv: renderCsv, html: renderHtml} as const
 
@@ -31,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
-    if (values.help === true) return printUsage(USAGE)
+    if (values.help === true) return printUsage(HELP)
     const format = values.format as string
     if (!Object.prototype.hasOwnProperty.call(RENDERERS, format)) {
         return usageError(`--format ${format} is invalid: use md, json, csv or html`, USAGE)

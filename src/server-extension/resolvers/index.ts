@@ -98,7 +98,9 @@ function parseInstant(name: string, text: string | undefined): Date | undefined 
 function checkPeriodLength(period: Period): Period {
     const days = (period.to.getTime() - period.from.getTime()) / 86_400_000
     if (days > MAX_QUERY_PERIOD_DAYS) {
-        throw new PeriodError(`period of ${days} days is too long: query at most ${MAX_QUERY_PERIOD_DAYS} days at a time`)
+        // Two decimals: a period of 1122.3333333333333 days reads as noise.
+        const shown = Number.isInteger(days) ? String(days) : days.toFixed(2)
+        throw new PeriodError(`period of ${shown} days is too long: query at most ${MAX_QUERY_PERIOD_DAYS} days at a time`)
     }
     return period
 }
