@@ -286,6 +286,17 @@ describe('operatorSummary and scorecard over GraphQL', () => {
         // A blueprint id with a leading zero names no stored blueprint; rejected as gaps rejects it.
         const padded = await graphql(`{ scorecard(blueprint: "001", week: "2026-W02") { operator heartbeatUptime } }`)
         expect(padded.errors?.[0]?.message).toBe('blueprint "001" is invalid: expected a decimal id such as "12"')
+        // 2^64 has 20 digits like uint64's largest value, but no blueprint can have it.
+        const huge = await graphql(`{ scorecard(blueprint: "18446744073709551616", week: "2026-W02") { operator } }`)
+        expect(huge.errors?.[0]?.message).toBe('blueprint 18446744073709551616 is out of range: ids are uint64, at most 18446744073709551615')
+        expect(huge.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+        for (const id of ['99999999999999999999', '99999999999999999999999']) {
+            const service = await graphql(`{ gaps(service: "${id}") { totalCount } }`)
+            expect(service.errors?.[0]?.message, id).toBe(`service ${id} is out of range: ids are uint64, at most 18446744073709551615`)
+        }
+        const largest = await graphql(`{ gaps(service: "18446744073709551615") { totalCount } }`)
+        expect(largest.errors).toBeUndefined()
+        expect(largest.data.gaps.totalCount).toBe(0)
     })
 
     it('generated OpenReader API still served', async () => {

@@ -202,8 +202,9 @@ describe('proofgap scorecard', () => {
         ['week and from together', ['--week', '2026-W02', '--from', EVIDENCE_FROM], /pass either --week or --from and --to, not both/],
         ['unknown format', ['--week', '2026-W02', '--format', 'pdf'], /--format pdf is invalid: use md, json, csv or html/],
         ['invalid operator', ['--week', '2026-W02', '--operator', 'alice'], /--operator alice is invalid: expected a 0x address/],
-        ['invalid blueprint', ['--week', '2026-W02', '--blueprint', '1x'], /--blueprint 1x is invalid: expected a decimal blueprint id/],
-        ['blueprint with a leading zero', ['--week', '2026-W02', '--blueprint', '001'], /--blueprint 001 is invalid: expected a decimal blueprint id/],
+        ['invalid blueprint', ['--week', '2026-W02', '--blueprint', '1x'], /--blueprint "1x" is invalid: expected a decimal id such as "12"/],
+        ['blueprint with a leading zero', ['--week', '2026-W02', '--blueprint', '001'], /--blueprint "001" is invalid: expected a decimal id/],
+        ['blueprint above uint64', ['--week', '2026-W02', '--blueprint', '18446744073709551616'], /--blueprint 18446744073709551616 is out of range: ids are uint64, at most 18446744073709551615/],
     ])('%s exits 2', async (_name, args, message) => {
         const result = await proofgap(['scorecard', ...args])
         expect(result.code).toBe(2)

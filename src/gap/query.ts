@@ -42,15 +42,27 @@ const OPERATOR_PATTERN = /^0x[0-9a-fA-F]{40}$/
 /** A decimal id as the chain tables store it: no sign, no leading zero, at most 20 digits. */
 export const DECIMAL_PATTERN = /^(0|[1-9]\d{0,19})$/
 
+/** The largest blueprint and service id: both are uint64 on chain. */
+export const MAX_ID = 2n ** 64n - 1n
+
+/** Returns why `value` is no blueprint or service id (named `name` in the message), or undefined when it is one. */
+export function idError(name: string, value: string): string | undefined {
+    if (/^[1-9]\d*$/.test(value) && (value.length > 20 || BigInt(value) > MAX_ID)) {
+        const shown = value.length > 40 ? `${value.slice(0, 40)}… (${value.length} digits)` : value
+        return `${name} ${shown} is out of range: ids are uint64, at most ${MAX_ID}`
+    }
+    if (!DECIMAL_PATTERN.test(value)) return `${name} ${JSON.stringify(value)} is invalid: expected a decimal id such as "12"`
+    return undefined
+}
+
 /** Checks every query argument and throws GapQueryError naming the first invalid one and its accepted form. */
 export function validateGapQuery(query: GapQuery): {limit: number; offset: number; orderBy: GapSortKey | null} {
     if (query.operator !== undefined && !OPERATOR_PATTERN.test(query.operator)) {
         throw new GapQueryError(`operator ${JSON.stringify(query.operator)} is invalid: expected a 0x address of 40 hex digits`)
     }
     for (const [name, value] of [['blueprint', query.blueprintId], ['service', query.serviceId]] as const) {
-        if (value !== undefined && !DECIMAL_PATTERN.test(value)) {
-            throw new GapQueryError(`${name} ${JSON.stringify(value)} is invalid: expected a decimal id such as "12"`)
-        }
+        const error = value === undefined ? undefined : idError(name, value)
+        if (error !== undefined) throw new GapQueryError(error)
     }
     if (query.kind !== undefined && !isProofKind(query.kind)) {
         throw new GapQueryError(`kind ${JSON.stringify(query.kind)} is not a proof kind, such as ENDPOINT_REACHABILITY`)

@@ -1,7 +1,7 @@
 import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
 import {parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
-import {DECIMAL_PATTERN} from '../../gap/query'
+import {idError} from '../../gap/query'
 import {loadScorecards} from '../../gap/scorecard-load'
 import {COMMON_HELP, printUsage, progress, usageError, withDatabase} from './db'
 import {renderCsv, renderHtml, renderJson, renderMarkdown} from './scorecard-render'
@@ -51,9 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     if (!Object.prototype.hasOwnProperty.call(RENDERERS, format)) {
         return usageError(`--format ${format} is invalid: use md, json, csv or html`, USAGE)
     }
-    if (values.blueprint !== undefined && !DECIMAL_PATTERN.test(values.blueprint)) {
-        return usageError(`--blueprint ${values.blueprint} is invalid: expected a decimal blueprint id such as 12`, USAGE)
-    }
+    const blueprintError = values.blueprint === undefined ? undefined : idError('--blueprint', values.blueprint)
+    if (blueprintError !== undefined) return usageError(blueprintError, USAGE)
     if (values.operator !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(values.operator)) {
         return usageError(`--operator ${values.operator} is invalid: expected a 0x address of 40 hex digits`, USAGE)
     }

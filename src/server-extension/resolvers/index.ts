@@ -9,7 +9,7 @@ import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
 import {gapConfigFromEnv} from '../../gap/config'
 import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
 import {futureInstantError, parseInstant as parseIsoInstant, parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
-import {DECIMAL_PATTERN, GapQueryError, operatorSummary, queryGaps} from '../../gap/query'
+import {GapQueryError, idError, operatorSummary, queryGaps} from '../../gap/query'
 import type {Scorecard} from '../../gap/scorecard'
 import {loadScorecardsCached, scorecardCacheMaxBytes, type ScorecardCacheSettings} from '../../gap/scorecard-cache'
 import {poolConfigFromEnv, type SqlRunner} from '../../gap/sql'
@@ -212,9 +212,8 @@ export class GapResolver {
             if (operator != null && !/^0x[0-9a-fA-F]{40}$/.test(operator)) {
                 throw new GapQueryError(`operator ${JSON.stringify(operator)} is invalid: expected a 0x address of 40 hex digits`)
             }
-            if (blueprint != null && !DECIMAL_PATTERN.test(blueprint)) {
-                throw new GapQueryError(`blueprint ${JSON.stringify(blueprint)} is invalid: expected a decimal id such as "12"`)
-            }
+            const blueprintError = blueprint == null ? undefined : idError('blueprint', blueprint)
+            if (blueprintError !== undefined) throw new GapQueryError(blueprintError)
             let period: Period
             if (week != null && (from != null || to != null)) throw new GapQueryError('scorecard takes week or from and to, not both')
             if (week != null) period = parseIsoWeek(week)
