@@ -97,6 +97,18 @@ describe('proofgap gaps', () => {
         expect((JSON.parse(result.stdout) as GapJson).totalCount).toBe(2)
     })
 
+    it('future tolerance from the environment', async () => {
+        const soon = new Date(Date.now() + 300_000).toISOString()
+        const refused = await proofgap(['gaps', '--at', soon])
+        expect(refused.code).toBe(2)
+        expect(refused.stderr).toMatch(/is in the future/)
+        const allowed = await proofgap(['gaps', '--at', soon, '--format', 'json'], {PROOFGAP_FUTURE_TOLERANCE_SECONDS: '600'})
+        expect(allowed.code, allowed.stderr).toBe(0)
+        const invalid = await proofgap(['gaps', '--at', soon], {PROOFGAP_FUTURE_TOLERANCE_SECONDS: 'ten'})
+        expect(invalid.code).toBe(1)
+        expect(invalid.stderr).toMatch(/PROOFGAP_FUTURE_TOLERANCE_SECONDS must be a whole number of seconds, got "ten"/)
+    })
+
     it('help exits 0 with usage', async () => {
         const result = await proofgap(['gaps', '--help'])
         expect(result.code).toBe(0)

@@ -10,6 +10,7 @@ import {loadNetworkConfig} from '../src/config/load'
 import {startEmbeddedPostgres, type EmbeddedDatabase} from '../src/db/embedded'
 import {DEFAULT_PROBER_SETTINGS, type ProberLogger} from '../src/proofs/worker'
 import {applyMigrations} from '../src/stack/children'
+import {isConnectionLoss} from '../src/db/errors'
 
 // A prober worker runs rounds against loopback targets while its PostgreSQL server is stopped and started again on
 // the same data folder and port. The worker must keep the process alive and store records again afterwards.
@@ -34,7 +35,10 @@ describe('prober with PostgreSQL restarted', () => {
     const servers: http.Server[] = []
     const uncaught: unknown[] = []
     const onUncaught = (error: unknown): void => {
-        uncaught.push(error)
+        // pg-boss 10 records a finished batch without awaiting the query, so a batch that ends while PostgreSQL is
+        // shutting down rejects with no handler. The prober CLI logs such a loss and goes on (src/cli/prober.ts); this
+        // test runs the worker inside the test process, so it lets them pass the same way.
+        if (!isConnectionLoss(error)) uncaught.push(error)
     }
     const logLines: string[] = []
     let recordsBeforeStop = 0

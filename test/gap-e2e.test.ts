@@ -95,7 +95,15 @@ async function startApi(freshnessSeconds: number): Promise<void> {
     const graphql = graphqlServerCommand(path.join(apiDir, 'lib'))
     server = spawn(graphql.command, graphql.args, {
         cwd: apiDir,
-        env: {...process.env, ...db.env, GQL_PORT: String(port), GQL_HOST: '127.0.0.1', PROOFGAP_PROOF_FRESHNESS_SECONDS: String(freshnessSeconds)},
+        env: {
+            ...process.env,
+            ...db.env,
+            GQL_PORT: String(port),
+            GQL_HOST: '127.0.0.1',
+            PROOFGAP_PROOF_FRESHNESS_SECONDS: String(freshnessSeconds),
+            // The query instant lies up to HEARTBEAT_LEAD_S + 60 s ahead of the clock (see Timing above).
+            PROOFGAP_FUTURE_TOLERANCE_SECONDS: String(HEARTBEAT_LEAD_S + 120),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
     })

@@ -63,16 +63,35 @@ export function parseInstant(text: string): Date {
     return new Date(text)
 }
 
-/** How far past the server's clock an `at` may be, for clients whose clocks run a little ahead. */
-export const FUTURE_TOLERANCE_MS = 60_000
+/** How far past the server's clock an `at` may be by default, for clients whose clocks run a little ahead. */
+export const DEFAULT_FUTURE_TOLERANCE_SECONDS = 60
 
 /**
- * Returns the error for an evaluation instant in the future, or undefined when `at` is at most FUTURE_TOLERANCE_MS past
+ * Returns how many seconds past the clock an evaluation instant may be: PROOFGAP_FUTURE_TOLERANCE_SECONDS, a whole
+ * number (0 allowed), or DEFAULT_FUTURE_TOLERANCE_SECONDS. Throws PeriodError for any other value.
+ */
+export function futureToleranceSecondsFromEnv(env: Record<string, string | undefined> = process.env): number {
+    const text = env.PROOFGAP_FUTURE_TOLERANCE_SECONDS
+    if (text === undefined || text.trim() === '') return DEFAULT_FUTURE_TOLERANCE_SECONDS
+    const value = Number(text)
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+        throw new PeriodError(`PROOFGAP_FUTURE_TOLERANCE_SECONDS must be a whole number of seconds, got ${JSON.stringify(text)}`)
+    }
+    return value
+}
+
+/**
+ * Returns the error for an evaluation instant in the future, or undefined when `at` is at most `toleranceSeconds` past
  * `now`. Gaps and liveness at a future instant would only show proofs ageing and deadlines passing that have not
  * happened.
  */
-export function futureInstantError(name: string, at: Date, now: Date = new Date()): string | undefined {
-    if (at.getTime() <= now.getTime() + FUTURE_TOLERANCE_MS) return undefined
+export function futureInstantError(
+    name: string,
+    at: Date,
+    toleranceSeconds: number = futureToleranceSecondsFromEnv(),
+    now: Date = new Date(),
+): string | undefined {
+    if (at.getTime() <= now.getTime() + toleranceSeconds * 1000) return undefined
     return `${name} ${at.toISOString()} is in the future (now is ${now.toISOString()}): give a past time or leave it out for now`
 }
 
