@@ -36,8 +36,8 @@ describe('prober with PostgreSQL restarted', () => {
     const uncaught: unknown[] = []
     const onUncaught = (error: unknown): void => {
         // pg-boss 10 records a finished batch without awaiting the query, so a batch that ends while PostgreSQL is
-        // shutting down rejects with no handler. The prober CLI logs such a loss and goes on (src/cli/prober.ts); this
-        // test runs the worker inside the test process, so it lets them pass the same way.
+        // shutting down rejects with no handler. The prober CLI logs such a loss and goes on (src/cli/prober.ts). This
+        // test runs the worker inside the test process and lets them pass the same way.
         if (!isConnectionLoss(error)) uncaught.push(error)
     }
     const logLines: string[] = []
