@@ -226,10 +226,18 @@ describe('prober end to end', () => {
         expect(row?.claims).toEqual(['TRADING_BOT_LIVE'])
     })
 
-    it('demo operators have valid URLs', async () => {
-        const invalid = (await gapRows()).filter((gap) => gap.reason.endsWith(':INVALID_URL')).map((gap) => gap.operator)
-        expect(invalid.length).toBeGreaterThan(0)
+    it('demo operators have valid URLs', () => {
+        const invalid = records.filter((row) => row.reason === 'INVALID_URL').map((row) => row.operator)
+        expect(invalid).toContain(operatorAddress(HOSTILE_URL_OPERATORS.invalidUtf8))
+        expect(invalid).toContain(operatorAddress(HOSTILE_URL_OPERATORS.nulBytes))
         for (const index of OPERATORS.keys()) expect(invalid, `operator ${index}`).not.toContain(operatorAddress(index))
+    })
+
+    it('slow operator gap cites timeout', async () => {
+        const row = (await gapRows()).find((gap) => gap.operator === operatorAddress(11) && gap.serviceId === '5' && gap.kind === 'MARKET_ORDER_BOOK')
+        const proof = records.find((record) => record.id === row?.lastProofId)
+        expect(proof, 'the proof record behind the gap row').toBeDefined()
+        expect(proof?.reason).toBe('TOTAL_TIMEOUT')
     })
 
     it('records verify against prober signer', async () => {
@@ -436,13 +444,14 @@ interface GapRow {
     status: string
     reason: string
     claims: string[]
+    lastProofId: string | null
 }
 
 let gapRowsOnce: Promise<GapRow[]> | undefined
 
 /** Fetches every gap row once through the API, so each gap test reads the same instant. */
 function gapRows(): Promise<GapRow[]> {
-    gapRowsOnce ??= postQuery('{ gaps(limit: 1000) { totalCount gaps { operator blueprintId serviceId kind status reason claims } } }').then((response) => {
+    gapRowsOnce ??= postQuery('{ gaps(limit: 1000) { totalCount gaps { operator blueprintId serviceId kind status reason claims lastProofId } } }').then((response) => {
         if (response.status !== 200) throw new Error(`gaps query failed with status ${response.status}: ${response.body.slice(0, 500)}`)
         const page = (JSON.parse(response.body) as {data: {gaps: {totalCount: number; gaps: GapRow[]}}}).data.gaps
         if (page.totalCount > page.gaps.length) throw new Error(`gaps query returned ${page.gaps.length} of ${page.totalCount} rows`)
