@@ -157,6 +157,8 @@ describe('prober end to end', () => {
         ['tee placeholder rejected', 5, 'SANDBOX_TEE_ATTESTATION', 'RPC_ADDRESS', 'FAIL', 'ATTESTATION_PLACEHOLDER', 'tee_type=tdx status=pending'],
         ['tee provision ready', 5, 'SANDBOX_READINESS', 'RPC_ADDRESS', 'PASS', 'PROVISION_READY', 'call_id=0 phase=ready'],
         ['tee not required', 1, 'SANDBOX_TEE_ATTESTATION', 'RPC_ADDRESS', 'NOT_APPLICABLE', 'TEE_NOT_REQUIRED', 'no attestation on chain'],
+        // Operator 0's sandbox_create output has an empty teeAttestationJson, which publishes no attestation.
+        ['empty attestation json', 0, 'SANDBOX_TEE_ATTESTATION', 'RPC_ADDRESS', 'NOT_APPLICABLE', 'TEE_NOT_REQUIRED', 'no attestation on chain'],
         ['reachability pass', 1, 'ENDPOINT_REACHABILITY', 'RPC_ADDRESS', 'PASS', 'ENDPOINT_ANSWERED', 'status=200'],
         ['reachability guarded', 4, 'ENDPOINT_REACHABILITY', 'RPC_ADDRESS', 'PASS', 'ENDPOINT_GUARDED', 'status=401'],
         ['reachability down', 2, 'ENDPOINT_REACHABILITY', 'RPC_ADDRESS', 'UNREACHABLE', 'CONNECTION_REFUSED', 'CONNECTION_REFUSED'],
