@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createPublicClient, decodeEventLog, http, keccak256, stringToHex, type Hex, type Log} from 'viem'
 import {DEVNET_ADDRESSES} from '../src/config/networks/presets'
-import {OPERATORS} from '../src/devnet/actors'
+import {HOSTILE_URL_OPERATORS, OPERATORS} from '../src/devnet/actors'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {squidLogId, type EmittedLog} from '../src/devnet/emitter'
 import {findAbiEvent, isRawString} from '../src/devnet/encode'
@@ -15,6 +15,7 @@ import {
 } from '../src/devnet/expected'
 import {
     ACTIVATIONS,
+    HOSTILE_RPC_ADDRESSES,
     LEAKED_SIDECAR_TOKEN,
     QUOTE_SERVICE,
     REGISTRATIONS,
@@ -121,7 +122,7 @@ describe('devnet chain strings', () => {
 })
 
 describe('devnet expected state', () => {
-    const registrationCount = Object.values(REGISTRATIONS).reduce((sum, operators) => sum + operators.length, 0)
+    const registrationCount = Object.values(REGISTRATIONS).reduce((sum, operators) => sum + operators.length, HOSTILE_RPC_ADDRESSES.length)
     const approvalMemberships = ACTIVATIONS.reduce(
         (sum, activation) => sum + REQUESTS.find((request) => request.requestId === activation.requestId)!.approve.length,
         0,
@@ -129,11 +130,12 @@ describe('devnet expected state', () => {
 
     it.each([
         ['blueprint', 9],
-        ['operator', OPERATORS.length],
+        ['operator', OPERATORS.length + HOSTILE_RPC_ADDRESSES.length],
         ['registration', registrationCount],
         ['service_request', REQUESTS.length],
         ['service', ACTIVATIONS.length + 1],
-        ['service_membership', approvalMemberships + QUOTE_SERVICE.joined.length + 1],
+        // Joined later: operator 2 in service 0, and operator 8 again in service 3 after its forced exit.
+        ['service_membership', approvalMemberships + QUOTE_SERVICE.joined.length + 2],
         ['job_call', 9],
         ['job_result', 7],
         ['secret_exposure', 3],
@@ -173,16 +175,36 @@ describe('devnet expected state', () => {
     })
 
     it('marks the invalid UTF-8 rpcAddress', () => {
-        const row = state.registration[`7-${OPERATORS[10].toLowerCase()}`]
+        const row = state.registration[`7-${HOSTILE_URL_OPERATORS.invalidUtf8.toLowerCase()}`]
         expect(row.rpc_address_valid_utf8).toBe(false)
-        expect(row.rpc_address).toContain('\ufffd')
+        expect(row.rpc_address).toMatch(/^http:\/\/127\.0\.0\.1:\d+\ufffd+admin$/)
         expect(row.rpc_address_raw).toContain('fffe')
     })
 
     it('replaces NUL in the rpcAddress display form', () => {
-        const row = state.registration[`7-${OPERATORS[11].toLowerCase()}`]
-        expect(row.rpc_address).toBe(`${operatorUrl(11)}\u2400\u2400injected`)
+        const row = state.registration[`7-${HOSTILE_URL_OPERATORS.nulBytes.toLowerCase()}`]
+        expect(row.rpc_address).toMatch(/^http:\/\/127\.0\.0\.1:\d+\u2400\u2400injected$/)
         expect(row.rpc_address_valid_utf8).toBe(true)
+    })
+
+    it('keeps demo operator URLs intact', () => {
+        // The hostile strings belong to operators of their own, so every demo operator's server can be reached.
+        for (const [blueprintId, indexes] of Object.entries(REGISTRATIONS)) {
+            for (const index of indexes) {
+                const row = state.registration[`${blueprintId}-${OPERATORS[index].toLowerCase()}`]
+                const expectedUrl = blueprintId === '1' && index === 1 ? operatorUrl(12) : operatorUrl(index)
+                expect(row.rpc_address, `operator ${index} on blueprint ${blueprintId}`).toBe(expectedUrl)
+                expect(row.rpc_address_valid_utf8).toBe(true)
+            }
+        }
+    })
+
+    it('rejoins operator 8 to service 3', () => {
+        const memberships = Object.values(state.service_membership).filter(
+            (row) => row.service_id === '3' && row.operator_id === OPERATORS[8].toLowerCase(),
+        )
+        expect(memberships.map((row) => row.close_reason)).toEqual(['EXIT_FORCED', null])
+        expect(memberships.map((row) => row.active)).toEqual([false, true])
     })
 
     it('counts the re-registration', () => {

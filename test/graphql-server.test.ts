@@ -1,7 +1,7 @@
 import type {ChildProcess} from 'node:child_process'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {createPublicClient, http, maxUint256} from 'viem'
-import {OPERATORS} from '../src/devnet/actors'
+import {HOSTILE_URL_OPERATORS, OPERATORS} from '../src/devnet/actors'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {buildScenario, runScenario, LEAKED_SIDECAR_TOKEN} from '../src/devnet/scenario'
 import {expectedState, unhandledCountsByReason, type ExpectedRow, type ExpectedState} from '../src/devnet/expected'
@@ -257,12 +257,12 @@ describe('GraphQL server over the indexed devnet', () => {
 
     it('hostile rpcAddress forms served', async () => {
         const nul = await query<{registrations: {rpcAddress: string; rpcAddressValidUtf8: boolean}[]}>(
-            `{ registrations(where: {operator: {id_eq: "${OPERATORS[11].toLowerCase()}"}}) { rpcAddress rpcAddressValidUtf8 } }`,
+            `{ registrations(where: {operator: {id_eq: "${HOSTILE_URL_OPERATORS.nulBytes.toLowerCase()}"}}) { rpcAddress rpcAddressValidUtf8 } }`,
         )
         expect(nul.registrations).toHaveLength(1)
         expect(nul.registrations[0].rpcAddress).toContain('\u2400\u2400injected')
         const invalid = await query<{registrations: {rpcAddress: string; rpcAddressValidUtf8: boolean}[]}>(
-            `{ registrations(where: {operator: {id_eq: "${OPERATORS[10].toLowerCase()}"}}) { rpcAddress rpcAddressValidUtf8 } }`,
+            `{ registrations(where: {operator: {id_eq: "${HOSTILE_URL_OPERATORS.invalidUtf8.toLowerCase()}"}}) { rpcAddress rpcAddressValidUtf8 } }`,
         )
         expect(invalid.registrations).toHaveLength(1)
         expect(invalid.registrations[0].rpcAddress).toContain('\ufffd')

@@ -8,6 +8,12 @@ import {liveHeartbeats, startHeartbeatPump} from '../src/devnet/heartbeat-pump'
 import {buildScenario, runScenario, type Scenario, type ScenarioEvent} from '../src/devnet/scenario'
 
 const REGISTRY = DEVNET_ADDRESSES.operatorStatusRegistry as Hex
+const TANGLE = DEVNET_ADDRESSES.tangle as Hex
+const TRADING_MANAGER = DEVNET_ADDRESSES.tradingManager as Hex
+
+function tangle(event: string, args: Record<string, unknown>): ScenarioEvent {
+    return {kind: 'event', abi: 'Tangle', event, address: TANGLE, args}
+}
 
 function heartbeat(serviceId: bigint, operator: Hex, statusCode: number, timestamp: number): ScenarioEvent {
     return {
@@ -24,8 +30,54 @@ describe('liveHeartbeats of the demo scenario', () => {
         const pairs = liveHeartbeats(buildScenario())
             .map(({event}) => `${String(event.args.serviceId)}/${OPERATORS.indexOf(event.args.operator as Hex)}`)
             .sort()
-        // Operator 8 was forced out of service 3 in the middle of the heartbeat rounds.
-        expect(pairs).toEqual(['0/0', '0/1', '0/2', '3/6', '3/7', '5/10', '5/11', '5/9'])
+        // Operator 2 left service 0 after the heartbeat rounds, and operator 8 was forced out of service 3 during them.
+        expect(pairs).toEqual(['0/0', '0/1', '3/6', '3/7', '5/10', '5/11', '5/9'])
+    })
+})
+
+describe('liveHeartbeats membership', () => {
+    const genesis = 1_800_000_000
+    const scenarioOf = (...entries: ScenarioEvent[][]): Scenario => ({
+        genesisTimestamp: genesis,
+        emitterAddresses: [],
+        steps: entries.map((step, index) => ({advanceSeconds: 60, entries: [...step, heartbeat(1n, OPERATORS[9], 0, genesis + 60 * (index + 1))]})),
+    })
+    const liveOperators = (scenario: Scenario): number[] =>
+        liveHeartbeats(scenario, [1n, 2n]).map(({event}) => OPERATORS.indexOf(event.args.operator as Hex)).sort((a, b) => a - b)
+
+    it('silent after leaving the service', () => {
+        const scenario = scenarioOf([heartbeat(1n, OPERATORS[0], 0, genesis + 60)], [tangle('OperatorLeftService', {serviceId: 1n, operator: OPERATORS[0]})])
+        expect(liveOperators(scenario)).toEqual([9])
+    })
+
+    it('silent after a forced exit', () => {
+        const scenario = scenarioOf([heartbeat(1n, OPERATORS[0], 0, genesis + 60), tangle('ExitForced', {serviceId: 1n, operator: OPERATORS[0], forcer: OPERATORS[5]})])
+        expect(liveOperators(scenario)).toEqual([9])
+    })
+
+    it('heartbeats again after rejoining', () => {
+        const scenario = scenarioOf(
+            [heartbeat(1n, OPERATORS[0], 0, genesis + 60), tangle('OperatorLeftService', {serviceId: 1n, operator: OPERATORS[0]})],
+            [tangle('OperatorJoinedService', {serviceId: 1n, operator: OPERATORS[0], exposureBps: 5000}), heartbeat(1n, OPERATORS[0], 0, genesis + 120)],
+        )
+        expect(liveOperators(scenario)).toEqual([0, 9])
+    })
+
+    it('leaving one service keeps the other', () => {
+        const scenario = scenarioOf([heartbeat(2n, OPERATORS[0], 0, genesis + 60), tangle('OperatorLeftService', {serviceId: 1n, operator: OPERATORS[0]})])
+        expect(liveOperators(scenario)).toEqual([0, 9])
+    })
+
+    it('silent in a terminated service', () => {
+        const scenario = scenarioOf([heartbeat(2n, OPERATORS[0], 0, genesis + 60)], [tangle('ServiceTerminated', {serviceId: 2n})])
+        expect(liveOperators(scenario)).toEqual([9])
+    })
+
+    it('trading manager termination ignored', () => {
+        // The trading manager's ServiceTerminated has the core event's signature but ends no membership.
+        const terminated: ScenarioEvent = {kind: 'event', abi: 'TradingBlueprint', event: 'ServiceTerminated', address: TRADING_MANAGER, args: {serviceId: 2n}}
+        const scenario = scenarioOf([heartbeat(2n, OPERATORS[0], 0, genesis + 60)], [terminated])
+        expect(liveOperators(scenario)).toEqual([0, 9])
     })
 })
 

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {emptyChainFacts} from '../src/proofs/plans'
+import {describeInvalidUrl} from '../src/proofs/http/invalid-url'
 import type {ProbeRequest, ProbeResponse} from '../src/proofs/types'
 import {probeKind} from '../src/proofs/worker/probe'
 
@@ -47,6 +48,36 @@ describe('probeKind advertised URL', () => {
         expect(requests).toEqual([])
     })
 
+    // Chain strings are stored with U+FFFD for invalid UTF-8 and U+2400 for NUL, so the prober reads those stand-ins.
+    it.each([
+        [
+            'invalid utf-8 after port',
+            'http://127.0.0.1:33785\ufffd\ufffdadmin',
+            'the advertised endpoint is not a valid URL because it contains invalid UTF-8 (U+FFFD) and a non-numeric port: http://127.0.0.1:33785\ufffd\ufffdadmin',
+        ],
+        [
+            'nul bytes after port',
+            'http://127.0.0.1:42627\u2400\u2400injected',
+            'the advertised endpoint is not a valid URL because it contains NUL bytes (U+2400) and a non-numeric port: http://127.0.0.1:42627\u2400\u2400injected',
+        ],
+        [
+            'credentials and nul bytes',
+            'http://admin:hunter2@127.0.0.1:1\u2400x/?token=abc123',
+            'the advertised endpoint is not a valid URL because it contains NUL bytes (U+2400) and a non-numeric port: http://127.0.0.1:1\u2400x/?token=REDACTED',
+        ],
+    ])('%s names the invalid part', async (_name, baseUrl, observed) => {
+        const fetcher = async (): Promise<ProbeResponse> => {
+            throw new Error('no request may be sent')
+        }
+        const result = await probeKind(fetcher, 'ENDPOINT_REACHABILITY', {baseUrl}, emptyChainFacts(1_800_000_000n))
+        expect(result.verdict.outcome).toBe('UNREACHABLE')
+        expect(result.verdict.reason).toBe('INVALID_URL')
+        expect(result.verdict.observed).toBe(observed)
+        expect(result.verdict.observed).not.toContain('absolute')
+        expect(result.verdict.observed).not.toContain('hunter2')
+        expect(result.verdict.observed).not.toContain('abc123')
+    })
+
     it.each([
         ['host and port without scheme', 'localhost:8080', 'localhost:8080'],
         ['user info without scheme', 'admin:hunter2@127.0.0.1:8080', '127.0.0.1:8080'],
@@ -68,5 +99,20 @@ describe('probeKind advertised URL', () => {
         }
         const result = await probeKind(fetcher, 'MARKET_SP1_PROOF_PATH', {baseUrl: 'not a url'}, emptyChainFacts(1_800_000_000n))
         expect(result.verdict.reason).not.toBe('INVALID_URL')
+    })
+})
+
+describe('describeInvalidUrl', () => {
+    it.each([
+        ['relative path', '/relative/path', 'not an absolute URL'],
+        ['scheme without host', 'http://', 'not a valid URL because it contains no host'],
+        ['port out of range', 'http://[::1]:99999/', 'not a valid URL because it contains a port above 65535'],
+        ['space in host', 'http://exa mple.com/', 'not a valid URL because it contains spaces'],
+        ['control character in host', 'http://exa\u0007mple.com/', 'not a valid URL because it contains control characters'],
+        ['three problems listed', 'http://a\ufffd b:1x/', 'not a valid URL because it contains invalid UTF-8 (U+FFFD), spaces and a non-numeric port'],
+        ['unclosed ipv6 bracket', 'http://[::1', 'not a valid URL'],
+    ])('%s', (_name, text, expected) => {
+        expect(() => new URL(text)).toThrow()
+        expect(describeInvalidUrl(text)).toBe(expected)
     })
 })

@@ -4,10 +4,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type pg from 'pg'
 import {createPublicClient, http, type Hex} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
-import {demoFleetSpecs} from '../src/cli/demo'
+import {demoFleetSpecs, demoLiveTradeTxHashes, demoScenarioOptions} from '../src/cli/demo'
 import {runProber, type RunningProber} from '../src/cli/prober'
 import {loadNetworkConfig} from '../src/config/load'
-import {OPERATORS} from '../src/devnet/actors'
+import {HOSTILE_URL_OPERATORS, OPERATORS} from '../src/devnet/actors'
 import {freePort} from '../src/db/embedded'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {startOperatorFleet, type OperatorFleet} from '../src/devnet/operators'
@@ -54,16 +54,13 @@ let records: Row[] = []
 
 beforeAll(async () => {
     await compileProject(BUILD_DIR)
-    fleet = await startOperatorFleet(demoFleetSpecs())
-    const urls = fleet.operators.map((operator) => operator.url)
-    const urlOptions = {
-        operatorUrls: (index: number) => urls[index] ?? urls[1],
-        sidecarUrls: (index: number) => fleet.operators[index]?.sidecarUrl ?? urls[0],
-    }
-    const duration = scenarioDurationSeconds(buildScenario(urlOptions))
+    const liveTradeTxHashes: string[] = []
+    fleet = await startOperatorFleet(demoFleetSpecs(liveTradeTxHashes))
+    const demoOptions = demoScenarioOptions(fleet, Math.floor(Date.now() / 1000))
+    const duration = scenarioDurationSeconds(buildScenario(demoOptions))
     const genesisTimestamp = Math.floor(Date.now() / 1000) - duration - CHAIN_END_MARGIN_S
     ;[anvil, db] = await Promise.all([startAnvil({genesisTimestamp}), startTestDatabase()])
-    await runScenario(anvil.rpcUrl, buildScenario({...urlOptions, genesisTimestamp}))
+    liveTradeTxHashes.push(...demoLiveTradeTxHashes(await runScenario(anvil.rpcUrl, buildScenario({...demoOptions, genesisTimestamp}))))
 
     const head = Number(await createPublicClient({transport: http(anvil.rpcUrl)}).getBlockNumber())
     processorRun = await runProcessorInBuild(BUILD_DIR, 
@@ -123,10 +120,11 @@ async function waitForRound(client: pg.Client): Promise<void> {
     }
 }
 
-const recordOf = (operatorIndex: number, kind: ProofKind, source = 'RPC_ADDRESS'): Row | undefined =>
-    records.find(
-        (row) => row.operator === OPERATORS[operatorIndex].toLowerCase() && row.kind === kind && String(row.target_id).startsWith(`${source}:`),
-    )
+/** An operator's index in the demo fleet, or the address of an operator without a server. */
+const operatorAddress = (operator: number | string): string => (typeof operator === 'number' ? OPERATORS[operator] : operator).toLowerCase()
+
+const recordOf = (operator: number | string, kind: ProofKind, source = 'RPC_ADDRESS'): Row | undefined =>
+    records.find((row) => row.operator === operatorAddress(operator) && row.kind === kind && String(row.target_id).startsWith(`${source}:`))
 
 describe('prober end to end', () => {
     it('processor indexed without handler errors', async () => {
@@ -145,7 +143,7 @@ describe('prober end to end', () => {
         expect(new Set(records.map((row) => row.round)).size).toBe(1)
     })
 
-    // Operator index, behaviour in the demo fleet (src/cli/demo.ts), kind, target source, outcome, reason, observed.
+    // Operator (index in the demo fleet, or address), kind, target source, outcome, reason, observed value (a part).
     it.each([
         ['sandbox health pass', 1, 'SANDBOX_ENDPOINT_HEALTH', 'RPC_ADDRESS', 'PASS', 'HEALTH_OK', 'health=ok runtime=ok store=ok'],
         ['sandbox health guarded', 4, 'SANDBOX_ENDPOINT_HEALTH', 'RPC_ADDRESS', 'INCONCLUSIVE', 'AUTH_PROXY_401', 'status=401 on /health'],
@@ -158,35 +156,92 @@ describe('prober end to end', () => {
         ['other member not blamed', 1, 'SANDBOX_SECRET_HANDLING', 'RPC_ADDRESS', 'PASS', 'PROTECTED_ROUTE_REJECTS_ANONYMOUS', 'status=401 on /api/sandboxes'],
         ['capabilities claimed', 1, 'SANDBOX_SIDECAR_CAPABILITIES', 'RPC_ADDRESS', 'PASS', 'CAPABILITIES_CLAIMED', 'harnesses='],
         ['capabilities guarded', 4, 'SANDBOX_SIDECAR_CAPABILITIES', 'RPC_ADDRESS', 'INCONCLUSIVE', 'AUTH_PROXY_401', 'status=401'],
-        ['tee without published json', 5, 'SANDBOX_TEE_ATTESTATION', 'RPC_ADDRESS', 'INCONCLUSIVE', 'ATTESTATION_JSON_UNKNOWN', 'on-chain hash 0x'],
+        ['tee placeholder rejected', 5, 'SANDBOX_TEE_ATTESTATION', 'RPC_ADDRESS', 'FAIL', 'ATTESTATION_PLACEHOLDER', 'tee_type=tdx status=pending'],
+        ['tee provision ready', 5, 'SANDBOX_READINESS', 'RPC_ADDRESS', 'PASS', 'PROVISION_READY', 'call_id=0 phase=ready'],
         ['tee not required', 1, 'SANDBOX_TEE_ATTESTATION', 'RPC_ADDRESS', 'NOT_APPLICABLE', 'TEE_NOT_REQUIRED', 'no attestation on chain'],
+        // Operator 0's sandbox_create output has an empty teeAttestationJson, which publishes no attestation.
+        ['empty attestation json', 0, 'SANDBOX_TEE_ATTESTATION', 'RPC_ADDRESS', 'NOT_APPLICABLE', 'TEE_NOT_REQUIRED', 'no attestation on chain'],
         ['reachability pass', 1, 'ENDPOINT_REACHABILITY', 'RPC_ADDRESS', 'PASS', 'ENDPOINT_ANSWERED', 'status=200'],
         ['reachability guarded', 4, 'ENDPOINT_REACHABILITY', 'RPC_ADDRESS', 'PASS', 'ENDPOINT_GUARDED', 'status=401'],
         ['reachability down', 2, 'ENDPOINT_REACHABILITY', 'RPC_ADDRESS', 'UNREACHABLE', 'CONNECTION_REFUSED', 'CONNECTION_REFUSED'],
-        ['reachability invalid utf-8 url', 10, 'ENDPOINT_REACHABILITY', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'not an absolute URL'],
+        ['reachability invalid utf-8 url', HOSTILE_URL_OPERATORS.invalidUtf8, 'ENDPOINT_REACHABILITY', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'not a valid URL because it contains invalid UTF-8 (U+FFFD) and a non-numeric port'],
+        ['reachability nul bytes url', HOSTILE_URL_OPERATORS.nulBytes, 'ENDPOINT_REACHABILITY', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'not a valid URL because it contains NUL bytes (U+2400) and a non-numeric port'],
+        ['reachability crossed-book venue', 10, 'ENDPOINT_REACHABILITY', 'VENUE', 'PASS', 'ENDPOINT_ANSWERED', 'status='],
+        ['reachability slow venue', 11, 'ENDPOINT_REACHABILITY', 'VENUE', 'UNREACHABLE', 'TOTAL_TIMEOUT', 'TOTAL_TIMEOUT'],
         ['trading ports closed', 6, 'PRIVATE_PORT_EXPOSURE', 'RPC_ADDRESS', 'PASS', 'PORTS_CLOSED', 'closed=2'],
         ['tee sidecar closed', 5, 'PRIVATE_PORT_EXPOSURE', 'SIDECAR', 'PASS', 'PORTS_CLOSED', 'closed=1'],
         ['trading health pass', 6, 'TRADING_BOT_HEALTH', 'RPC_ADDRESS', 'PASS', 'BOT_ACTIVE', 'meta=200'],
         ['trading bot degraded', 8, 'TRADING_BOT_HEALTH', 'RPC_ADDRESS', 'FAIL', 'BOT_NOT_ACTIVE', 'trading_active=false'],
         ['model spend reported', 8, 'TRADING_MODEL_SPEND', 'RPC_ADDRESS', 'PASS', 'MODEL_SPEND_REPORTED', 'input_tokens='],
-        ['trading mode without vault', 8, 'TRADING_MODE', 'RPC_ADDRESS', 'NOT_APPLICABLE', 'NO_VAULT_SINGLE_OPERATOR', 'no vault'],
-        // The bot reports paper trading while service 3's vault has TradeExecuted logs on chain: a contradiction.
-        ['paper bot with vault trades', 6, 'TRADING_MODE', 'RPC_ADDRESS', 'FAIL', 'PAPER_WITH_ONCHAIN_TRADES', 'onchain'],
+        // The degraded bot reports paper trading while service 3's vault has TradeExecuted logs on chain.
+        ['paper bot with vault trades', 8, 'TRADING_MODE', 'RPC_ADDRESS', 'FAIL', 'PAPER_WITH_ONCHAIN_TRADES', 'paper_trade=true onchain_trades=2'],
+        ['live bot with vault trades', 6, 'TRADING_MODE', 'RPC_ADDRESS', 'PASS', 'MODE_LIVE_PROVEN', 'paper_trade=false onchain_trades=2'],
+        ['live trades on chain', 6, 'TRADING_TRADE_EXECUTION', 'RPC_ADDRESS', 'PASS', 'TRADES_MATCH_ONCHAIN', 'listed_live=2 matched=2'],
+        ['live trades not on chain', 7, 'TRADING_TRADE_EXECUTION', 'RPC_ADDRESS', 'FAIL', 'LIVE_TRADE_NOT_ON_CHAIN', 'listed_live=3 matched=0'],
+        ['vault policy consistent', 6, 'TRADING_VAULT_POLICY', 'RPC_ADDRESS', 'PASS', 'VAULT_POLICY_CONSISTENT', 'max_leverage=2<=3'],
         ['order book consistent', 9, 'MARKET_ORDER_BOOK', 'VENUE', 'PASS', 'BOOK_CONSISTENT', 'books='],
-        ['order book invalid venue url', 10, 'MARKET_ORDER_BOOK', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'not an absolute URL'],
+        ['order book invalid venue url', HOSTILE_URL_OPERATORS.invalidUtf8, 'MARKET_ORDER_BOOK', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'invalid UTF-8'],
+        ['order book crossed', 10, 'MARKET_ORDER_BOOK', 'VENUE', 'FAIL', 'BOOK_CROSSED', 'best_bid='],
+        ['order book slow venue', 11, 'MARKET_ORDER_BOOK', 'VENUE', 'UNREACHABLE', 'TOTAL_TIMEOUT', 'TOTAL_TIMEOUT'],
         ['quorum reached', 9, 'MARKET_ATTESTER_QUORUM', 'VENUE', 'PASS', 'QUORUM_REACHED', 'threshold=2'],
-        ['quorum invalid venue url', 11, 'MARKET_ATTESTER_QUORUM', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'not an absolute URL'],
+        ['quorum invalid venue url', HOSTILE_URL_OPERATORS.nulBytes, 'MARKET_ATTESTER_QUORUM', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'NUL bytes (U+2400)'],
         ['fills settled', 9, 'MARKET_FILL_SETTLEMENT', 'VENUE', 'PASS', 'FILLS_SETTLED_ON_CHAIN', 'onchain_fills='],
-        ['fills invalid venue url', 11, 'MARKET_FILL_SETTLEMENT', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'not an absolute URL'],
+        ['fills invalid venue url', HOSTILE_URL_OPERATORS.nulBytes, 'MARKET_FILL_SETTLEMENT', 'VENUE', 'UNREACHABLE', 'INVALID_URL', 'NUL bytes (U+2400)'],
         ['sp1 proven batch', 9, 'MARKET_SP1_PROOF_PATH', 'VENUE', 'PASS', 'SP1_PROVEN_BATCH', 'proven_batches=1'],
         ['no redemptions', 9, 'MARKET_CREDIT_REDEMPTION', 'VENUE', 'NOT_APPLICABLE', 'NO_REDEMPTIONS', 'redemptions=0'],
         ['no redeem request', 9, 'MARKET_INFERENCE_DELIVERY', 'VENUE', 'INCONCLUSIVE', 'NO_REDEEM_REQUEST', 'no signed redeem request'],
-    ] as const)('%s', (_name, operatorIndex, kind, source, outcome, reason, observed) => {
-        const row = recordOf(operatorIndex, kind, source)
-        expect(row, `${kind} record of operator ${operatorIndex}`).toBeDefined()
+    ] as const)('%s', (_name, operator, kind, source, outcome, reason, observed) => {
+        const row = recordOf(operator, kind, source)
+        expect(row, `${kind} record of operator ${operator}`).toBeDefined()
         expect(row?.outcome).toBe(outcome)
         expect(row?.reason).toBe(reason)
         expect(String(row?.observed)).toContain(observed)
+    })
+
+    // Each demo operator's behaviour (DEMO_BEHAVIOURS) as the gap shows it: operator, blueprint, service, kind, status, reason.
+    it.each([
+        ['token-leak operator 0', 0, '1', '0', 'SANDBOX_SECRET_HANDLING', 'FAILING', 'FAIL:TOKEN_LEAKED_ON_CHAIN'],
+        ['healthy operator 1', 1, '1', '0', 'SANDBOX_ENDPOINT_HEALTH', 'PROVEN', 'HEALTH_OK'],
+        ['down operator 2', 2, '1', null, 'ENDPOINT_REACHABILITY', 'FAILING', 'UNREACHABLE:CONNECTION_REFUSED'],
+        ['healthy operator 3', 3, '2', null, 'ENDPOINT_REACHABILITY', 'PROVEN', 'ENDPOINT_ANSWERED'],
+        ['guarded operator 4', 4, '2', null, 'ENDPOINT_REACHABILITY', 'PROVEN', 'ENDPOINT_GUARDED'],
+        ['placeholder-tee operator 5', 5, '3', '2', 'SANDBOX_TEE_ATTESTATION', 'FAILING', 'FAIL:ATTESTATION_PLACEHOLDER'],
+        ['healthy operator 6', 6, '4', '3', 'TRADING_TRADE_EXECUTION', 'PROVEN', 'TRADES_MATCH_ONCHAIN'],
+        ['live-no-trades operator 7', 7, '4', '3', 'TRADING_TRADE_EXECUTION', 'CONTRADICTED', 'LIVE_TRADE_NOT_ON_CHAIN'],
+        ['degraded operator 8', 8, '4', '3', 'TRADING_BOT_HEALTH', 'FAILING', 'FAIL:BOT_NOT_ACTIVE'],
+        ['healthy operator 9', 9, '7', '5', 'MARKET_ORDER_BOOK', 'PROVEN', 'BOOK_CONSISTENT'],
+        ['crossed-book operator 10', 10, '7', '5', 'MARKET_ORDER_BOOK', 'FAILING', 'FAIL:BOOK_CROSSED'],
+        ['slow operator 11', 11, '7', '5', 'MARKET_ORDER_BOOK', 'CONTRADICTED', 'HEARTBEAT_HEALTHY_ENDPOINT_UNREACHABLE'],
+        ['invalid utf-8 url operator', HOSTILE_URL_OPERATORS.invalidUtf8, '7', null, 'ENDPOINT_REACHABILITY', 'FAILING', 'UNREACHABLE:INVALID_URL'],
+        ['nul bytes url operator', HOSTILE_URL_OPERATORS.nulBytes, '7', null, 'ENDPOINT_REACHABILITY', 'FAILING', 'UNREACHABLE:INVALID_URL'],
+    ] as const)('gap of %s', async (_name, operator, blueprintId, serviceId, kind, status, reason) => {
+        const row = (await gapRows()).find(
+            (gap) => gap.operator === operatorAddress(operator) && gap.blueprintId === blueprintId && gap.serviceId === serviceId && gap.kind === kind,
+        )
+        expect(row, `${kind} gap of operator ${operator}`).toBeDefined()
+        expect(row?.status).toBe(status)
+        expect(row?.reason).toBe(reason)
+    })
+
+    it('live trading claimed for service 3', async () => {
+        const row = (await gapRows()).find(
+            (gap) => gap.operator === operatorAddress(7) && gap.serviceId === '3' && gap.kind === 'TRADING_TRADE_EXECUTION',
+        )
+        expect(row?.claims).toEqual(['TRADING_BOT_LIVE'])
+    })
+
+    it('demo operators have valid URLs', () => {
+        const invalid = records.filter((row) => row.reason === 'INVALID_URL').map((row) => row.operator)
+        expect(invalid).toContain(operatorAddress(HOSTILE_URL_OPERATORS.invalidUtf8))
+        expect(invalid).toContain(operatorAddress(HOSTILE_URL_OPERATORS.nulBytes))
+        for (const index of OPERATORS.keys()) expect(invalid, `operator ${index}`).not.toContain(operatorAddress(index))
+    })
+
+    it('slow operator gap cites timeout', async () => {
+        const row = (await gapRows()).find((gap) => gap.operator === operatorAddress(11) && gap.serviceId === '5' && gap.kind === 'MARKET_ORDER_BOOK')
+        const proof = records.find((record) => record.id === row?.lastProofId)
+        expect(proof, 'the proof record behind the gap row').toBeDefined()
+        expect(proof?.reason).toBe('TOTAL_TIMEOUT')
     })
 
     it('records verify against prober signer', async () => {
@@ -384,6 +439,30 @@ describe('prober proof world', () => {
     })
 })
 
+
+interface GapRow {
+    operator: string
+    blueprintId: string
+    serviceId: string | null
+    kind: string
+    status: string
+    reason: string
+    claims: string[]
+    lastProofId: string | null
+}
+
+let gapRowsOnce: Promise<GapRow[]> | undefined
+
+/** Fetches every gap row once through the API, so each gap test reads the same instant. */
+function gapRows(): Promise<GapRow[]> {
+    gapRowsOnce ??= postQuery('{ gaps(limit: 1000) { totalCount gaps { operator blueprintId serviceId kind status reason claims lastProofId } } }').then((response) => {
+        if (response.status !== 200) throw new Error(`gaps query failed with status ${response.status}: ${response.body.slice(0, 500)}`)
+        const page = (JSON.parse(response.body) as {data: {gaps: {totalCount: number; gaps: GapRow[]}}}).data.gaps
+        if (page.totalCount > page.gaps.length) throw new Error(`gaps query returned ${page.gaps.length} of ${page.totalCount} rows`)
+        return page.gaps
+    })
+    return gapRowsOnce
+}
 
 async function postQuery(text: string): Promise<{status: number; body: string}> {
     const response = await fetch(endpoint, {

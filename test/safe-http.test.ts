@@ -353,12 +353,17 @@ describe('safeFetch address guard', () => {
         },
     )
 
-    it.each(['not a url', '/relative/path', 'http://'])('rejects invalid URL "%s"', async (url) => {
+    it.each([
+        ['not a url', 'not an absolute URL: not a url'],
+        ['/relative/path', 'not an absolute URL: /relative/path'],
+        ['http://', 'not a valid URL because it contains no host: http://'],
+    ])('rejects invalid URL "%s"', async (url, detail) => {
         const {connect, targets} = forbiddenConnect()
 
         const response = await safeFetch({method: 'GET', url}, {connect})
 
         expect(response.error).toBe('INVALID_URL')
+        expect(response.errorDetail).toBe(detail)
         expect(targets).toEqual([])
     })
 

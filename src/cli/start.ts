@@ -253,17 +253,13 @@ async function startDemoChain(stack: Stack): Promise<string> {
     const {startOperatorFleet} = await import('../devnet/operators')
     const {buildScenario, runScenario, scenarioDurationSeconds} = await import('../devnet/scenario')
     const {startHeartbeatPump} = await import('../devnet/heartbeat-pump')
-    const {demoFleetSpecs} = await import('./demo')
+    const {demoFleetSpecs, demoLiveTradeTxHashes, demoScenarioOptions} = await import('./demo')
 
     progress('starting anvil and simulated operators on 127.0.0.1')
-    const fleet = await startOperatorFleet(demoFleetSpecs())
+    const liveTradeTxHashes: string[] = []
+    const fleet = await startOperatorFleet(demoFleetSpecs(liveTradeTxHashes))
     stack.cleanups.push(() => fleet.close())
-    const urls = fleet.operators.map((operator) => operator.url)
-    const options = {
-        operatorUrls: (index: number) => urls[index] ?? urls[1],
-        sidecarUrls: (index: number) => fleet.operators[index]?.sidecarUrl ?? urls[0],
-        historyDays: DEMO_HISTORY_DAYS,
-    }
+    const options = {...demoScenarioOptions(fleet, Math.floor(Date.now() / 1000)), historyDays: DEMO_HISTORY_DAYS}
     // The chain ends about now, so heartbeats are recent and liveness, gaps and this week's scorecard have content.
     const duration = scenarioDurationSeconds(buildScenario(options))
     const genesisTimestamp = Math.floor(Date.now() / 1000) - duration - DEMO_CHAIN_END_MARGIN_S
@@ -272,7 +268,7 @@ async function startDemoChain(stack: Stack): Promise<string> {
     const anvil = await startAnvil({genesisTimestamp, ownProcessGroup: true})
     stack.cleanups.push(() => anvil.stop())
     progress(`playing the demo scenario (${scenario.steps.length} blocks)`)
-    await runScenario(anvil.rpcUrl, scenario)
+    liveTradeTxHashes.push(...demoLiveTradeTxHashes(await runScenario(anvil.rpcUrl, scenario)))
     // From now on the live operators heartbeat every minute, so the demo does not go stale while it runs.
     const pump = startHeartbeatPump(anvil.rpcUrl, scenario, {
         onError: (error) => progress(`demo heartbeats not sent: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`),

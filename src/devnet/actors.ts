@@ -15,6 +15,15 @@ export const OPERATOR_COUNT = 12
 /** Operators 0..11. Their index is also the index passed to `operatorUrls`. */
 export const OPERATORS: Hex[] = Array.from({length: OPERATOR_COUNT}, (_, index) => actorAddress(`operator-${index}`))
 
+/**
+ * Operators that advertise a hostile rpcAddress for blueprint 7 and run no server: one with bytes that are not valid
+ * UTF-8 after the port, one with NUL bytes after it. The prober must record the text as an invalid URL.
+ */
+export const HOSTILE_URL_OPERATORS = {
+    invalidUtf8: actorAddress('operator-invalid-utf8-url'),
+    nulBytes: actorAddress('operator-nul-bytes-url'),
+} as const
+
 export const ACTORS = {
     blueprintOwner: actorAddress('blueprint-owner'),
     newBlueprintOwner: actorAddress('new-blueprint-owner'),

@@ -13,27 +13,50 @@ export const HEARTBEAT_PUMP_PERIOD_MS = 60_000
 /** Services of the demo whose operators heartbeat through its last rounds. */
 export const DEMO_HEARTBEAT_SERVICES: readonly bigint[] = [0n, 3n, 5n]
 
+function pairKey(serviceId: unknown, operator: unknown): string {
+    return `${String(serviceId)}/${String(operator).toLowerCase()}`
+}
+
+/** Tangle core events after which an operator is no longer a member of the service, as the indexer reads them. */
+const MEMBERSHIP_END_EVENTS: ReadonlySet<string> = new Set(['OperatorLeftService', 'ExitForced'])
+const SERVICE_END_EVENTS: ReadonlySet<string> = new Set(['ServiceTerminated', 'ServiceTerminatedForNonPayment'])
+
 /**
  * Returns the heartbeats that the live operators of `services` sent last in the scenario: the last `HeartbeatReceived` of
  * each (service, operator) pair, for pairs whose last one came within one default heartbeat interval of the
- * service's last heartbeat. Pairs that stopped earlier (an operator that left) stay silent, and so do services not
+ * service's last heartbeat and that are still members at the end. A pair that stopped earlier stays silent. So do an
+ * operator that left the service or was forced out, the operators of a terminated service, and every service not
  * listed, such as the demo's heartbeat for a service that does not exist.
  */
 export function liveHeartbeats(scenario: Scenario, services: readonly bigint[] = DEMO_HEARTBEAT_SERVICES): {event: ScenarioEvent; time: number}[] {
     const last = new Map<string, {event: ScenarioEvent; time: number; service: bigint}>()
+    const formerMembers = new Set<string>()
+    const endedServices = new Set<bigint>()
     let time = scenario.genesisTimestamp
     for (const step of scenario.steps) {
         time += step.advanceSeconds
         for (const entry of step.entries) {
-            if (entry.kind !== 'event' || entry.event !== 'HeartbeatReceived') continue
+            if (entry.kind !== 'event') continue
+            if (entry.abi === 'Tangle') {
+                // Only the core contract's events change membership: the trading manager emits a ServiceTerminated
+                // of its own with the same signature, which the indexer does not read as a termination.
+                const pair = pairKey(entry.args.serviceId, entry.args.operator)
+                if (MEMBERSHIP_END_EVENTS.has(entry.event)) formerMembers.add(pair)
+                if (entry.event === 'OperatorJoinedService') formerMembers.delete(pair)
+                if (SERVICE_END_EVENTS.has(entry.event)) endedServices.add(entry.args.serviceId as bigint)
+                continue
+            }
+            if (entry.event !== 'HeartbeatReceived') continue
             const service = entry.args.serviceId as bigint
             if (!services.includes(service)) continue
-            last.set(`${String(service)}/${String(entry.args.operator)}`, {event: entry, time, service})
+            last.set(pairKey(service, entry.args.operator), {event: entry, time, service})
         }
     }
     const newest = new Map<bigint, number>()
     for (const beat of last.values()) newest.set(beat.service, Math.max(newest.get(beat.service) ?? 0, beat.time))
-    return [...last.values()]
+    return [...last.entries()]
+        .filter(([pair, beat]) => !formerMembers.has(pair) && !endedServices.has(beat.service))
+        .map(([, beat]) => beat)
         .filter((beat) => beat.time >= (newest.get(beat.service) ?? 0) - DEFAULT_HEARTBEAT_INTERVAL_S)
         .map(({event, time: at}) => ({event, time: at}))
 }

@@ -11,7 +11,7 @@ import {
     type Hex,
 } from 'viem'
 import {DEVNET_ADDRESSES} from '../config/networks/presets'
-import {ACTORS, OPERATORS, word} from './actors'
+import {ACTORS, HOSTILE_URL_OPERATORS, OPERATORS, word} from './actors'
 import {DEVNET_GENESIS_TIMESTAMP_S} from './anvil'
 import {emitLogs, installEmitter, type EmittedLog, type LogToEmit} from './emitter'
 import {SANDBOX_CREATE_REQUEST} from '../chain/inputs'
@@ -68,6 +68,11 @@ export interface ScenarioOptions {
      * scorecards and their change from the previous week have content.
      */
     historyDays?: number
+    /**
+     * Attestation JSON that operator 5 publishes in a sandbox_create result of TEE service 2, with its keccak256 in
+     * TeeAttestationStored. Without it the chain stores the hash of TEE_ATTESTATION_JSON and never the JSON itself.
+     */
+    teeAttestationJson?: string
 }
 
 /** Placeholder ports: the demo passes the URLs of its simulated operators instead. */
@@ -246,7 +251,7 @@ export function buildScenario(options: ScenarioOptions = {}): Scenario {
     addServices(b)
     if (options.historyDays && options.historyDays > 0) addHeartbeatHistory(b, options.historyDays)
     addJobs(b, sidecarUrl)
-    addProductEvents(b, sidecarUrl)
+    addProductEvents(b, sidecarUrl, options.teeAttestationJson)
     addHeartbeats(b)
     addMembershipChurnAndSlashes(b)
     addSettlement(b)
@@ -335,12 +340,17 @@ export const REGISTRATIONS: Record<number, number[]> = {
     7: [9, 10, 11],
 }
 
-/** Operator 10 advertises invalid UTF-8, operator 11 a URL with NUL bytes. */
-export function rpcAddressOf(index: number, operatorUrl: (index: number) => string): string | RawString {
-    if (index === 10) return {raw: concat([stringToHex(operatorUrl(10)), '0xfffe', stringToHex('admin')])}
-    if (index === 11) return `${operatorUrl(11)}\u0000\u0000injected`
-    return operatorUrl(index)
-}
+/**
+ * Start of the hostile rpcAddresses. Without a trailing slash the appended bytes become part of the port, so the
+ * text never parses as a URL and the prober opens no connection to it.
+ */
+const HOSTILE_URL_BASE = `http://127.0.0.1:${DEFAULT_OPERATOR_PORT_BASE + 99}`
+
+/** rpcAddresses of HOSTILE_URL_OPERATORS, which register for blueprint 7 only. */
+export const HOSTILE_RPC_ADDRESSES: {operator: Hex; rpcAddress: string | RawString}[] = [
+    {operator: HOSTILE_URL_OPERATORS.invalidUtf8, rpcAddress: {raw: concat([stringToHex(HOSTILE_URL_BASE), '0xfffe', stringToHex('admin')])}},
+    {operator: HOSTILE_URL_OPERATORS.nulBytes, rpcAddress: `${HOSTILE_URL_BASE}\u0000\u0000injected`},
+]
 
 function addOperators(b: StepBuilder, operatorUrl: (index: number) => string): void {
     // Restaking layer: operators 0..10; operator 11 registers only with Tangle. Operator 10 stakes 2^256-1.
@@ -366,10 +376,13 @@ function addOperators(b: StepBuilder, operatorUrl: (index: number) => string): v
                     blueprintId: BigInt(blueprintId),
                     operator: op[index],
                     ecdsaPublicKey: ecdsaKey(index),
-                    rpcAddress: rpcAddressOf(index, operatorUrl),
+                    rpcAddress: operatorUrl(index),
                 }),
             )
         }
+    }
+    for (const [position, {operator, rpcAddress}] of HOSTILE_RPC_ADDRESSES.entries()) {
+        tangleRegistrations.push(tangle('OperatorRegistered', {blueprintId: 7n, operator, ecdsaPublicKey: ecdsaKey(120 + position), rpcAddress}))
     }
     b.block(BLOCK_TIME_S, ...tangleRegistrations)
     b.block(
@@ -559,14 +572,50 @@ function addJobs(b: StepBuilder, sidecarUrl: (index: number) => string): void {
     )
 }
 
-function addProductEvents(b: StepBuilder, sidecarUrl: (index: number) => string): void {
+/** Call of the sandbox_create job through which operator 5 publishes its attestation JSON in service 2. */
+export const TEE_SANDBOX_CALL_ID = 0n
+
+/** The sandbox_create request of TEE service 2: a TDX sandbox with no secret in its environment. */
+const TEE_SANDBOX_CREATE_INPUT = {...SANDBOX_CREATE_INPUT, name: 'agent-tee', env_json: '{}', tee_required: true, tee_type: 1} as const
+
+/**
+ * Publishes operator 5's attestation JSON in a sandbox_create result of service 2, where the prober reads it.
+ * NOTE: deployed TEE-instance managers reject job 0 and provision through a direct operator transaction, so there
+ * the JSON is in no job result and the prober records ATTESTATION_JSON_UNKNOWN.
+ */
+function addTeeSandboxJob(b: StepBuilder, sidecarUrl: (index: number) => string, attestationJson: string): void {
+    b.block(
+        BLOCK_TIME_S,
+        tangle('JobSubmitted', {
+            serviceId: 2n,
+            callId: TEE_SANDBOX_CALL_ID,
+            jobIndex: 0,
+            caller: ACTORS.customerB,
+            inputs: encodeAbiParameters(sandboxCreateInputType, [TEE_SANDBOX_CREATE_INPUT]),
+        }),
+    )
+    const json = JSON.stringify({sandboxId: 'sbx-tee-5', sidecarUrl: sidecarUrl(5), sshPort: 2222, teeAttestationJson: attestationJson, teePublicKeyJson: ''})
+    b.block(
+        BLOCK_TIME_S,
+        tangle('JobResultSubmitted', {
+            serviceId: 2n,
+            callId: TEE_SANDBOX_CALL_ID,
+            operator: op[5],
+            output: encodeAbiParameters(sandboxCreateOutputType, [{sandboxId: 'sbx-tee-5', json}]),
+        }),
+        tangle('JobCompleted', {serviceId: 2n, callId: TEE_SANDBOX_CALL_ID}),
+    )
+}
+
+function addProductEvents(b: StepBuilder, sidecarUrl: (index: number) => string, teeAttestationJson: string | undefined): void {
     const sandboxInstance = (address: string, name: string, args: Record<string, unknown>) => event('SandboxBlueprint', address, name, args)
+    if (teeAttestationJson !== undefined) addTeeSandboxJob(b, sidecarUrl, teeAttestationJson)
     b.block(
         BLOCK_TIME_S,
         sandboxInstance(A.sandboxTeeManager, 'TeeAttestationStored', {
             serviceId: 2n,
             operator: op[5],
-            attestationHash: keccak256(stringToHex(TEE_ATTESTATION_JSON)),
+            attestationHash: keccak256(stringToHex(teeAttestationJson ?? TEE_ATTESTATION_JSON)),
         }),
         sandboxInstance(A.sandboxTeeManager, 'OperatorProvisioned', {serviceId: 2n, operator: op[5], sandboxId: 'sbx-tee-5', sidecarUrl: sidecarUrl(5)}),
         sandboxInstance(A.sandboxInstanceManager, 'OperatorProvisioned', {serviceId: 1n, operator: op[3], sandboxId: 'sbx-inst-3', sidecarUrl: sidecarUrl(3)}),
@@ -599,6 +648,7 @@ function addProductEvents(b: StepBuilder, sidecarUrl: (index: number) => string)
         event('TradeValidator', A.tradeValidator, 'SignerAdded', {vault, signer: ACTORS.signerB}),
         event('TradeValidator', A.tradeValidator, 'SignerAdded', {vault, signer: ACTORS.signerC}),
         event('TradingBlueprint', A.tradingManager, 'TradingStarted', {serviceId: 3n}),
+        event('TradingBlueprint', A.tradingInstanceManager, 'TradingStarted', {serviceId: 4n}),
     )
     b.block(
         BLOCK_TIME_S,
@@ -633,10 +683,11 @@ function addProductEvents(b: StepBuilder, sidecarUrl: (index: number) => string)
         }),
         event('TradeValidator', A.tradeValidator, 'SignerRemoved', {vault, signer: ACTORS.signerC}),
     )
+    // Service 3 goes on trading, so its bots' live-mode claims stand. Service 4 stops and winds its vault down.
     b.block(
         BLOCK_TIME_S,
-        event('TradingBlueprint', A.tradingManager, 'TradingStopped', {serviceId: 3n}),
-        event('TradingVault', vault, 'WindDownActivated', {timestamp: BigInt(b.nextTime(BLOCK_TIME_S))}),
+        event('TradingBlueprint', A.tradingInstanceManager, 'TradingStopped', {serviceId: 4n}),
+        event('TradingVault', ACTORS.factoryVault, 'WindDownActivated', {timestamp: BigInt(b.nextTime(BLOCK_TIME_S))}),
         // Same topic0 as the core ServiceTerminated: from the trading manager it must not terminate core service 3.
         event('TradingBlueprint', A.tradingManager, 'ServiceTerminated', {serviceId: 3n}),
     )
@@ -783,6 +834,8 @@ function addMembershipChurnAndSlashes(b: StepBuilder): void {
         tangle('SlashCancelled', {slashId: 0n, canceller: ACTORS.slashCanceller, reason: 'dispute upheld'}),
         tangle('SlashExecuted', {slashId: 1n, serviceId: 3n, operator: op[7], actualSlashed: maxUint256}),
         tangle('OperatorLeftService', {serviceId: 0n, operator: op[2]}),
+        // Forced out earlier, operator 8 joins again but sends no heartbeat, so only the probes of its bot show its state.
+        tangle('OperatorJoinedService', {serviceId: 3n, operator: op[8], exposureBps: 3000}),
     )
     b.block(
         BLOCK_TIME_S,

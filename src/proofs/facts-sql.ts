@@ -69,13 +69,14 @@ export async function readChainFacts(
         attestationHash.set(factsKey(row.service_id, row.operator_id), row.attestation_hash.toLowerCase())
     }
 
-    // The attestation JSON the operator published in its newest sandbox_create output for the service.
+    // The attestation JSON the operator published in its newest sandbox_create output for the service. A sandbox
+    // without TEE publishes an empty string there, which is no attestation.
     const attestationJson = new Map<string, string>()
     for (const row of (await db.query<{service_id: string; operator_id: string; tee: string}>(
         `SELECT DISTINCT ON (service_id, operator_id) service_id, operator_id, output->'json'->>'teeAttestationJson' AS tee
          FROM job_result
          WHERE service_id = ANY($1::text[]) AND operator_id IS NOT NULL
-           AND output->'json'->>'teeAttestationJson' IS NOT NULL
+           AND output->'json'->>'teeAttestationJson' <> ''
          ORDER BY service_id, operator_id, block_number DESC, id DESC`,
         [serviceIds],
     )).rows) {

@@ -1,5 +1,6 @@
 export * from './classify-address'
 export * from './address-policy'
+export * from './invalid-url'
 export * from './redact-url'
 export * from './retry-after'
 export * from './host-limiter'

@@ -8,6 +8,7 @@ import {
     toCompiledPolicy,
 } from './address-policy'
 import {parseIpAddress} from './classify-address'
+import {describeInvalidUrl} from './invalid-url'
 import {HostConcurrencyLimiter} from './host-limiter'
 import {
     type ConnectFunction,
@@ -213,7 +214,7 @@ async function fetchWithOptions(request: ProbeRequest, options: ResolvedOptions)
     try {
         url = new URL(request.url)
     } catch {
-        return refuse(request.url, 'INVALID_URL', `not an absolute URL: ${redactUrl(request.url)}`)
+        return refuse(request.url, 'INVALID_URL', `${describeInvalidUrl(request.url)}: ${redactUrl(request.url)}`)
     }
 
     let hop: HopState = {url, method: request.method, headers: lowerCaseNames(request.headers ?? {}), body: request.body}

@@ -5,6 +5,7 @@ import {evaluate, followUpRequestsFor, requestsFor, MAX_FOLLOW_UP_REQUESTS, type
 import {getRequest, joinUrl} from '../plans/target'
 import {unreachable} from '../plans/verdicts'
 import {redactUrlsInText} from '../http/redact-url'
+import {describeInvalidUrl} from '../http/invalid-url'
 import {buildProofRecordFields, signRecord, type SignedProofRecord} from '../record'
 import type {DerivedTarget} from '../targets'
 import type {ProbeRequest, ProbeResponse, ProofVerdict} from '../types'
@@ -89,7 +90,7 @@ function unusableEndpoint(text: string): ProofVerdict | null {
     try {
         parsed = new URL(text)
     } catch {
-        return unreachable('INVALID_URL', `the advertised endpoint is not an absolute URL: ${advertised}`)
+        return unreachable('INVALID_URL', `the advertised endpoint is ${describeInvalidUrl(text)}: ${advertised}`)
     }
     if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return null
     return unreachable('SCHEME_REFUSED', `the advertised endpoint is not an http or https URL: ${advertised}`)
