@@ -147,6 +147,18 @@ describe('evidence bundle from the devnet', () => {
         expect(bundle.records.filter((entry) => entry.record.type === 'proof')).toHaveLength(2)
     })
 
+    it('claims name facts in the bundle', () => {
+        const chainIds = new Set(bundle.records.filter((entry) => entry.record.type === 'chain').map((entry) => entry.record.id))
+        const claims = bundle.records.filter((entry) => entry.record.type === 'claim').map((entry) => entry.record)
+        const member = claims.find((claim) => claim.id === 'SERVICE_MEMBER')
+        expect(member?.chainFacts).toHaveLength(1)
+        for (const claim of claims) {
+            for (const id of claim.chainFacts as string[]) expect(chainIds.has(id), `${claim.id} names ${id}`).toBe(true)
+        }
+        const memberFact = bundle.records.find((entry) => entry.record.id === (member?.chainFacts as string[])[0])?.record
+        expect(['ServiceActivated', 'OperatorJoinedService']).toContain(memberFact?.event)
+    })
+
     it('chain facts carry the full block hash', () => {
         const facts = bundle.records.filter((entry) => entry.record.type === 'chain').map((entry) => entry.record)
         expect(facts.length).toBeGreaterThan(0)

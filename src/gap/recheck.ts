@@ -1,6 +1,8 @@
 import {createPublicClient, http, keccak256, type Hex, type Log, type PublicClient} from 'viem'
 import * as registry from '../abi/OperatorStatusRegistry'
+import * as sandbox from '../abi/SandboxBlueprint'
 import * as tangle from '../abi/Tangle'
+import * as trading from '../abi/TradingBlueprint'
 import type {EvidenceEntry} from './evidence'
 
 /** RPC limits of a recheck: one retry, then the fact is reported as not rechecked. */
@@ -51,8 +53,34 @@ export function fieldsFromLog(event: string, log: {topics: string[]; data: strin
             executeAfter: d.executeAfter.toString(),
         }
     }
-    if (statusKind === null) return null
+    if (statusKind === null) return serviceFieldsFromLog(event, record)
     return statusFieldsFromLog(statusKind, record)
+}
+
+/** Decodes the service events that claims rest on: an activation, a join, a trading start and a provisioned sidecar. */
+function serviceFieldsFromLog(event: string, record: {topics: string[]; data: string}): ExpectedFields | null {
+    if (event === 'ServiceActivated' && tangle.events.ServiceActivated.is(record)) {
+        const d = tangle.events.ServiceActivated.decode(record)
+        return {
+            serviceId: d.serviceId.toString(),
+            requestId: d.requestId.toString(),
+            blueprintId: d.blueprintId.toString(),
+            confidentiality: d.confidentiality,
+        }
+    }
+    if (event === 'OperatorJoinedService' && tangle.events.OperatorJoinedService.is(record)) {
+        const d = tangle.events.OperatorJoinedService.decode(record)
+        return {serviceId: d.serviceId.toString(), operator: lower(d.operator), exposureBps: d.exposureBps}
+    }
+    if (event === 'TradingStarted' && trading.events.TradingStarted.is(record)) {
+        return {serviceId: trading.events.TradingStarted.decode(record).serviceId.toString()}
+    }
+    // The stored sandbox id and sidecar URL are sanitized and redacted, so only the ids are compared.
+    if (event === 'OperatorProvisioned' && sandbox.events.OperatorProvisioned.is(record)) {
+        const d = sandbox.events.OperatorProvisioned.decode(record)
+        return {serviceId: d.serviceId.toString(), operator: lower(d.operator)}
+    }
+    return null
 }
 
 /** Decodes a registry status log; the kinds are the StatusEvent.kind values the processor stores. */
@@ -120,7 +148,8 @@ async function recheckFact(client: PublicClient, fact: ChainFactRecord): Promise
     if (typeof log === 'string') return [log]
 
     const problems: string[] = []
-    if (lower(log.transactionHash) !== lower(fact.txHash)) {
+    // An OperatorJoinedService fact has no transaction hash, because the membership table stores none.
+    if (fact.txHash !== null && lower(log.transactionHash) !== lower(fact.txHash)) {
         problems.push(`log ${log.logIndex} of block ${fact.blockNumber} is in transaction ${log.transactionHash}, bundle names ${String(fact.txHash)}`)
     }
     if (log.blockHash?.toLowerCase() !== block.hash.toLowerCase()) {
