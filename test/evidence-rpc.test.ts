@@ -5,6 +5,7 @@ import {keccak256, stringToHex, type Hex} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {run as evidenceCommand} from '../src/cli/commands/evidence'
+import {freePort} from '../src/db/embedded'
 import {OPERATORS} from '../src/devnet/actors'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {buildScenario, runScenario} from '../src/devnet/scenario'
@@ -212,6 +213,24 @@ describe('evidence verify --rpc', () => {
         expect(online.code).toBe(1)
         expect(online.stdout).toContain(`chain:${factId}: block `)
         expect(online.stdout).toMatch(/bundle names 0x[0-9a-f]{5}0{59}/)
+    }, 60_000)
+
+    it('dead node stops after one line', async () => {
+        // Nothing listens on this port, so every request is refused at once.
+        const deadUrl = `http://127.0.0.1:${await freePort()}/`
+        const facts = bundle.records.filter((entry) => entry.record.type === 'chain').length
+        expect(facts).toBeGreaterThan(1)
+        const result = await evidence(['verify', bundleFile, '--rpc', deadUrl])
+        expect(result.code).toBe(1)
+        const failures = result.stdout.split('\n').filter((line) => line.startsWith('FAIL '))
+        expect(failures).toHaveLength(1)
+        expect(failures[0]).toMatch(
+            new RegExp(
+                `^FAIL RPC node ${deadUrl} cannot be reached \\(.+\\), so ${facts} of ${facts} chain facts were not rechecked\\. ` +
+                    'Check the URL and that the node is running\\.$',
+            ),
+        )
+        expect(result.stdout).toMatch(/^INVALID bundle 0x[0-9a-f]{64}: \d+ records, 0 chain facts rechecked$/m)
     }, 60_000)
 
     it('single byte change fails offline', async () => {
