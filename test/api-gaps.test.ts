@@ -8,7 +8,7 @@ import {freePort} from '../src/db/embedded'
 import {MAX_PAGE_LIMIT} from '../src/gap/query'
 import {binPath, graphqlServerCommand, PROJECT_ROOT, runToEnd, stopChild} from '../src/stack/children'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
-import {AT, CONTRADICTED, GOOD, heartbeat, NEVER_PROBED, SERVICE, STALE} from './gap-world'
+import {AT, CONTRADICTED, GOOD, heartbeat, insertOutsider, NEVER_PROBED, OUTSIDER, SERVICE, STALE} from './gap-world'
 
 let world: SeededDatabase
 let server: ChildProcess
@@ -354,11 +354,27 @@ describe('evidenceBundle over GraphQL', () => {
         ['operator not an address', {operator: '0x1234'}, /operator "0x1234" is not a 0x address/],
         ['service not decimal', {service: '10; DROP TABLE slash'}, /service "10; DROP TABLE slash" is not a decimal service id/],
         ['unknown service', {service: '999'}, /service 999 not found in the indexed chain tables/],
+        ['unknown operator', {operator: `0x${'0'.repeat(39)}1`}, /^operator 0x0{39}1 not found in the indexed chain tables \(check the address\)$/],
         ['period longer than the cap', {from: '2025-01-01T00:00:00Z'}, /too long: query at most 92 days at a time/],
         ['fractional days rounded', {from: '2025-01-01T08:00:00Z'}, /^period of \d+\.\d\d days is too long/],
     ])('%s rejected', async (_name, change, message) => {
         const result = await graphql(EVIDENCE, {service: SERVICE, operator: CONTRADICTED, from: EVIDENCE_FROM, to: AT.toISOString(), ...change})
         expect(result.data ?? null).toBeNull()
         expect(result.errors?.[0]?.message).toMatch(message)
+        expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+    })
+
+    it('operator outside the service rejected', async () => {
+        const removeOutsider = await insertOutsider(world.client)
+        try {
+            const result = await graphql(EVIDENCE, {service: SERVICE, operator: OUTSIDER, from: EVIDENCE_FROM, to: AT.toISOString()})
+            expect(result.data ?? null).toBeNull()
+            expect(result.errors?.[0]?.message).toBe(
+                `operator ${OUTSIDER} is not a member of service ${SERVICE} (it did not join the service before ${AT.toISOString()})`,
+            )
+            expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT')
+        } finally {
+            await removeOutsider()
+        }
     })
 })

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {freePort} from '../src/db/embedded'
 import {binPath, PROJECT_ROOT, runToEnd} from '../src/stack/children'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
-import {AT, CONTRADICTED, GOOD, OPERATORS, SERVICE, prober} from './gap-world'
+import {AT, CONTRADICTED, GOOD, insertOutsider, OPERATORS, OUTSIDER, SERVICE, prober} from './gap-world'
 
 // The commands run as the user runs them: the compiled CLI in its own process, against the seeded world. The build
 // goes to a private folder, so the shared lib/ that other test files load is left alone.
@@ -270,6 +270,7 @@ describe('proofgap evidence', () => {
         ['service not decimal', ['evidence', '--service', 'ten', '--operator', CONTRADICTED, '--from', EVIDENCE_FROM, '--to', AT.toISOString()], /service "ten" is not a decimal service id/],
         ['unknown service', ['evidence', '--service', '999', '--operator', CONTRADICTED, '--from', EVIDENCE_FROM, '--to', AT.toISOString()], /service 999 not found in the indexed chain tables/],
         ['period backwards', ['evidence', '--service', SERVICE, '--operator', CONTRADICTED, '--from', AT.toISOString(), '--to', EVIDENCE_FROM], /must be after from/],
+        ['unknown operator', ['evidence', '--service', SERVICE, '--operator', `0x${'0'.repeat(39)}1`, '--from', EVIDENCE_FROM, '--to', AT.toISOString()], /^proofgap: operator 0x0{39}1 not found in the indexed chain tables \(check the address\)$/m],
         ['verify without file', ['evidence', 'verify'], /evidence verify takes exactly one FILE/],
         ['verify missing file', ['evidence', 'verify', '/nonexistent/bundle.json'], /cannot read \/nonexistent\/bundle.json/],
     ])('%s exits 2', async (_name, args, message) => {
@@ -277,6 +278,23 @@ describe('proofgap evidence', () => {
         expect(result.code).toBe(2)
         expect(result.stderr).toMatch(message)
         expect(result.stdout).toBe('')
+    })
+})
+
+describe('proofgap evidence membership', () => {
+    it('operator outside the service exits 2', async () => {
+        const removeOutsider = await insertOutsider(world.client)
+        try {
+            const result = await proofgap(['evidence', '--service', SERVICE, '--operator', OUTSIDER, '--from', EVIDENCE_FROM, '--to', AT.toISOString()])
+            expect(result.code).toBe(2)
+            expect(result.stdout).toBe('')
+            expect(result.stderr).toContain(
+                `proofgap: operator ${OUTSIDER} is not a member of service ${SERVICE} (it did not join the service before ${AT.toISOString()})\n`,
+            )
+            expect(result.stderr).not.toMatch(/records/)
+        } finally {
+            await removeOutsider()
+        }
     })
 })
 

@@ -5,6 +5,7 @@ import {keccak256, stringToHex, type Hex} from 'viem'
 import {privateKeyToAccount} from 'viem/accounts'
 import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {run as evidenceCommand} from '../src/cli/commands/evidence'
+import {freePort} from '../src/db/embedded'
 import {OPERATORS} from '../src/devnet/actors'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import {buildScenario, runScenario} from '../src/devnet/scenario'
@@ -147,6 +148,18 @@ describe('evidence bundle from the devnet', () => {
         expect(bundle.records.filter((entry) => entry.record.type === 'proof')).toHaveLength(2)
     })
 
+    it('claims name facts in the bundle', () => {
+        const chainIds = new Set(bundle.records.filter((entry) => entry.record.type === 'chain').map((entry) => entry.record.id))
+        const claims = bundle.records.filter((entry) => entry.record.type === 'claim').map((entry) => entry.record)
+        const member = claims.find((claim) => claim.id === 'SERVICE_MEMBER')
+        expect(member?.chainFacts).toHaveLength(1)
+        for (const claim of claims) {
+            for (const id of claim.chainFacts as string[]) expect(chainIds.has(id), `${claim.id} names ${id}`).toBe(true)
+        }
+        const memberFact = bundle.records.find((entry) => entry.record.id === (member?.chainFacts as string[])[0])?.record
+        expect(['ServiceActivated', 'OperatorJoinedService']).toContain(memberFact?.event)
+    })
+
     it('chain facts carry the full block hash', () => {
         const facts = bundle.records.filter((entry) => entry.record.type === 'chain').map((entry) => entry.record)
         expect(facts.length).toBeGreaterThan(0)
@@ -200,6 +213,24 @@ describe('evidence verify --rpc', () => {
         expect(online.code).toBe(1)
         expect(online.stdout).toContain(`chain:${factId}: block `)
         expect(online.stdout).toMatch(/bundle names 0x[0-9a-f]{5}0{59}/)
+    }, 60_000)
+
+    it('dead node stops after one line', async () => {
+        // Nothing listens on this port, so every request is refused at once.
+        const deadUrl = `http://127.0.0.1:${await freePort()}/`
+        const facts = bundle.records.filter((entry) => entry.record.type === 'chain').length
+        expect(facts).toBeGreaterThan(1)
+        const result = await evidence(['verify', bundleFile, '--rpc', deadUrl])
+        expect(result.code).toBe(1)
+        const failures = result.stdout.split('\n').filter((line) => line.startsWith('FAIL '))
+        expect(failures).toHaveLength(1)
+        expect(failures[0]).toMatch(
+            new RegExp(
+                `^FAIL RPC node ${deadUrl} cannot be reached \\(.+\\), so ${facts} of ${facts} chain facts were not rechecked\\. ` +
+                    'Check the URL and that the node is running\\.$',
+            ),
+        )
+        expect(result.stdout).toMatch(/^INVALID bundle 0x[0-9a-f]{64}: \d+ records, 0 chain facts rechecked$/m)
     }, 60_000)
 
     it('single byte change fails offline', async () => {

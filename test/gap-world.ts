@@ -118,6 +118,20 @@ export async function proof(
     return id
 }
 
+/** An operator in the operator table that never joined the world's service. */
+export const OUTSIDER = '0x' + 'e5'.repeat(20)
+
+/** Inserts OUTSIDER into the operator table, and returns a function that deletes it again. */
+export async function insertOutsider(client: pg.Client): Promise<() => Promise<void>> {
+    await insert(client, 'operator', {
+        id: OUTSIDER, stake: '0', restaking_status: 'ACTIVE', unstake_scheduled: '0', leaving_ready_round: null,
+        first_seen_block: 2, first_seen_at: SETUP,
+    })
+    return async () => {
+        await client.query('DELETE FROM operator WHERE id = $1', [OUTSIDER])
+    }
+}
+
 /** Kinds a sandbox operator in an active service with healthy heartbeats must prove. */
 export const GOOD_KINDS = [
     'ENDPOINT_REACHABILITY',

@@ -2,8 +2,13 @@ import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import pg from 'pg'
+import {afterAll, beforeAll, describe, expect, it, vi} from 'vitest'
 import {freePort} from '../src/db/embedded'
+import {DEFAULT_GAP_CONFIG} from '../src/gap/config'
+import {buildEvidenceBundle, EVIDENCE_SETTLE_SECONDS, serializeBundle} from '../src/gap/evidence'
+import {pgRunner} from '../src/gap/sql'
+import {verifyBundleText} from '../src/gap/verify'
 import {PROJECT_ROOT} from '../src/stack/children'
 import {listeningAddresses} from './helpers/listening'
 import {descendants, isAlive, killTree} from './helpers/processes'
@@ -168,13 +173,42 @@ describe('npm start on the devnet', () => {
         expect(result.data.scorecard.some((card: any) => card.heartbeatUptime !== null)).toBe(true)
     })
 
-    it('printed evidence query returns a bundle', async () => {
+    it('printed evidence period holds proofs', async () => {
         const query = printedQueries()[2]
         expect(query).toContain('evidenceBundle(')
-        const result = await graphql(query)
-        expect(result.errors).toBeUndefined()
-        expect(result.data.evidenceBundle.root).toMatch(/^0x[0-9a-f]{64}$/)
-        expect(result.data.evidenceBundle.recordCount).toBeGreaterThan(0)
+        const [, operator, from, to] = /operator: "(0x[0-9a-f]{40})", from: "([^"]+)", to: "([^"]+)"/.exec(query) ?? []
+        const acceptedAt = new Date(Date.parse(to as string) + EVIDENCE_SETTLE_SECONDS * 1000)
+        expect(stdout).toContain(`the evidence example is accepted from ${acceptedAt.toISOString()} on`)
+        // The period ends after the first probe round, so it is still too recent for a bundle.
+        const early = await graphql(query)
+        expect(early.errors?.[0]?.message).toMatch(/is too recent: a bundle covers a period that ended at least 10 minutes ago/)
+
+        const build = stdout.split('\n').find((line) => line.includes('npx proofgap evidence --service 0'))
+        expect(build).toContain(`--operator ${operator} --from ${from} --to ${to} --out evidence.json`)
+        const verify = stdout.split('\n').find((line) => line.includes('npx proofgap evidence verify'))
+        const signer = /--prober (0x[0-9a-f]{40})$/.exec(verify ?? '')?.[1]
+        expect(signer, verify).toBeDefined()
+
+        // Built as if at acceptedAt, the bundle contains the first round's proof records, signed by the printed address.
+        const dbUrl = /DB_URL=(\S+)/.exec(build as string)?.[1] as string
+        const pool = new pg.Pool({connectionString: dbUrl, max: 2})
+        vi.useFakeTimers({toFake: ['Date']})
+        vi.setSystemTime(acceptedAt)
+        try {
+            const bundle = await buildEvidenceBundle(
+                pgRunner(pool),
+                {serviceId: '0', operator: operator as string, from: new Date(from as string), to: new Date(to as string)},
+                DEFAULT_GAP_CONFIG,
+            )
+            const proofs = bundle.records.filter((entry) => entry.record.type === 'proof')
+            expect(proofs.length).toBeGreaterThan(0)
+            const result = await verifyBundleText(serializeBundle(bundle), {trustedSigners: [signer as string]})
+            expect(result.problems).toEqual([])
+            expect(result.signers).toEqual([{address: signer, records: proofs.length}])
+        } finally {
+            vi.useRealTimers()
+            await pool.end()
+        }
     })
 
     it('printed CLI line reads the stack', () => {

@@ -94,3 +94,28 @@ export function demoLiveTradeTxHashes(logs: readonly EmittedLog[]): string[] {
         .filter((log) => log.address.toLowerCase() === vault && log.topics[0] === tradingVault.events.TradeExecuted.topic)
         .map((log) => log.txHash.toLowerCase())
 }
+
+/** Length of the period the demo's evidence example covers, ending just after the first probe round. */
+const DEMO_EVIDENCE_PERIOD_MS = 3_600_000
+
+/** A bundle request of the ready message: its period, and the instant from which a bundle of it is accepted. */
+export interface EvidenceExample {
+    from: string
+    to: string
+    /** `to` plus the settle time that buildEvidenceBundle requires. */
+    acceptedAt: Date
+}
+
+/**
+ * Returns the period of the demo's evidence example: the hour up to the next whole minute after the first probe
+ * round, so that the bundle contains signed proof records. Because a bundle's period must have ended `settleSeconds`
+ * before, such a bundle is accepted only from `acceptedAt` on.
+ */
+export function demoEvidencePeriod(firstRoundDoneAt: Date, settleSeconds: number): EvidenceExample {
+    const end = Math.ceil((firstRoundDoneAt.getTime() + 1) / 60_000) * 60_000
+    return {
+        from: new Date(end - DEMO_EVIDENCE_PERIOD_MS).toISOString(),
+        to: new Date(end).toISOString(),
+        acceptedAt: new Date(end + settleSeconds * 1000),
+    }
+}

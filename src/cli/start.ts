@@ -9,6 +9,7 @@ import {startEmbeddedPostgres, assertPortFree, leaveStopSignalsToCaller, type Em
 import {applyMigrations, graphqlServerCommand, PROJECT_ROOT, startChild, stopChild} from '../stack/children'
 import {listenHostProblem} from '../stack/listen-host'
 import {EVIDENCE_SETTLE_SECONDS} from '../gap/period'
+import type {EvidenceExample} from './demo'
 
 /** Port of the GraphQL API; GraphiQL is served on the same port. */
 export const DEFAULT_GQL_PORT = 4350
@@ -186,9 +187,24 @@ export async function runStart(argv: string[]): Promise<number> {
 
         const apiUrl = graphqlUrl(gqlHost, gqlPort)
         await waitForReady(config, dbEnv, apiUrl)
-        if (devnet) await waitForFirstProbeRound(dbEnv)
         const operator = devnet ? (await import('../devnet/actors')).OPERATORS[0].toLowerCase() : '0x<operator address>'
-        printReady(apiUrl, exampleQueries(operator), dbEnv)
+        let evidence = settledWeek()
+        let signer: string | null = null
+        if (devnet) {
+            await waitForFirstProbeRound(dbEnv)
+            const {demoEvidencePeriod} = await import('./demo')
+            // The first round's records are what the example bundle should show, so its period ends after them.
+            evidence = demoEvidencePeriod(new Date(), EVIDENCE_SETTLE_SECONDS)
+            signer = await latestProofSigner(dbEnv)
+        }
+        printReady(apiUrl, exampleQueries(operator, evidence), dbEnv, {operator, evidence, signer})
+        if (evidence.acceptedAt.getTime() > Date.now()) {
+            const timer = setTimeout(
+                () => process.stdout.write(`\nThe evidence example above can be built now (${evidence.acceptedAt.toISOString()}).\n`),
+                evidence.acceptedAt.getTime() - Date.now(),
+            )
+            stack.cleanups.push(async () => clearTimeout(timer))
+        }
         return await new Promise<number>(() => undefined)
     } catch (err) {
         // After Ctrl-C the failure is the stop's doing (a start given up, a connection cut): the stop under way
@@ -410,14 +426,9 @@ async function apiAnswers(url: string): Promise<boolean> {
     }
 }
 
-/** Example queries the ready message prints: a gap, a scorecard and an evidence bundle. */
-export function exampleQueries(operator: string): {title: string; query: string}[] {
-    // The demo chain ends at start time, so the examples cover the current ISO week and the seven days up to the
-    // latest end a bundle accepts (EVIDENCE_SETTLE_SECONDS ago).
+/** Example queries the ready message prints: a gap, a scorecard and an evidence bundle over `evidence`. */
+export function exampleQueries(operator: string, evidence: EvidenceExample): {title: string; query: string}[] {
     const week = isoWeekOf(new Date())
-    const end = Math.floor(Date.now() / 1000) * 1000 - EVIDENCE_SETTLE_SECONDS * 1000
-    const from = new Date(end - 7 * 86_400_000).toISOString()
-    const to = new Date(end).toISOString()
     return [
         {
             title: 'The gap: claims that the product contradicts, with the proof behind each row',
@@ -429,9 +440,18 @@ export function exampleQueries(operator: string): {title: string; query: string}
         },
         {
             title: 'A dispute evidence bundle for one operator in service 0 (its root can be a SlashProposed evidence)',
-            query: `{ evidenceBundle(service: "0", operator: "${operator}", from: "${from}", to: "${to}") { root recordCount linkedSlashes { slashId status } } }`,
+            query: `{ evidenceBundle(service: "0", operator: "${operator}", from: "${evidence.from}", to: "${evidence.to}") { root recordCount linkedSlashes { slashId status } } }`,
         },
     ]
+}
+
+/**
+ * Returns the evidence period of a network without probe rounds to wait for: the seven days up to the latest end
+ * that a bundle accepts.
+ */
+function settledWeek(): EvidenceExample {
+    const end = Math.floor(Date.now() / 1000) * 1000 - EVIDENCE_SETTLE_SECONDS * 1000
+    return {from: new Date(end - 7 * 86_400_000).toISOString(), to: new Date(end).toISOString(), acceptedAt: new Date(end)}
 }
 
 function isoWeekOf(date: Date): string {
@@ -443,7 +463,39 @@ function isoWeekOf(date: Date): string {
     return `${day.getUTCFullYear()}-W${String(week).padStart(2, '0')}`
 }
 
-function printReady(url: string, examples: {title: string; query: string}[], dbEnv: Record<string, string>): void {
+/** Returns the signer of the latest proof record, the demo prober's throw-away address, or null before any record. */
+async function latestProofSigner(dbEnv: Record<string, string>): Promise<string | null> {
+    const client = new pg.Client({host: dbEnv.DB_HOST, port: Number(dbEnv.DB_PORT), database: dbEnv.DB_NAME, user: dbEnv.DB_USER, password: dbEnv.DB_PASS})
+    await client.connect()
+    try {
+        const {rows} = await client.query('SELECT signer FROM proof_record ORDER BY observed_at DESC, id DESC LIMIT 1')
+        return rows.length === 0 ? null : String(rows[0].signer)
+    } finally {
+        await client.end()
+    }
+}
+
+/** Formats the CLI lines that build the example evidence bundle into a file and verify it against the prober's address. */
+function evidenceCommands(dbUrl: string, request: {operator: string; evidence: EvidenceExample; signer: string | null}): string {
+    const {operator, evidence, signer} = request
+    const pending = evidence.acceptedAt.getTime() > Date.now()
+    return (
+        "Build the example's evidence bundle into a file, then check it and its proof records' signatures against the prober's address:\n" +
+        `  DB_URL=${dbUrl} npx proofgap evidence --service 0 --operator ${operator} --from ${evidence.from} --to ${evidence.to} --out evidence.json\n` +
+        `  npx proofgap evidence verify evidence.json --prober ${signer ?? '<prober address>'}\n` +
+        (pending
+            ? `A bundle's period must have ended ${EVIDENCE_SETTLE_SECONDS / 60} minutes before, so the evidence example is accepted from ` +
+              `${evidence.acceptedAt.toISOString()} on; a line below says when.\n`
+            : '')
+    )
+}
+
+function printReady(
+    url: string,
+    examples: {title: string; query: string}[],
+    dbEnv: Record<string, string>,
+    evidence: {operator: string; evidence: EvidenceExample; signer: string | null},
+): void {
     // The embedded database's password is a fixed local one; an external database's password is not printed.
     const embedded = dbEnv.DB_HOST === '127.0.0.1' && dbEnv.DB_PASS === 'postgres'
     const dbUrl = `postgres://${dbEnv.DB_USER}:${embedded ? dbEnv.DB_PASS : '<password>'}@${dbEnv.DB_HOST}:${dbEnv.DB_PORT}/${dbEnv.DB_NAME}`
@@ -460,6 +512,7 @@ The CLI reads the same database:
   DB_URL=${dbUrl} npx proofgap gaps --status CONTRADICTED
   DB_URL=${dbUrl} npx proofgap scorecard --week ${isoWeekOf(new Date())} --format md
 
+${evidenceCommands(dbUrl, evidence)}
 Stop with Ctrl-C: every process started here stops with it.
 `)
 }

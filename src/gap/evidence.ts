@@ -3,15 +3,23 @@ import type {ProofRecordFields} from '../proofs/record'
 import type {ProofOutcome} from '../proofs/types'
 import {canonicalJson, type CanonicalValue} from './canonical-json'
 import type {GapConfig} from './config'
-import {computeGaps} from './gaps'
+import {loadChainFacts, loadMembership, operatorExists, type ServiceActivation} from './evidence-chain'
+import {computeGaps, proofMatchesScope} from './gaps'
 import {loadGapFacts} from './load'
 import {merkleLeaf, merkleRoot} from './merkle'
 import {EVIDENCE_SETTLE_SECONDS} from './period'
 import {SCORECARD_METHODOLOGY_VERSION} from './scorecard'
 import {asDate, asInt, asNullableText, asText, type SqlRunner} from './sql'
+import type {GapRow, ProofSummary} from './types'
 
-/** Format tag of a bundle file; a new layout gets a new tag so old bundles stay verifiable. */
-export const EVIDENCE_BUNDLE_ENCODING = 'proofgap-evidence-bundle/1'
+/**
+ * Format tag of a bundle file. A new layout gets a new tag, so that old bundles stay verifiable. Layout 2 adds the
+ * chain facts and proof records that claims and gap statuses rest on, `chainFacts` to claims and `lastPassId` to gaps.
+ */
+export const EVIDENCE_BUNDLE_ENCODING = 'proofgap-evidence-bundle/2'
+
+/** Format tags that `evidence verify` reads. */
+export const READABLE_BUNDLE_ENCODINGS: readonly string[] = ['proofgap-evidence-bundle/1', EVIDENCE_BUNDLE_ENCODING]
 
 /** Version of the gap method the claims and statuses in a bundle were computed with. */
 export const GAP_METHODOLOGY_VERSION = 'proofgap-gap/1'
@@ -45,13 +53,6 @@ export interface EvidenceRequest {
     to: Date
 }
 
-/** Splits a squid log id (`<height 10 digits>-<5 hex of block hash>-<log index 6 digits>`) into its parts. */
-export function parseLogId(logId: string): {blockNumber: number; blockHashPrefix: string; logIndex: number} | null {
-    const match = /^(\d{10})-([0-9a-f]{5})-(\d{6})$/.exec(logId)
-    if (match === null) return null
-    return {blockNumber: Number(match[1]), blockHashPrefix: `0x${match[2]}`, logIndex: Number(match[3])}
-}
-
 function compareRecords(a: EvidenceRecord, b: EvidenceRecord): number {
     const byType = RECORD_TYPES.indexOf(a.type) - RECORD_TYPES.indexOf(b.type)
     if (byType !== 0) return byType
@@ -75,34 +76,6 @@ export function assembleBundle(records: EvidenceRecord[]): EvidenceBundle {
 /** Serializes a bundle as canonical JSON followed by a newline. */
 export function serializeBundle(bundle: EvidenceBundle): string {
     return `${canonicalJson(bundle as unknown as CanonicalValue)}\n`
-}
-
-/** SQL expression of the chain_block id (`<height 10 digits>-<5 hex of hash>`) that a squid log id starts with. */
-const BLOCK_ID_OF_LOG_ID = (column: string): string => `left(${column}, 16)`
-
-/**
- * Builds a chain-fact record from a row that carries a squid log id. `blockHash` is the full hash from chain_block;
- * it is null only when the block row is missing (an index written before chain_block existed).
- */
-function chainRecord(
-    event: string,
-    row: Record<string, unknown>,
-    fields: Record<string, CanonicalValue>,
-): EvidenceRecord {
-    const logId = asText(row.id)
-    const position = parseLogId(logId)
-    return {
-        type: 'chain',
-        id: logId,
-        event,
-        blockNumber: position?.blockNumber ?? null,
-        blockHash: asNullableText(row.block_hash),
-        blockHashPrefix: position?.blockHashPrefix ?? null,
-        logIndex: position?.logIndex ?? null,
-        txHash: asText(row.tx_hash),
-        timestamp: asDate(row.timestamp).toISOString(),
-        fields,
-    }
 }
 
 /** Converts a proof_record row to the signed fields that verifyRecord checks. */
@@ -129,9 +102,16 @@ export class EvidenceError extends Error {
     override name = 'EvidenceError'
 }
 
+/** Error of a bundle request whose service is not indexed, or whose operator never joined that service. */
+export class EvidenceNotFoundError extends EvidenceError {
+    override name = 'EvidenceNotFoundError'
+}
+
 /**
- * Reads every chain fact, proof record, claim and gap status of one operator in one service over [from, to) and
- * assembles them into a bundle. Deterministic: the same database and request always give the same bytes.
+ * Reads the chain facts, proof records, claims and gap statuses of one operator in one service over [from, to) and
+ * assembles them into a bundle. Besides the records of the period, it contains every chain fact and proof record that
+ * its claim and gap records name, even when older than `from`. Deterministic: the same database and request always
+ * give the same bytes.
  */
 export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceRequest, config: GapConfig): Promise<EvidenceBundle> {
     const operator = request.operator.toLowerCase()
@@ -150,60 +130,36 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     }
 
     const [service] = await sql(
-        `SELECT id, blueprint_id, confidentiality, heartbeat_interval::text AS heartbeat_interval, heartbeat_max_missed,
-                activated_at_block, activated_at, activated_tx
+        `SELECT id, blueprint_id, activation_request_id::text AS activation_request_id, confidentiality,
+                heartbeat_interval::text AS heartbeat_interval, heartbeat_max_missed, activated_at_block, activated_at, activated_tx
          FROM service WHERE id = $1`,
         [serviceId],
     )
-    if (service === undefined) throw new EvidenceError(`service ${serviceId} not found in the indexed chain tables`)
+    if (service === undefined) throw new EvidenceNotFoundError(`service ${serviceId} not found in the indexed chain tables`)
+    const membership = await loadMembership(sql, serviceId, operator, to)
+    if (membership === null) {
+        if (!(await operatorExists(sql, operator))) {
+            throw new EvidenceNotFoundError(`operator ${operator} not found in the indexed chain tables (check the address)`)
+        }
+        throw new EvidenceNotFoundError(
+            `operator ${operator} is not a member of service ${serviceId} (it did not join the service before ${to.toISOString()})`,
+        )
+    }
     const blueprintId = asText(service.blueprint_id)
-    const window = [serviceId, operator, from, to]
+    const activation: ServiceActivation = {
+        blueprintId,
+        activationRequestId: asText(service.activation_request_id),
+        confidentiality: asInt(service.confidentiality),
+        activatedAt: asDate(service.activated_at),
+        activatedTx: asText(service.activated_tx),
+    }
 
-    const [heartbeats, results, statusEvents, slashes, proofs] = await Promise.all([
-        sql(
-            `SELECT h.id, h.block_number, h.tx_hash, h.timestamp, h.status_code, h.blueprint_id::text AS blueprint_id,
-                    h.reported_blueprint_id::text AS reported_blueprint_id, h.event_timestamp::text AS event_timestamp,
-                    b.hash AS block_hash
-             FROM heartbeat h LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('h.id')}
-             WHERE h.service_id = $1 AND h.operator_id = $2 AND h.timestamp >= $3 AND h.timestamp < $4
-             ORDER BY h.id`,
-            window,
-        ),
-        sql(
-            `SELECT r.id, r.tx_hash, r.timestamp, c.call_id::text AS call_id, r.output_hash, r.output_size, r.aggregated,
-                    r.latency_seconds, b.hash AS block_hash
-             FROM job_result r JOIN job_call c ON c.id = r.call_id
-             LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('r.id')}
-             WHERE r.service_id = $1 AND r.operator_id = $2 AND r.timestamp >= $3 AND r.timestamp < $4
-             ORDER BY r.id`,
-            window,
-        ),
-        sql(
-            `SELECT e.id, e.tx_hash, e.timestamp, e.kind, e.old_status, e.new_status, e.missed_beats, e.reason,
-                    b.hash AS block_hash
-             FROM status_event e LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('e.id')}
-             WHERE e.service_id = $1 AND e.operator_id = $2 AND e.timestamp >= $3 AND e.timestamp < $4
-             ORDER BY e.id`,
-            window,
-        ),
-        sql(
-            // A rolled-back block's chain_block row is deleted with the rows it carried, so one height gives one block.
-            `SELECT s.id, s.slash_id::text AS slash_id, s.proposer, s.slash_bps, s.effective_slash_bps, s.evidence,
-                    s.execute_after::text AS execute_after, s.proposed_at_block, s.proposed_at, s.proposed_tx,
-                    b.hash AS block_hash
-             FROM slash s LEFT JOIN chain_block b ON b.height = s.proposed_at_block
-             WHERE s.service_id::text = $1 AND s.operator_id = $2 AND s.proposed_at >= $3 AND s.proposed_at < $4
-             ORDER BY s.slash_id`,
-            window,
-        ),
-        sql(
-            `SELECT * FROM proof_record
-             WHERE operator = $2 AND (service_id = $1 OR (service_id IS NULL AND blueprint_id = $5))
-               AND observed_at >= $3 AND observed_at < $4
-             ORDER BY id`,
-            [...window, blueprintId],
-        ),
-    ])
+    const facts = await loadGapFacts(sql, {operator, serviceId}, to)
+    const computed = computeGaps(facts, to, config)
+    const claims = computed.claims.filter((claim) => claim.serviceId === serviceId)
+    const gaps = computed.gaps.filter((gap) => gap.serviceId === serviceId)
+    const chain = await loadChainFacts(sql, {serviceId, operator, from, to}, membership, activation, claims)
+    const proofs = await loadProofRecords(sql, {serviceId, operator, from, to, blueprintId}, decisionProofIds(facts.proofs, gaps, serviceId))
 
     const records: EvidenceRecord[] = [
         {
@@ -218,93 +174,18 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
             scorecardMethodologyVersion: SCORECARD_METHODOLOGY_VERSION,
             proofFreshnessSeconds: config.proofFreshnessSeconds,
             service: {
-                confidentiality: asInt(service.confidentiality),
+                confidentiality: activation.confidentiality,
                 heartbeatInterval: asText(service.heartbeat_interval),
                 heartbeatMaxMissed: asInt(service.heartbeat_max_missed),
                 activatedAtBlock: asInt(service.activated_at_block),
-                activatedAt: asDate(service.activated_at).toISOString(),
-                activatedTx: asText(service.activated_tx),
+                activatedAt: activation.activatedAt.toISOString(),
+                activatedTx: activation.activatedTx,
             },
         },
+        ...chain.records,
+        ...proofs,
     ]
-
-    for (const row of heartbeats) {
-        records.push(
-            chainRecord('HeartbeatReceived', row, {
-                serviceId,
-                operator,
-                blueprintId: asText(row.blueprint_id),
-                reportedBlueprintId: asText(row.reported_blueprint_id),
-                statusCode: asInt(row.status_code),
-                timestamp: asText(row.event_timestamp),
-            }),
-        )
-    }
-    for (const row of results) {
-        records.push(
-            chainRecord('JobResultSubmitted', row, {
-                serviceId,
-                operator,
-                callId: asText(row.call_id),
-                outputHash: asText(row.output_hash),
-                outputSize: asInt(row.output_size),
-                aggregated: row.aggregated === true,
-                latencySeconds: asInt(row.latency_seconds),
-            }),
-        )
-    }
-    for (const row of statusEvents) {
-        records.push(
-            chainRecord(`OperatorStatus:${asText(row.kind)}`, row, {
-                serviceId,
-                operator,
-                oldStatus: row.old_status === null ? null : asInt(row.old_status),
-                newStatus: row.new_status === null ? null : asInt(row.new_status),
-                missedBeats: row.missed_beats === null ? null : asInt(row.missed_beats),
-                reason: asNullableText(row.reason),
-            }),
-        )
-    }
-    for (const row of slashes) {
-        const blockHash = asNullableText(row.block_hash)
-        records.push({
-            type: 'chain',
-            id: `slash-${asText(row.slash_id)}`,
-            event: 'SlashProposed',
-            blockNumber: asInt(row.proposed_at_block),
-            blockHash,
-            blockHashPrefix: blockHash === null ? null : blockHash.slice(0, 7),
-            // NOTE: the slash table stores no log index, so the RPC recheck finds the log by slash id in the receipt.
-            logIndex: null,
-            txHash: asText(row.proposed_tx),
-            timestamp: asDate(row.proposed_at).toISOString(),
-            fields: {
-                slashId: asText(row.slash_id),
-                serviceId,
-                operator,
-                proposer: asText(row.proposer),
-                slashBps: asInt(row.slash_bps),
-                effectiveSlashBps: asInt(row.effective_slash_bps),
-                evidence: asText(row.evidence),
-                executeAfter: asText(row.execute_after),
-            },
-        })
-    }
-    for (const row of proofs) {
-        const fields = proofFieldsFromRow(row)
-        records.push({
-            type: 'proof',
-            id: asText(row.id),
-            fields: fields as unknown as CanonicalValue,
-            recordDigest: asText(row.record_digest),
-            signature: asText(row.signature),
-            signer: asText(row.signer),
-        })
-    }
-
-    const facts = await loadGapFacts(sql, {operator, serviceId}, to)
-    const computed = computeGaps(facts, to, config)
-    for (const claim of computed.claims.filter((c) => c.serviceId === serviceId)) {
+    for (const claim of claims) {
         records.push({
             type: 'claim',
             id: claim.kind,
@@ -314,9 +195,10 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
             product: claim.product,
             detail: claim.detail,
             requiredKinds: claim.requiredKinds,
+            chainFacts: chain.claimFacts.get(claim.kind) ?? [],
         })
     }
-    for (const gap of computed.gaps.filter((g) => g.serviceId === serviceId)) {
+    for (const gap of gaps) {
         records.push({
             type: 'gap',
             id: gap.kind,
@@ -327,10 +209,56 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
             lastProofId: gap.lastProofId,
             lastProofAt: gap.lastProofAt?.toISOString() ?? null,
             lastOutcome: gap.lastOutcome,
+            lastPassId: gap.lastPassId,
             lastPassAt: gap.lastPassAt?.toISOString() ?? null,
         })
     }
     return assembleBundle(records)
+}
+
+/**
+ * Lists the ids of the proof records that the gap statuses of the service were decided from: for each kind of a gap
+ * row, the latest record of each outcome at or before `to` that counts for the service.
+ */
+function decisionProofIds(proofs: readonly ProofSummary[], gaps: readonly GapRow[], serviceId: string): string[] {
+    const ids = new Set<string>()
+    for (const gap of gaps) {
+        const scope = {operator: gap.operator, blueprintId: gap.blueprintId, serviceId, product: gap.product}
+        for (const proof of proofs) {
+            if (proof.operator === gap.operator && proof.kind === gap.kind && proofMatchesScope(proof, scope)) ids.add(proof.id)
+        }
+        if (gap.lastProofId !== null) ids.add(gap.lastProofId)
+        if (gap.lastPassId !== null) ids.add(gap.lastPassId)
+    }
+    return [...ids].sort()
+}
+
+/**
+ * Reads the signed proof records of the period for the service or its blueprint, and the records of `decisionIds`
+ * that are older than the period.
+ */
+async function loadProofRecords(
+    sql: SqlRunner,
+    request: {serviceId: string; operator: string; from: Date; to: Date; blueprintId: string},
+    decisionIds: string[],
+): Promise<EvidenceRecord[]> {
+    const {serviceId, operator, from, to, blueprintId} = request
+    const rows = await sql(
+        `SELECT * FROM proof_record
+         WHERE (operator = $2 AND (service_id = $1 OR (service_id IS NULL AND blueprint_id = $5))
+                AND observed_at >= $3 AND observed_at < $4)
+            OR id = ANY($6::text[])
+         ORDER BY id`,
+        [serviceId, operator, from, to, blueprintId, decisionIds],
+    )
+    return rows.map((row) => ({
+        type: 'proof',
+        id: asText(row.id),
+        fields: proofFieldsFromRow(row) as unknown as CanonicalValue,
+        recordDigest: asText(row.record_digest),
+        signature: asText(row.signature),
+        signer: asText(row.signer),
+    }))
 }
 
 /** Lists slashes whose evidence equals a bundle root; the processor stores evidence as lower-case hex. */

@@ -48,7 +48,7 @@ function scopeKey(operator: string, blueprintId: string, serviceId: string | nul
 }
 
 /** A proof counts for a service scope when it names that service, or names no service but the same blueprint. */
-function proofMatchesScope(proof: ProofSummary, scope: GapScope): boolean {
+export function proofMatchesScope(proof: ProofSummary, scope: GapScope): boolean {
     if (scope.serviceId === null) return proof.blueprintId === scope.blueprintId
     if (proof.serviceId !== null) return proof.serviceId === scope.serviceId
     return proof.blueprintId === scope.blueprintId
@@ -174,6 +174,7 @@ export function computeGaps(facts: GapFacts, at: Date, config: GapConfig): GapCo
                 lastProofId: decision.lastProof?.id ?? null,
                 lastProofAt: decision.lastProof?.observedAt ?? null,
                 lastOutcome: decision.lastProof?.outcome ?? null,
+                lastPassId: decision.lastPass?.id ?? null,
                 lastPassAt: decision.lastPass?.observedAt ?? null,
             })
         }

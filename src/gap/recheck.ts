@@ -1,6 +1,9 @@
-import {createPublicClient, http, keccak256, type Hex, type Log, type PublicClient} from 'viem'
+import {BaseError, createPublicClient, http, HttpRequestError, keccak256, TimeoutError, type Hex, type Log, type PublicClient} from 'viem'
 import * as registry from '../abi/OperatorStatusRegistry'
+import * as sandbox from '../abi/SandboxBlueprint'
 import * as tangle from '../abi/Tangle'
+import * as trading from '../abi/TradingBlueprint'
+import {redactUrlForLog} from '../config'
 import type {EvidenceEntry} from './evidence'
 
 /** RPC limits of a recheck: one retry, then the fact is reported as not rechecked. */
@@ -51,8 +54,34 @@ export function fieldsFromLog(event: string, log: {topics: string[]; data: strin
             executeAfter: d.executeAfter.toString(),
         }
     }
-    if (statusKind === null) return null
+    if (statusKind === null) return serviceFieldsFromLog(event, record)
     return statusFieldsFromLog(statusKind, record)
+}
+
+/** Decodes the service events that claims rest on: an activation, a join, a trading start and a provisioned sidecar. */
+function serviceFieldsFromLog(event: string, record: {topics: string[]; data: string}): ExpectedFields | null {
+    if (event === 'ServiceActivated' && tangle.events.ServiceActivated.is(record)) {
+        const d = tangle.events.ServiceActivated.decode(record)
+        return {
+            serviceId: d.serviceId.toString(),
+            requestId: d.requestId.toString(),
+            blueprintId: d.blueprintId.toString(),
+            confidentiality: d.confidentiality,
+        }
+    }
+    if (event === 'OperatorJoinedService' && tangle.events.OperatorJoinedService.is(record)) {
+        const d = tangle.events.OperatorJoinedService.decode(record)
+        return {serviceId: d.serviceId.toString(), operator: lower(d.operator), exposureBps: d.exposureBps}
+    }
+    if (event === 'TradingStarted' && trading.events.TradingStarted.is(record)) {
+        return {serviceId: trading.events.TradingStarted.decode(record).serviceId.toString()}
+    }
+    // The stored sandbox id and sidecar URL are sanitized and redacted, so only the ids are compared.
+    if (event === 'OperatorProvisioned' && sandbox.events.OperatorProvisioned.is(record)) {
+        const d = sandbox.events.OperatorProvisioned.decode(record)
+        return {serviceId: d.serviceId.toString(), operator: lower(d.operator)}
+    }
+    return null
 }
 
 /** Decodes a registry status log; the kinds are the StatusEvent.kind values the processor stores. */
@@ -97,7 +126,10 @@ async function findLog(client: PublicClient, fact: ChainFactRecord, blockHash: H
         const log = logs.find((candidate) => candidate.logIndex === fact.logIndex)
         return log ?? `block ${fact.blockNumber} (${blockHash}) has no log at index ${fact.logIndex}`
     }
-    const receipt = await client.getTransactionReceipt({hash: fact.txHash as Hex}).catch(() => null)
+    const receipt = await client.getTransactionReceipt({hash: fact.txHash as Hex}).catch((error: unknown) => {
+        if (isConnectionFailure(error)) throw error
+        return null
+    })
     if (receipt === null) return `transaction ${String(fact.txHash)} not found`
     const slashId = String(fact.fields.slashId)
     const log = receipt.logs.find((candidate) => {
@@ -120,7 +152,8 @@ async function recheckFact(client: PublicClient, fact: ChainFactRecord): Promise
     if (typeof log === 'string') return [log]
 
     const problems: string[] = []
-    if (lower(log.transactionHash) !== lower(fact.txHash)) {
+    // An OperatorJoinedService fact has no transaction hash, because the membership table stores none.
+    if (fact.txHash !== null && lower(log.transactionHash) !== lower(fact.txHash)) {
         problems.push(`log ${log.logIndex} of block ${fact.blockNumber} is in transaction ${log.transactionHash}, bundle names ${String(fact.txHash)}`)
     }
     if (log.blockHash?.toLowerCase() !== block.hash.toLowerCase()) {
@@ -136,22 +169,45 @@ async function recheckFact(client: PublicClient, fact: ChainFactRecord): Promise
 }
 
 /**
+ * Returns true for a failure of the node itself, which every later request would meet too: no connection, no response
+ * in time, or an HTTP error status.
+ */
+function isConnectionFailure(error: unknown): boolean {
+    return error instanceof BaseError && error.walk((cause) => cause instanceof HttpRequestError || cause instanceof TimeoutError) !== null
+}
+
+/**
  * Rechecks every chain fact of a bundle against an RPC node: the block at the recorded height has the recorded hash,
  * the log at the recorded index (or, for a slash, the SlashProposed log of its transaction) belongs to the recorded
  * transaction, and the log decodes to the recorded fields. Each problem names the record as `record #i chain:<id>`.
+ * When the node cannot be reached, the recheck stops at once and reports that as its one problem.
  */
 export async function recheckChainFacts(entries: EvidenceEntry[], rpcUrl: string): Promise<{checked: number; problems: string[]}> {
     const client = createPublicClient({transport: http(rpcUrl, {retryCount: 1, timeout: RECHECK_TIMEOUT_MS})}) as PublicClient
+    const facts = entries
+        .map((entry, index) => ({index, record: entry.record as Record<string, unknown>}))
+        .filter((item): item is {index: number; record: ChainFactRecord} => isChainFact(item.record))
     const problems: string[] = []
     let checked = 0
-    for (const [index, entry] of entries.entries()) {
-        const record = entry.record as Record<string, unknown>
-        if (!isChainFact(record)) continue
+    for (const {index, record} of facts) {
         const name = `record #${index} chain:${record.id}`
-        checked += 1
         try {
-            for (const problem of await recheckFact(client, record)) problems.push(`${name}: ${problem}`)
+            const found = await recheckFact(client, record)
+            checked += 1
+            for (const problem of found) problems.push(`${name}: ${problem}`)
         } catch (error) {
+            if (isConnectionFailure(error)) {
+                // viem's full message repeats the URL, which may carry credentials, so only its short message is shown.
+                const failedRequest = (error as BaseError).walk((cause) => cause instanceof HttpRequestError && cause.status !== undefined)
+                const status = (failedRequest as HttpRequestError | null)?.status
+                const reason = status === undefined ? (error as BaseError).shortMessage.replace(/\.$/, '') : `HTTP status ${status}`
+                problems.push(
+                    `RPC node ${redactUrlForLog(rpcUrl)} cannot be reached (${reason}), so ${facts.length - checked} of ${facts.length} ` +
+                        'chain facts were not rechecked. Check the URL and that the node is running.',
+                )
+                return {checked, problems}
+            }
+            checked += 1
             const message = error instanceof Error ? (error.message.split('\n')[0] as string) : String(error)
             problems.push(`${name}: RPC recheck failed: ${message}`)
         }

@@ -156,5 +156,7 @@ export interface GapRow {
     lastProofId: string | null
     lastProofAt: Date | null
     lastOutcome: ProofOutcome | null
+    /** Latest PASS record at or before the query instant, which a STALE status rests on. */
+    lastPassId: string | null
     lastPassAt: Date | null
 }

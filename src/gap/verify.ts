@@ -1,7 +1,7 @@
 import type {Hex} from 'viem'
 import {recordDigest, verifyRecord, type ProofRecordFields} from '../proofs/record'
 import {canonicalJson, type CanonicalValue} from './canonical-json'
-import {EVIDENCE_BUNDLE_ENCODING, RECORD_TYPES, type EvidenceEntry} from './evidence'
+import {EVIDENCE_BUNDLE_ENCODING, READABLE_BUNDLE_ENCODINGS, RECORD_TYPES, type EvidenceEntry} from './evidence'
 import {merkleLeaf, merkleRoot} from './merkle'
 import {recheckChainFacts} from './recheck'
 
@@ -34,7 +34,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Checks a bundle offline: the file parses, every leaf equals the hash of its record, every proof record's digest
- * and signature are valid for its named signer, and the root equals the Merkle root of the recomputed leaves.
+ * and signature are valid for its named signer, every record that a gap or claim names is in the bundle, and the root
+ * equals the Merkle root of the recomputed leaves. Claim, gap and meta records are not signed, so these checks do not
+ * show that they were computed from the chain and the proofs: a rewritten bundle with new leaves and root passes.
  */
 export async function verifyBundleText(text: string, options: VerifyOptions = {}): Promise<BundleVerification> {
     const problems: string[] = []
@@ -50,7 +52,7 @@ export async function verifyBundleText(text: string, options: VerifyOptions = {}
     if (!isObject(parsed) || !Array.isArray(parsed.records)) {
         return {valid: false, root: null, recordCount: 0, problems: ['bundle has no records array'], chainFactsChecked: 0, signers: []}
     }
-    if (parsed.encoding !== EVIDENCE_BUNDLE_ENCODING) {
+    if (!READABLE_BUNDLE_ENCODINGS.includes(String(parsed.encoding))) {
         problems.push(`bundle encoding is ${JSON.stringify(parsed.encoding)}, expected ${EVIDENCE_BUNDLE_ENCODING}`)
     }
     const entries = parsed.records as unknown[]
@@ -91,6 +93,7 @@ export async function verifyBundleText(text: string, options: VerifyOptions = {}
         }
     }
 
+    problems.push(...missingReferences(entries))
     if (leaves.length === entries.length && leaves.length > 0) {
         const computed = merkleRoot(leaves)
         if (parsed.root !== computed) {
@@ -105,6 +108,35 @@ export async function verifyBundleText(text: string, options: VerifyOptions = {}
         chainFactsChecked: 0,
         signers: [...signers].map(([address, records]) => ({address, records})).sort((a, b) => b.records - a.records || (a.address < b.address ? -1 : 1)),
     }
+}
+
+/** Record fields that name another record of the bundle, by the type of the record they name. */
+const REFERENCES: {from: string; field: string; to: string}[] = [
+    {from: 'gap', field: 'lastProofId', to: 'proof'},
+    {from: 'gap', field: 'lastPassId', to: 'proof'},
+    {from: 'claim', field: 'chainFacts', to: 'chain'},
+]
+
+/** Lists each record id that a gap or claim record names and that the bundle does not contain. */
+function missingReferences(entries: unknown[]): string[] {
+    const records = entries.map((entry) => (isObject(entry) && isObject(entry.record) ? entry.record : null))
+    const present = new Set(records.map((record) => (record === null ? '' : `${String(record.type)}:${String(record.id)}`)))
+    const problems: string[] = []
+    for (const [index, record] of records.entries()) {
+        if (record === null) continue
+        for (const reference of REFERENCES) {
+            if (record.type !== reference.from) continue
+            const value = record[reference.field]
+            const ids = Array.isArray(value) ? value : [value]
+            for (const id of ids) {
+                if (id === null || id === undefined) continue
+                if (!present.has(`${reference.to}:${String(id)}`)) {
+                    problems.push(`${label(index, entries[index])}: ${reference.field} names ${reference.to}:${String(id)}, which is not in the bundle`)
+                }
+            }
+        }
+    }
+    return problems
 }
 
 async function checkProofRecord(name: string, record: Record<string, unknown>): Promise<string[]> {

@@ -1,7 +1,7 @@
 import {readFileSync, writeFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
-import {buildEvidenceBundle, EvidenceError, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
+import {buildEvidenceBundle, EvidenceError, EvidenceNotFoundError, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
 import {parsePeriod, PeriodError} from '../../gap/period'
 import {verifyBundle} from '../../gap/verify'
 import {printUsage, progress, usageError, withDatabase} from './db'
@@ -51,6 +51,12 @@ export async function run(argv: string[]): Promise<number> {
         for (const slash of slashes) progress(`slash ${String(slash.slash_id)} (${String(slash.status)}) cites this bundle as evidence`)
         return 0
     } catch (error) {
+        // The arguments are well formed but name nothing indexed, so the usage text is left out. The exit code is 2, as
+        // for a usage error.
+        if (error instanceof EvidenceNotFoundError) {
+            progress(`proofgap: ${error.message}`)
+            return 2
+        }
         if (error instanceof PeriodError || error instanceof EvidenceError) return usageError(error.message, USAGE)
         progress(`proofgap evidence failed: ${error instanceof Error ? error.message : String(error)}`)
         return 1

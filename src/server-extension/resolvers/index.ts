@@ -7,7 +7,7 @@ import type {EntityManager} from 'typeorm'
 import {IDLE_CONNECTION_ENDED_BY_ADMIN, isAdminTermination} from '../../db/errors'
 import {canonicalJson, type CanonicalValue} from '../../gap/canonical-json'
 import {gapConfigFromEnv} from '../../gap/config'
-import {buildEvidenceBundle, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
+import {buildEvidenceBundle, EvidenceError, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
 import {futureInstantError, parseInstant as parseIsoInstant, parseIsoWeek, parsePeriod, PeriodError, type Period} from '../../gap/period'
 import {GapQueryError, idError, operatorSummary, queryGaps} from '../../gap/query'
 import type {Scorecard} from '../../gap/scorecard'
@@ -73,12 +73,15 @@ function runnerOf(tx: () => Promise<EntityManager>): SqlRunner {
     }
 }
 
-/** Converts a validation error into a GraphQL error whose message reaches the client. */
+/**
+ * Converts a validation error into a GraphQL error whose message reaches the client, with the code BAD_USER_INPUT.
+ * That covers an evidence request for a service, or an operator in a service, that the index does not know.
+ */
 async function clientErrors<T>(work: () => Promise<T>): Promise<T> {
     try {
         return await work()
     } catch (error) {
-        if (error instanceof GapQueryError || error instanceof PeriodError || (error instanceof Error && error.name === 'EvidenceError')) {
+        if (error instanceof GapQueryError || error instanceof PeriodError || error instanceof EvidenceError) {
             throw new GraphQLError(error.message, undefined, undefined, undefined, undefined, undefined, {code: 'BAD_USER_INPUT'})
         }
         throw error
