@@ -225,7 +225,7 @@ describe('operatorSummary and scorecard over GraphQL', () => {
             methodologyVersion heartbeatUptime probeLatencyP50Ms jobsSubmitted slashesExecuted } }`)
         expect(result.errors).toBeUndefined()
         expect(result.data.scorecard).toEqual([
-            {methodologyVersion: 'proofgap-scorecard/3', heartbeatUptime: '0.000794', probeLatencyP50Ms: 40, jobsSubmitted: 3, slashesExecuted: 1},
+            {methodologyVersion: 'proofgap-scorecard/4', heartbeatUptime: '0.000794', probeLatencyP50Ms: 40, jobsSubmitted: 3, slashesExecuted: 1},
         ])
     })
 

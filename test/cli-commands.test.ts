@@ -141,7 +141,7 @@ describe('proofgap scorecard', () => {
         const cards = JSON.parse(result.stdout) as Array<Record<string, any>>
         expect(cards).toHaveLength(1)
         expect(cards[0]?.operator).toBe(GOOD)
-        expect(cards[0]?.methodologyVersion).toBe('proofgap-scorecard/3')
+        expect(cards[0]?.methodologyVersion).toBe('proofgap-scorecard/4')
         expect(cards[0]?.heartbeatUptime.ratio).toBe('0.000794')
         expect(cards[0]?.jobs.submitted).toBe(3)
         expect(result.stderr).toContain('computing scorecards for 2026-W02')

@@ -53,14 +53,18 @@ describe('evidence bundle contents', () => {
     it('holds meta, chain, proof, claim and gap records', () => {
         const types = bundle.records.map((entry) => entry.record.type)
         expect(types.filter((t) => t === 'meta')).toHaveLength(1)
-        expect(types.filter((t) => t === 'chain')).toHaveLength(1)
+        // The service's HeartbeatConfigUpdated in force at `from` and the operator's heartbeat.
+        expect(bundle.records.filter((entry) => entry.record.type === 'chain').map((entry) => entry.record.event)).toEqual([
+            'HeartbeatConfigUpdated',
+            'HeartbeatReceived',
+        ])
         expect(types.filter((t) => t === 'proof')).toHaveLength(1)
         expect(types).toContain('claim')
         expect(types).toContain('gap')
     })
 
     it('chain fact carries block, log index and tx', () => {
-        const chain = bundle.records.find((entry) => entry.record.type === 'chain')?.record
+        const chain = bundle.records.find((entry) => entry.record.event === 'HeartbeatReceived')?.record
         expect(chain?.event).toBe('HeartbeatReceived')
         expect(chain?.blockNumber).toBe(1002)
         expect(chain?.logIndex).toBe(0)
@@ -106,7 +110,7 @@ describe('evidence verify', () => {
         const changed = mutate(text, '"blockHashPrefix"', '"blockNumber":1002', '"blockNumber":1003')
         const result = await verifyBundleText(changed)
         expect(result.valid).toBe(false)
-        expect(result.problems.join('\n')).toMatch(/record #1 chain:0000001002-abcde-000000: leaf mismatch/)
+        expect(result.problems.join('\n')).toMatch(/record #2 chain:0000001002-abcde-000000: leaf mismatch/)
     })
 
     it('changed signature names the proof record', async () => {
@@ -116,8 +120,8 @@ describe('evidence verify', () => {
         const result = await verifyBundleText(text.replace(signature, flipped))
         expect(result.valid).toBe(false)
         const messages = result.problems.join('\n')
-        expect(messages).toMatch(/record #2 proof:proof-\d+: signature check failed/)
-        expect(messages).toMatch(/record #2 proof:proof-\d+: leaf mismatch/)
+        expect(messages).toMatch(/record #3 proof:proof-\d+: signature check failed/)
+        expect(messages).toMatch(/record #3 proof:proof-\d+: leaf mismatch/)
     })
 
     it('changed proof field fails the signature', async () => {
@@ -187,7 +191,7 @@ describe('evidence verify', () => {
             rmSync(dir, {recursive: true, force: true})
         }
         const output = lines.join('')
-        expect(output).toMatch(/FAIL record #1 chain:/)
+        expect(output).toMatch(/FAIL record #2 chain:/)
         expect(output).toContain(`signer ${prober.address.toLowerCase()}: `)
         expect(output).toMatch(/which is not one of the trusted probers/)
     })

@@ -147,6 +147,6 @@ describe('scorecard output formats', () => {
         const {renderHtml} = await import('../src/cli/commands/scorecard-render')
         const html = renderHtml([card])
         expect(html.match(/<svg /g)).toHaveLength(3)
-        expect(html).toContain('proofgap-scorecard/3')
+        expect(html).toContain('proofgap-scorecard/4')
     })
 })

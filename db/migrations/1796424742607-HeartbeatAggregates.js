@@ -105,8 +105,8 @@ END $$`)
 module.exports = class HeartbeatAggregates1796424742607 {
     name = 'HeartbeatAggregates1796424742607'
 
-    /** The statement builders, for the migrations that replace these functions. */
-    static sql = {applyChange, HEARTBEAT_COLUMNS}
+    /** The statement builders, for the migrations that replace these functions or go back to this rule. */
+    static sql = {applyChange, HEARTBEAT_COLUMNS, coverPerDay, allBounds}
 
     /** Restores this migration's INSERT and DELETE trigger functions, for the `down` of a migration that replaced them. */
     static restoreChangeFunctions = (db) => createChangeFunctions(db, 'CREATE OR REPLACE')

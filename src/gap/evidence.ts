@@ -1,4 +1,5 @@
 import type {Hex} from 'viem'
+import {DEFAULT_HEARTBEAT_INTERVAL_SECONDS, DEFAULT_HEARTBEAT_MAX_MISSED} from '../db/counted-heartbeats'
 import type {ProofRecordFields} from '../proofs/record'
 import type {ProofOutcome} from '../proofs/types'
 import {canonicalJson, type CanonicalValue} from './canonical-json'
@@ -13,8 +14,11 @@ import {asDate, asInt, asNullableText, asText, type SqlRunner} from './sql'
 /** Format tag of a bundle file; a new layout gets a new tag so old bundles stay verifiable. */
 export const EVIDENCE_BUNDLE_ENCODING = 'proofgap-evidence-bundle/1'
 
-/** Version of the gap method the claims and statuses in a bundle were computed with. */
-export const GAP_METHODOLOGY_VERSION = 'proofgap-gap/1'
+/**
+ * Version of the gap method the claims and statuses in a bundle were computed with. Version 2 judges liveness by the
+ * heartbeat setting in force at each heartbeat and counts only heartbeats sent while the operator was a member.
+ */
+export const GAP_METHODOLOGY_VERSION = 'proofgap-gap/2'
 
 /** Order of record types in a bundle; within a type, records are ordered by id. */
 export const RECORD_TYPES = ['meta', 'chain', 'proof', 'claim', 'gap'] as const
@@ -125,6 +129,31 @@ export function proofFieldsFromRow(row: Record<string, unknown>): ProofRecordFie
     }
 }
 
+/**
+ * Lists the heartbeat settings in force during a bundle's period, in chain order: the one in force at `from`, then
+ * each change before `to`. `changeId` names the change's chain record. The first entry has none (and `since` null)
+ * when the service used the default setting at `from`.
+ */
+function heartbeatSettingsOf(rows: Record<string, unknown>[], from: Date): CanonicalValue[] {
+    const settings: CanonicalValue[] = rows.map((row) => ({
+        changeId: asText(row.id),
+        since: asDate(row.timestamp).toISOString(),
+        interval: asText(row.interval),
+        maxMissed: asInt(row.max_missed),
+    }))
+    const first = rows[0]
+    if (first === undefined || asDate(first.timestamp).getTime() > from.getTime()) {
+        const unconfigured = {
+            changeId: null,
+            since: null,
+            interval: DEFAULT_HEARTBEAT_INTERVAL_SECONDS.toString(),
+            maxMissed: DEFAULT_HEARTBEAT_MAX_MISSED,
+        }
+        settings.unshift(unconfigured)
+    }
+    return settings
+}
+
 export class EvidenceError extends Error {
     override name = 'EvidenceError'
 }
@@ -150,16 +179,25 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     }
 
     const [service] = await sql(
-        `SELECT id, blueprint_id, confidentiality, heartbeat_interval::text AS heartbeat_interval, heartbeat_max_missed,
-                activated_at_block, activated_at, activated_tx
-         FROM service WHERE id = $1`,
+        `SELECT id, blueprint_id, confidentiality, activated_at_block, activated_at, activated_tx FROM service WHERE id = $1`,
         [serviceId],
     )
     if (service === undefined) throw new EvidenceError(`service ${serviceId} not found in the indexed chain tables`)
     const blueprintId = asText(service.blueprint_id)
     const window = [serviceId, operator, from, to]
 
-    const [heartbeats, results, statusEvents, slashes, proofs] = await Promise.all([
+    const [settings, heartbeats, results, statusEvents, slashes, proofs] = await Promise.all([
+        sql(
+            // The setting in force at `from` and every change before `to`, in chain order.
+            `SELECT c.id, c.tx_hash, c.timestamp, c.interval::text AS interval, c.max_missed, b.hash AS block_hash
+             FROM (
+               (SELECT * FROM heartbeat_config_change WHERE service_id = $1 AND timestamp <= $2 ORDER BY timestamp DESC, id DESC LIMIT 1)
+               UNION ALL
+               (SELECT * FROM heartbeat_config_change WHERE service_id = $1 AND timestamp > $2 AND timestamp < $3)
+             ) c LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('c.id')}
+             ORDER BY c.timestamp, c.id`,
+            [serviceId, from, to],
+        ),
         sql(
             `SELECT h.id, h.block_number, h.tx_hash, h.timestamp, h.status_code, h.blueprint_id::text AS blueprint_id,
                     h.reported_blueprint_id::text AS reported_blueprint_id, h.event_timestamp::text AS event_timestamp,
@@ -219,8 +257,7 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
             proofFreshnessSeconds: config.proofFreshnessSeconds,
             service: {
                 confidentiality: asInt(service.confidentiality),
-                heartbeatInterval: asText(service.heartbeat_interval),
-                heartbeatMaxMissed: asInt(service.heartbeat_max_missed),
+                heartbeatSettings: heartbeatSettingsOf(settings, from),
                 activatedAtBlock: asInt(service.activated_at_block),
                 activatedAt: asDate(service.activated_at).toISOString(),
                 activatedTx: asText(service.activated_tx),
@@ -228,6 +265,15 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
         },
     ]
 
+    for (const row of settings) {
+        records.push(
+            chainRecord('HeartbeatConfigUpdated', row, {
+                serviceId,
+                interval: asText(row.interval),
+                maxMissed: asInt(row.max_missed),
+            }),
+        )
+    }
     for (const row of heartbeats) {
         records.push(
             chainRecord('HeartbeatReceived', row, {
