@@ -28,12 +28,9 @@
 
 const {sql: previousRule} = require('./1796424742607-HeartbeatAggregates.js')
 
-const DAY_MS = 86_400_000
 /** Setting of a service that no HeartbeatConfigUpdated has configured yet. */
 const DEFAULT_INTERVAL_SECONDS = 300
 const DEFAULT_MAX_MISSED = 3
-
-const epochMs = (column) => `floor(extract(epoch FROM ${column}) * 1000)`
 
 // The counted heartbeats of `rows` (id, operator_id, service_id, timestamp, status_code), each with the grace in ms of
 // the setting in force when it was sent.
@@ -52,25 +49,8 @@ const counted = (rows) => `(
                   AND m.joined_at <= r.timestamp AND (m.left_at IS NULL OR m.left_at > r.timestamp)))`
 
 // Cover per (operator, service, UTC day) of the counted heartbeats `rows` (as `counted` returns them) inside each
-// pair's bounds in `bounds` (operator_id, service_id, range_from, range_to). Rows at range_to only end the cover of
-// the rows before them.
-const coverPerDay = (rows, bounds) => `
-SELECT c.operator_id, c.service_id,
-       (to_timestamp(d.day_ms / 1000) AT TIME ZONE 'UTC')::date AS day,
-       sum(least(c.end_ms, d.day_ms + ${DAY_MS}) - greatest(c.start_ms, d.day_ms)) AS covered_ms
-FROM (
-  SELECT r.operator_id, r.service_id, r.status_code, r.timestamp, b.range_to,
-         ${epochMs('r.timestamp')} AS start_ms,
-         least(${epochMs('r.timestamp')} + r.grace_ms, lead(${epochMs('r.timestamp')}) OVER w) AS end_ms,
-         lead(r.id) OVER w AS next_id
-  FROM ${rows} r JOIN ${bounds} b ON b.operator_id = r.operator_id AND b.service_id = r.service_id
-  WHERE r.timestamp >= b.range_from AND r.timestamp <= b.range_to
-  WINDOW w AS (PARTITION BY r.operator_id, r.service_id ORDER BY r.timestamp, r.id)
-) c
-CROSS JOIN LATERAL generate_series(floor(c.start_ms / ${DAY_MS}) * ${DAY_MS}, floor((c.end_ms - 1) / ${DAY_MS}) * ${DAY_MS}, ${DAY_MS}) AS d(day_ms)
-WHERE c.next_id IS NOT NULL AND c.status_code = 0 AND c.end_ms > c.start_ms
-  AND c.timestamp < c.range_to
-GROUP BY 1, 2, 3`
+// pair's bounds in `bounds` (operator_id, service_id, range_from, range_to), by the old statement with each row's grace.
+const coverPerDay = (rows, bounds) => previousRule.coverPerDay(rows, bounds, 'r.grace_ms')
 
 // The timestamp of the latest (`max`, `<`) or earliest (`min`, `>`) counted heartbeat of pair `p` beyond `instant`:
 // one index range probe of heartbeat (operator_id, service_id, timestamp) inside each membership of the pair.
@@ -103,20 +83,10 @@ const NEAR = `near AS MATERIALIZED (
       ) x)`)} n
     )`
 
-// Adds the cover with the changed rows minus the cover without them, times `sign`, and drops days that reach zero.
-const applyChange = ({changed, withRows, withoutRows, sign}) => `
-    WITH bounds AS (${changedBounds(changed)}), ${NEAR}
-    INSERT INTO heartbeat_day_cover AS t (operator_id, service_id, day, covered_ms)
-    SELECT operator_id, service_id, day, (${sign} * sum(covered_ms))::bigint FROM (
-      SELECT * FROM (${coverPerDay(withRows, 'bounds')}) with_rows
-      UNION ALL
-      SELECT operator_id, service_id, day, -covered_ms FROM (${coverPerDay(withoutRows, 'bounds')}) without_rows
-    ) difference
-    GROUP BY 1, 2, 3 HAVING sum(covered_ms) <> 0
-    ORDER BY 1, 2, 3
-    ON CONFLICT (operator_id, service_id, day) DO UPDATE SET covered_ms = t.covered_ms + EXCLUDED.covered_ms;
-    DELETE FROM heartbeat_day_cover t USING (SELECT DISTINCT operator_id, service_id FROM ${changed}) p
-    WHERE t.operator_id = p.operator_id AND t.service_id = p.service_id AND t.covered_ms = 0;`
+// Adds the cover with the changed rows minus the cover without them, times `sign`, by the old statement with the
+// bounds and grace of counted heartbeats and the near rows as `near`.
+const applyChange = ({changed, withRows, withoutRows, sign}) =>
+    previousRule.applyChange({changed, withRows, withoutRows, sign, bounds: changedBounds(changed), grace: 'r.grace_ms', moreCtes: `, ${NEAR}`})
 
 // Every heartbeat of the pairs given as the arrays `operators` and `services`, and bounds that take all of them.
 const PAIRS = `(SELECT DISTINCT u.operator_id, u.service_id FROM unnest(operators, services) AS u(operator_id, service_id))`
