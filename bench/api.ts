@@ -55,6 +55,11 @@ function seedStatements(operators: number, heartbeats: number, proofs: number): 
                               heartbeat_max_missed, heartbeat_configured, activated_at_block, activated_at, activated_tx)
          SELECT s::text, s, (s % ${BLUEPRINTS} + 1)::text, s, false, 0, 'ACTIVE', 3600, 3, true, 2, '${HISTORY_START}', '0x' || repeat('ac', 32)
          FROM generate_series(0, ${services - 1}) s`,
+        // The HeartbeatConfigUpdated that set each service's setting, a second before the first heartbeat.
+        `INSERT INTO heartbeat_config_change (id, service_id, interval, max_missed, block_number, timestamp, tx_hash)
+         SELECT '0000000002-00000-' || lpad(s::text, 6, '0'), s::text, 3600, 3, 2,
+                timestamptz '${HISTORY_START}' - interval '1 second', '0x' || repeat('ac', 32)
+         FROM generate_series(0, ${services - 1}) s`,
         `INSERT INTO operator (id, stake, restaking_status, unstake_scheduled, first_seen_block, first_seen_at)
          SELECT ${OPERATOR_SQL('i')}, 1000000000000000000000, 'ACTIVE', 0, 1, '${HISTORY_START}' FROM generate_series(0, ${operators - 1}) i`,
         `INSERT INTO registration (id, blueprint_id, operator_id, status, rpc_address, rpc_address_valid_utf8, registration_count,

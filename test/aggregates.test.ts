@@ -14,10 +14,18 @@ import type {GapFacts, ProofSummary} from '../src/gap/types'
 import {insertProofRecords, type StoredProof} from '../src/proofs/worker/store'
 import type {ProofOutcome} from '../src/proofs/types'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
-import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
+import {countedHeartbeats, recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
 import {runMigration} from '../src/stack/children'
 import {AT, BLUEPRINT, OPERATORS, SERVICE} from './gap-world'
-import {ADD_COVER_SQL, COVER_SETTING, HeartbeatCoverChange} from '../src/chain/heartbeat-cover'
+import {
+    ADD_COVER_SQL,
+    COVER_SETTING,
+    graceMsOf,
+    HeartbeatCoverChange,
+    PREVIOUS_BEATS_SQL,
+    type CoverBeat,
+    type MembershipCheck,
+} from '../src/chain/heartbeat-cover'
 import type * as m from '../src/model'
 
 // The summary tables (proof_latest, probe_day_outcome, probe_day_latency, heartbeat_day_cover) must always equal what
@@ -328,10 +336,14 @@ describe('proof aggregates', () => {
     })
 })
 
-/** Services added for the heartbeat tests: a three-hour grace, a grace of about 63,000 years, both in the blueprint. */
+/**
+ * Services added for the heartbeat tests: a three-hour grace, a grace of about 63,000 years, both in the blueprint.
+ * Each gets its setting from a HeartbeatConfigUpdated on 30 December, so earlier heartbeats run on the default.
+ */
 const HOURLY_SERVICE = '11'
 const ENDLESS_SERVICE = '12'
 const HEARTBEAT_SERVICES = [SERVICE, HOURLY_SERVICE, ENDLESS_SERVICE]
+const SETTINGS_AT = new Date('2025-12-30T00:00:00.000Z')
 
 async function insertRow(client: pg.Client, table: string, row: Record<string, unknown>): Promise<void> {
     const columns = Object.keys(row)
@@ -341,7 +353,17 @@ async function insertRow(client: pg.Client, table: string, row: Record<string, u
     )
 }
 
-/** Adds the two services and memberships that start or end inside a day, so that windows have ragged ends. */
+/** Inserts a HeartbeatConfigUpdated row; `id` orders it against heartbeats of the same instant. */
+async function insertSetting(client: pg.Client, id: string, serviceId: string, at: Date, interval: string, maxMissed: number): Promise<void> {
+    await insertRow(client, 'heartbeat_config_change', {
+        id, service_id: serviceId, interval, max_missed: maxMissed, block_number: 1, timestamp: at, tx_hash: '0x',
+    })
+}
+
+/**
+ * Adds the two services and memberships that start or end inside a day, so that windows have ragged ends. Operators
+ * 1 to 3 are no members of ENDLESS_SERVICE, and heartbeats sent before a join or after a leave do not count.
+ */
 async function seedHeartbeatServices(client: pg.Client): Promise<void> {
     for (const [id, interval, maxMissed] of [[HOURLY_SERVICE, '3600', 3], [ENDLESS_SERVICE, '1000000000000', 2]] as const) {
         await insertRow(client, 'service', {
@@ -349,6 +371,7 @@ async function seedHeartbeatServices(client: pg.Client): Promise<void> {
             status: 'ACTIVE', heartbeat_interval: interval, heartbeat_max_missed: maxMissed, heartbeat_configured: true,
             activated_at_block: 5, activated_at: new Date('2025-12-29T00:00:00.000Z'), activated_tx: '0x' + 'ab'.repeat(32),
         })
+        await insertSetting(client, `0000000001-abcde-00000${id === HOURLY_SERVICE ? 1 : 2}`, id, SETTINGS_AT, interval, maxMissed)
     }
     for (const [index, operator] of OPERATORS.entries()) {
         await insertRow(client, 'service_membership', {
@@ -365,13 +388,16 @@ async function seedHeartbeatServices(client: pg.Client): Promise<void> {
 
 let nextHeartbeat = 0
 
+/** Returns the id of heartbeat number `n`, in squid's log id form, so that ids sort like heartbeats. */
+const heartbeatId = (n: number): string => `${String(n).padStart(10, '0')}-abcde-000000`
+
 /** Inserts `count` random heartbeats in one statement, as the processor writes a finalized batch. */
 async function insertRandomHeartbeats(client: pg.Client, random: (limit: number) => number, count: number): Promise<void> {
     const rows = Array.from({length: count}, () => {
         nextHeartbeat += 1
         const service = HEARTBEAT_SERVICES[random(HEARTBEAT_SERVICES.length)]
         return {
-            id: `${String(nextHeartbeat).padStart(10, '0')}-abcde-000000`,
+            id: heartbeatId(nextHeartbeat),
             service_id: service,
             operator_id: OPERATORS[random(OPERATORS.length)],
             status_code: random(6) === 0 ? 1 : 0,
@@ -379,6 +405,10 @@ async function insertRandomHeartbeats(client: pg.Client, random: (limit: number)
             timestamp: new Date(START_MS + random(SPAN_MINUTES / 4) * 4 * 60_000),
         }
     })
+    await insertHeartbeatRows(client, rows)
+}
+
+async function insertHeartbeatRows(client: pg.Client, rows: {id: string; service_id: string; operator_id: string; status_code: number; timestamp: Date}[]): Promise<void> {
     await client.query(
         `INSERT INTO heartbeat (id, service_id, operator_id, blueprint_id, reported_blueprint_id, status_code, event_timestamp,
                                 block_number, timestamp, tx_hash)
@@ -394,21 +424,17 @@ async function expectCoverMatchesHeartbeats(client: pg.Client): Promise<void> {
     expect(stored).toEqual(await recomputedHeartbeatCover(client))
 }
 
-/** Heartbeat uptime of one operator over a period, from every heartbeat sent before the period end. */
+/** Heartbeat uptime of one operator over a period, from every counted heartbeat sent before the period end. */
 async function rawHeartbeatUptime(world: SeededDatabase, operator: string, period: Period): Promise<{coveredMs: number; expectedMs: number}> {
     const memberships = await world.sql(
-        `SELECT m.service_id, s.blueprint_id, m.joined_at, m.left_at, s.activated_at, s.terminated_at,
-                s.heartbeat_interval::text AS interval, s.heartbeat_max_missed
+        `SELECT m.service_id, s.blueprint_id, m.joined_at, m.left_at, s.activated_at, s.terminated_at
          FROM service_membership m JOIN service s ON s.id = m.service_id
          WHERE m.operator_id = $1 AND s.blueprint_id = $2 AND m.joined_at < $4 AND (m.left_at IS NULL OR m.left_at > $3)`,
         [operator, BLUEPRINT, period.from, period.to],
     )
-    const heartbeats = (
-        await world.sql(`SELECT service_id, timestamp, status_code FROM heartbeat WHERE operator_id = $1 AND timestamp < $2 ORDER BY timestamp, id`, [
-            operator,
-            period.to,
-        ])
-    ).map((row) => ({serviceId: asText(row.service_id), at: asDate(row.timestamp), statusCode: Number(row.status_code)}))
+    const heartbeats = (await countedHeartbeats(world.client)).filter(
+        (row) => row.operator === operator && row.counted && row.at.getTime() < period.to.getTime(),
+    )
     let coveredMs = 0
     let expectedMs = 0
     for (const row of memberships) {
@@ -419,8 +445,6 @@ async function rawHeartbeatUptime(world: SeededDatabase, operator: string, perio
             leftAt: row.left_at === null ? null : asDate(row.left_at),
             activatedAt: asDate(row.activated_at),
             terminatedAt: row.terminated_at === null ? null : asDate(row.terminated_at),
-            heartbeatIntervalSeconds: BigInt(asText(row.interval)),
-            heartbeatMaxMissed: Number(row.heartbeat_max_missed),
         }
         const [from, to] = membershipWindow(membership, period)
         expectedMs += to - from
@@ -446,6 +470,24 @@ async function expectScorecardsMatchRawHeartbeats(world: SeededDatabase): Promis
     }
 }
 
+/** Reads the latest counted heartbeat of each pair of `change` and returns the membership rule, as the processor does. */
+async function writerInputs(client: pg.Client, change: HeartbeatCoverChange): Promise<[Map<string, CoverBeat>, MembershipCheck]> {
+    const previous = new Map<string, CoverBeat>()
+    for (const row of (await client.query(PREVIOUS_BEATS_SQL, change.pairParameters())).rows) {
+        previous.set(`${row.service}-${row.operator}`, {atMs: Number(row.at_ms), statusCode: row.status_code, graceMs: graceMsOf(BigInt(row.grace_ms))})
+    }
+    const memberships = (await client.query('SELECT service_id, operator_id, joined_at, left_at FROM service_membership')).rows
+    const isMember: MembershipCheck = (serviceId, operatorId, atMs) =>
+        memberships.some(
+            (m) =>
+                m.service_id === serviceId &&
+                m.operator_id === operatorId &&
+                (m.joined_at as Date).getTime() <= atMs &&
+                (m.left_at === null || (m.left_at as Date).getTime() > atMs),
+        )
+    return [previous, isMember]
+}
+
 describe('heartbeat cover', () => {
     let world: SeededDatabase
 
@@ -464,9 +506,23 @@ describe('heartbeat cover', () => {
         await expectCoverMatchesHeartbeats(world.client)
         await expectScorecardsMatchRawHeartbeats(world)
 
-        // A change of grace recomputes the service; an update that keeps it (as the processor's upserts do) changes nothing.
+        // A setting change in the middle of the history changes the heartbeats after it; the service row's setting
+        // is no longer read, so an update of it (as the processor's upserts do) changes nothing.
+        await insertSetting(world.client, '0000000002-abcde-000001', SERVICE, new Date('2026-01-06T12:00:00.000Z'), '600', 2)
         await world.client.query(`UPDATE service SET heartbeat_interval = 120 WHERE id = $1`, [SERVICE])
         await world.client.query(`UPDATE service SET status = status`)
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+
+        // An operator leaves in the middle of the history and joins again later: its heartbeats in between stop counting.
+        await world.client.query(`UPDATE service_membership SET active = false, left_at = $2 WHERE id = $1`, [
+            `${HOURLY_SERVICE}-${OPERATORS[1]}`,
+            new Date('2026-01-07T08:00:00.000Z'),
+        ])
+        await insertRow(world.client, 'service_membership', {
+            id: `${HOURLY_SERVICE}-${OPERATORS[1]}-again`, service_id: HOURLY_SERVICE, operator_id: OPERATORS[1], source: 'JOINED',
+            exposure_bps: 10000, active: true, joined_at_block: 8, joined_at: new Date('2026-01-08T20:00:00.000Z'),
+        })
         await expectCoverMatchesHeartbeats(world.client)
         await expectScorecardsMatchRawHeartbeats(world)
     })
@@ -477,6 +533,12 @@ describe('heartbeat cover', () => {
         for (const row of latest.rows) await world.client.query('DELETE FROM heartbeat WHERE id = $1', [row.id])
         // And rows of a block in the middle of the history, all in one statement.
         await world.client.query(`DELETE FROM heartbeat WHERE id IN (SELECT id FROM heartbeat ORDER BY id LIMIT 20 OFFSET 40)`)
+        await expectCoverMatchesHeartbeats(world.client)
+        await expectScorecardsMatchRawHeartbeats(world)
+
+        // The rollback of a block that changed the setting and of one that opened a membership.
+        await world.client.query(`DELETE FROM heartbeat_config_change WHERE id = '0000000002-abcde-000001'`)
+        await world.client.query(`DELETE FROM service_membership WHERE id = $1`, [`${HOURLY_SERVICE}-${OPERATORS[1]}-again`])
         await expectCoverMatchesHeartbeats(world.client)
         await expectScorecardsMatchRawHeartbeats(world)
 
@@ -494,53 +556,56 @@ describe('heartbeat cover', () => {
         const serviceOf = new Map(
             services.rows.map((row) => [row.id as string, {id: row.id, heartbeatInterval: BigInt(row.interval), heartbeatMaxMissed: row.heartbeat_max_missed} as m.Service]),
         )
+        // The service rows hold the setting in force at the end of the history, as the processor leaves them.
+        const settings = await world.client.query(
+            `SELECT DISTINCT ON (service_id) service_id, interval::text AS interval, max_missed FROM heartbeat_config_change
+             ORDER BY service_id, timestamp DESC, id DESC`,
+        )
+        for (const row of settings.rows) {
+            const service = serviceOf.get(row.service_id as string)
+            if (service === undefined) continue
+            service.heartbeatInterval = BigInt(row.interval)
+            service.heartbeatMaxMissed = row.max_missed
+        }
         const max = await world.client.query(`SELECT max(timestamp) AS at FROM heartbeat`)
         let atMs = (max.rows[0].at as Date).getTime()
         for (let batch = 0; batch < 12; batch++) {
-            // The pairs' latest stored heartbeats, as operator_service_state stores them.
-            const latest = await world.client.query(
-                `SELECT DISTINCT ON (operator_id, service_id) operator_id, service_id, timestamp, status_code
-                 FROM heartbeat ORDER BY operator_id, service_id, timestamp DESC, id DESC`,
-            )
-            const states = new Map(
-                latest.rows.map((row) => [
-                    `${row.service_id}-${row.operator_id}`,
-                    {id: `${row.service_id}-${row.operator_id}`, lastHeartbeatAt: row.timestamp, lastStatusCode: row.status_code} as m.OperatorServiceState,
-                ]),
-            )
             const change = new HeartbeatCoverChange()
-            const rows = Array.from({length: 1 + random(40)}, () => {
+            const count = 1 + random(40)
+            // In every fourth batch the hourly service's setting changes before heartbeat `switchAt`, as a
+            // HeartbeatConfigUpdated between two heartbeats of the batch would.
+            const switchAt = batch % 4 === 3 ? random(count) : -1
+            let setting: {id: string; atMs: number; interval: bigint} | undefined
+            const rows = Array.from({length: count}, (_, index) => {
                 nextHeartbeat += 1
                 // Same instant now and then, across midnights often, and now and then past a whole grace.
                 atMs += [0, 60_000, 47 * 60_000, 5 * 3_600_000, 30 * 3_600_000][random(5)]
+                if (index === switchAt) {
+                    const service = serviceOf.get(HOURLY_SERVICE)!
+                    service.heartbeatInterval = service.heartbeatInterval === 3600n ? 1800n : 3600n
+                    // Between the previous heartbeat and this one in (timestamp, id) order.
+                    setting = {id: heartbeatId(nextHeartbeat - 1).replace(/0$/, '1'), atMs, interval: service.heartbeatInterval}
+                }
                 const serviceId = HEARTBEAT_SERVICES[random(HEARTBEAT_SERVICES.length)]
                 const operator = OPERATORS[random(OPERATORS.length)]
                 const statusCode = random(6) === 0 ? 2 : 0
-                const key = `${serviceId}-${operator}`
-                const state = states.get(key) ?? ({id: key, lastHeartbeatAt: null, lastStatusCode: null} as m.OperatorServiceState)
-                change.add(state, serviceOf.get(serviceId)!, operator, atMs, statusCode)
-                // A new object each time, because the change identifies a pair by the state's id.
-                states.set(key, {id: key, lastHeartbeatAt: new Date(atMs), lastStatusCode: statusCode} as m.OperatorServiceState)
-                return {id: `${String(nextHeartbeat).padStart(10, '0')}-abcde-000000`, service_id: serviceId, operator_id: operator, status_code: statusCode, timestamp: new Date(atMs)}
+                change.add(serviceOf.get(serviceId)!, operator, atMs, statusCode)
+                return {id: heartbeatId(nextHeartbeat), service_id: serviceId, operator_id: operator, status_code: statusCode, timestamp: new Date(atMs)}
             })
             await world.client.query('BEGIN')
-            if (batch % 4 === 3) {
-                // A heartbeat setting changes in the batch: the service is written in a statement before the
-                // heartbeats, as the processor does, and the writer uses the new grace.
-                const service = serviceOf.get(HOURLY_SERVICE)!
-                service.heartbeatInterval = service.heartbeatInterval === 3600n ? 1800n : 3600n
-                await world.client.query(`UPDATE service SET heartbeat_interval = $2 WHERE id = $1`, [HOURLY_SERVICE, service.heartbeatInterval.toString()])
+            // The processor writes setting changes and memberships in a statement before the heartbeats.
+            if (setting !== undefined) await insertSetting(world.client, setting.id, HOURLY_SERVICE, new Date(setting.atMs), setting.interval.toString(), 3)
+            if (batch === 5) {
+                await world.client.query(`UPDATE service_membership SET active = false, left_at = $2 WHERE id = $1`, [
+                    `${HOURLY_SERVICE}-${OPERATORS[2]}`,
+                    rows[Math.floor(rows.length / 2)].timestamp,
+                ])
             }
-            const cover = change.rows()
+            const [previous, isMember] = await writerInputs(world.client, change)
+            const cover = change.rows(previous, isMember)
             expect(cover).toBeDefined()
             await world.client.query(`SELECT set_config($1, 'writer', true)`, [COVER_SETTING])
-            await world.client.query(
-                `INSERT INTO heartbeat (id, service_id, operator_id, blueprint_id, reported_blueprint_id, status_code, event_timestamp,
-                                        block_number, timestamp, tx_hash)
-                 SELECT r.id, r.service_id, r.operator_id, 1, 1, r.status_code, 0, 1, r.timestamp, '0x'
-                 FROM json_populate_recordset(NULL::heartbeat, $1::json) r`,
-                [JSON.stringify(rows)],
-            )
+            await insertHeartbeatRows(world.client, rows)
             if (batch === 0) {
                 // With the setting, the trigger added nothing: the stored cover is behind by what the writer adds.
                 expect(await storedHeartbeatCover(world.client)).not.toEqual(await recomputedHeartbeatCover(world.client))
@@ -552,25 +617,30 @@ describe('heartbeat cover', () => {
         await expectScorecardsMatchRawHeartbeats(world)
     })
 
+    const everyoneMember: MembershipCheck = () => true
+    const hourlyService = (interval: bigint, maxMissed: number) => ({id: '1', heartbeatInterval: interval, heartbeatMaxMissed: maxMissed}) as m.Service
+
     it('leaves unordered heartbeats to trigger', () => {
+        const stored = new Map([['1-0xa', {atMs: Date.parse('2026-01-02T00:00:00.000Z'), statusCode: 0, graceMs: 180_000}]])
         const change = new HeartbeatCoverChange()
-        const service = {id: '1', heartbeatInterval: 60n, heartbeatMaxMissed: 3} as m.Service
-        const state = {id: '1-0xa', lastHeartbeatAt: new Date('2026-01-02T00:00:00.000Z'), lastStatusCode: 0} as m.OperatorServiceState
-        change.add(state, service, '0xa', Date.parse('2026-01-02T00:01:00.000Z'), 0)
-        expect(change.rows()).toEqual([{operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 60_000}])
-        change.add(state, service, '0xa', Date.parse('2026-01-01T23:59:00.000Z'), 0)
-        expect(change.rows()).toBeUndefined()
+        change.add(hourlyService(60n, 3), '0xa', Date.parse('2026-01-02T00:01:00.000Z'), 0)
+        expect(change.rows(stored, everyoneMember)).toEqual([{operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 60_000}])
+        change.add(hourlyService(60n, 3), '0xa', Date.parse('2026-01-01T23:59:00.000Z'), 0)
+        expect(change.rows(stored, everyoneMember)).toBeUndefined()
+
+        // A batch heartbeat before the latest stored one is no append either.
+        const early = new HeartbeatCoverChange()
+        early.add(hourlyService(60n, 3), '0xa', Date.parse('2026-01-01T23:00:00.000Z'), 0)
+        expect(early.rows(stored, everyoneMember)).toBeUndefined()
     })
 
     it('cover ends at grace or heartbeat', () => {
         const at = Date.parse('2026-01-02T23:00:00.000Z')
         const coverWith = (interval: bigint, maxMissed: number): unknown => {
             const change = new HeartbeatCoverChange()
-            const service = {id: '1', heartbeatInterval: interval, heartbeatMaxMissed: maxMissed} as m.Service
-            const state = {id: '1-0xa', lastHeartbeatAt: null, lastStatusCode: null} as m.OperatorServiceState
-            change.add(state, service, '0xa', at, 0)
-            change.add(state, service, '0xa', at + 2 * 3_600_000, 0)
-            return change.rows()
+            change.add(hourlyService(interval, maxMissed), '0xa', at, 0)
+            change.add(hourlyService(interval, maxMissed), '0xa', at + 2 * 3_600_000, 0)
+            return change.rows(new Map(), everyoneMember)
         }
         // A 30-minute grace ends before the next heartbeat.
         expect(coverWith(600n, 3)).toEqual([{operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 1_800_000}])
@@ -583,10 +653,38 @@ describe('heartbeat cover', () => {
         expect(coverWith(0n, 3)).toEqual([])
     })
 
+    it('grace of setting at each heartbeat', () => {
+        const at = Date.parse('2026-01-02T10:00:00.000Z')
+        const service = hourlyService(3600n, 2)
+        const change = new HeartbeatCoverChange()
+        change.add(service, '0xa', at, 0)
+        // The setting changes to 60 s × 3 between the two heartbeats, as the handler sees the service row change.
+        service.heartbeatInterval = 60n
+        service.heartbeatMaxMissed = 3
+        change.add(service, '0xa', at + 3_600_000, 0)
+        change.add(service, '0xa', at + 2 * 3_600_000, 0)
+        // The first covers the hour up to the second (grace 2 h), the second 3 minutes.
+        expect(change.rows(new Map(), everyoneMember)).toEqual([{operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 3_780_000}])
+    })
+
+    it('non-member heartbeat neither covers nor cuts', () => {
+        const at = Date.parse('2026-01-02T10:00:00.000Z')
+        const stored = new Map([['1-0xa', {atMs: at, statusCode: 0, graceMs: 2 * 3_600_000}]])
+        const change = new HeartbeatCoverChange()
+        change.add(hourlyService(3600n, 2), '0xa', at + 1_800_000, 2)
+        change.add(hourlyService(3600n, 2), '0xa', at + 3_600_000, 0)
+        change.add(hourlyService(3600n, 2), '0xa', at + 5_400_000, 0)
+        // Not a member from 10:15 to 10:45, so the offline heartbeat of 10:30 does not count.
+        const isMember: MembershipCheck = (_serviceId, _operatorId, atMs) => atMs < at + 900_000 || atMs >= at + 2_700_000
+        // The stored heartbeat covers up to 11:00, that of 11:00 up to 11:30.
+        expect(change.rows(stored, isMember)).toEqual([{operator_id: '0xa', service_id: '1', day: '2026-01-02', covered_ms: 5_400_000}])
+    })
+
     it('equals raw recomputation after backfill of existing rows', async () => {
-        await runMigration(world.client, '1796424742607-HeartbeatAggregates.js', 'down')
+        // The previous rule's triggers write these heartbeats; the migration then recomputes the table.
+        await runMigration(world.client, '1796437000000-HeartbeatCoverBySetting.js', 'down')
         await insertRandomHeartbeats(world.client, randomSource(33), 80)
-        await runMigration(world.client, '1796424742607-HeartbeatAggregates.js', 'up')
+        await runMigration(world.client, '1796437000000-HeartbeatCoverBySetting.js', 'up')
         await expectCoverMatchesHeartbeats(world.client)
         await expectScorecardsMatchRawHeartbeats(world)
     })

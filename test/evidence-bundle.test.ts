@@ -62,8 +62,9 @@ describe('evidence bundle contents', () => {
     it('holds meta, chain, proof, claim and gap records', () => {
         const types = bundle.records.map((entry) => entry.record.type)
         expect(types.filter((t) => t === 'meta')).toHaveLength(1)
-        const events = bundle.records.filter((entry) => entry.record.type === 'chain').map((entry) => entry.record.event)
-        expect(events).toEqual(['ServiceActivated', 'HeartbeatReceived'])
+        // The service's activation, its HeartbeatConfigUpdated in force at `from` and the operator's heartbeat.
+        const events = bundle.records.filter((entry) => entry.record.type === 'chain').map((entry) => String(entry.record.event))
+        expect(events.sort()).toEqual(['HeartbeatConfigUpdated', 'HeartbeatReceived', 'ServiceActivated'])
         expect(types.filter((t) => t === 'proof')).toHaveLength(1)
         expect(types).toContain('claim')
         expect(types).toContain('gap')
@@ -71,6 +72,7 @@ describe('evidence bundle contents', () => {
 
     it('chain fact carries block, log index and tx', () => {
         const chain = bundle.records.find((entry) => entry.record.event === 'HeartbeatReceived')?.record
+        expect(chain?.event).toBe('HeartbeatReceived')
         expect(chain?.blockNumber).toBe(1002)
         expect(chain?.logIndex).toBe(0)
         expect(chain?.blockHashPrefix).toBe('0xabcde')

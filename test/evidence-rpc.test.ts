@@ -143,6 +143,7 @@ afterAll(async () => {
 describe('evidence bundle from the devnet', () => {
     it('holds heartbeats, a slash and proofs', () => {
         const events = bundle.records.filter((entry) => entry.record.type === 'chain').map((entry) => entry.record.event)
+        expect(events).toContain('HeartbeatConfigUpdated')
         expect(events).toContain('HeartbeatReceived')
         expect(events).toContain('SlashProposed')
         expect(bundle.records.filter((entry) => entry.record.type === 'proof')).toHaveLength(2)
@@ -190,6 +191,21 @@ describe('evidence verify --rpc', () => {
         const online = await evidence(['verify', file, '--rpc', anvil.rpcUrl])
         expect(online.code).toBe(1)
         expect(online.stdout).toContain(`chain:${factId}: field statusCode: bundle 77, chain 0`)
+    }, 60_000)
+
+    it('altered heartbeat setting fails on RPC', async () => {
+        let factId = ''
+        let interval = ''
+        const file = rebuild((records) => {
+            const fact = chainFact(records, 'HeartbeatConfigUpdated')
+            factId = fact.id
+            interval = String((fact.fields as Record<string, unknown>).interval)
+            ;(fact.fields as Record<string, unknown>).interval = '7'
+        })
+        expect((await evidence(['verify', file])).code).toBe(0)
+        const online = await evidence(['verify', file, '--rpc', anvil.rpcUrl])
+        expect(online.code).toBe(1)
+        expect(online.stdout).toContain(`chain:${factId}: field interval: bundle "7", chain "${interval}"`)
     }, 60_000)
 
     it('altered slash tx hash fails on RPC', async () => {

@@ -83,11 +83,28 @@ describe('heartbeat liveness', () => {
         operator: '0xa', serviceId: '10', blueprintId: '1', product: 'sandbox-cloud', confidentiality: 0, active: true,
         heartbeatIntervalSeconds: 60n, heartbeatMaxMissed: 3,
     }
-    const beat = {operator: '0xa', serviceId: '10', at: AT, statusCode: 0, blockNumber: 1}
+    const beat = {operator: '0xa', serviceId: '10', at: AT, statusCode: 0, blockNumber: 1, heartbeatIntervalSeconds: 60n, heartbeatMaxMissed: 3}
 
     it('live until interval times max missed', () => {
         expect(heartbeatLiveness(membership, beat, new Date(AT.getTime() + 180_000)).live).toBe(true)
         expect(heartbeatLiveness(membership, beat, new Date(AT.getTime() + 180_001)).live).toBe(false)
+    })
+
+    it('deadline uses heartbeat setting', () => {
+        // Sent under 3600 s × 2; the setting in force at the query instant (the membership's, 60 s × 3) is later.
+        const hourly = {...beat, heartbeatIntervalSeconds: 3600n, heartbeatMaxMissed: 2}
+        const state = heartbeatLiveness(membership, hourly, new Date(AT.getTime() + HOUR_MS))
+        expect(state.deadline).toEqual(new Date(AT.getTime() + 2 * HOUR_MS))
+        expect(state.heartbeatIntervalSeconds).toBe(3600n)
+        expect(state.heartbeatMaxMissed).toBe(2)
+        expect(state.live).toBe(true)
+    })
+
+    it('no heartbeat: setting at instant', () => {
+        const state = heartbeatLiveness(membership, undefined, AT)
+        expect(state.heartbeatIntervalSeconds).toBe(60n)
+        expect(state.deadline).toBeNull()
+        expect(state.live).toBe(false)
     })
 
     it('degraded status is live, not healthy', () => {

@@ -30,9 +30,10 @@ export function logId(block: number, logIndex: number): string {
     return `${String(block).padStart(10, '0')}-abcde-${String(logIndex).padStart(6, '0')}`
 }
 
-const txHash = (n: number): string => keccak256(stringToHex(`tx-${n}`))
+export const txHash = (n: number): string => keccak256(stringToHex(`tx-${n}`))
 
-async function insert(client: pg.Client, table: string, row: Record<string, unknown>): Promise<void> {
+/** Inserts one row given as column names and values. */
+export async function insert(client: pg.Client, table: string, row: Record<string, unknown>): Promise<void> {
     const columns = Object.keys(row)
     const placeholders = columns.map((_, index) => `$${index + 1}`)
     await client.query(
@@ -43,13 +44,13 @@ async function insert(client: pg.Client, table: string, row: Record<string, unkn
 
 let heartbeatBlock = 1000
 
-/** Inserts a heartbeat of `operator` in the world's service and returns its id. */
-export async function heartbeat(client: pg.Client, operator: string, at: Date, statusCode: number): Promise<string> {
+/** Inserts a heartbeat of `operator` in a service of the blueprint (the world's service by default) and returns its id. */
+export async function heartbeat(client: pg.Client, operator: string, at: Date, statusCode: number, serviceId = SERVICE): Promise<string> {
     heartbeatBlock += 1
     const id = logId(heartbeatBlock, 0)
     await insert(client, 'heartbeat', {
         id,
-        service_id: SERVICE,
+        service_id: serviceId,
         operator_id: operator,
         blueprint_id: BLUEPRINT,
         reported_blueprint_id: BLUEPRINT,
@@ -64,7 +65,7 @@ export async function heartbeat(client: pg.Client, operator: string, at: Date, s
 
 let proofCounter = 0
 
-/** Inserts a proof record signed with the test prober key and returns its id. */
+/** Inserts a proof record signed with the test prober key (for the world's service by default) and returns its id. */
 export async function proof(
     client: pg.Client,
     operator: string,
@@ -73,13 +74,14 @@ export async function proof(
     observedAt: Date,
     latencyMs: number,
     reason = outcome === 'PASS' ? 'OK' : 'UNREACHABLE',
+    serviceId = SERVICE,
 ): Promise<string> {
     proofCounter += 1
     const fields: ProofRecordFields = {
         targetUrl: 'http://127.0.0.1:9/health',
         operator,
         blueprintId: BLUEPRINT,
-        serviceId: SERVICE,
+        serviceId,
         kind,
         outcome,
         reason,
@@ -100,7 +102,7 @@ export async function proof(
         url: fields.targetUrl,
         operator,
         blueprint_id: BLUEPRINT,
-        service_id: SERVICE,
+        service_id: serviceId,
         kind,
         outcome,
         reason,
@@ -157,6 +159,10 @@ export async function seedWorld(client: pg.Client): Promise<void> {
         from_quote: false, confidentiality: 0, status: 'ACTIVE', termination_reason: null, heartbeat_interval: '60',
         heartbeat_max_missed: 3, heartbeat_configured: true, activated_at_block: 5, activated_at: SETUP,
         activated_tx: txHash(5), terminated_at: null, terminated_tx: null,
+    })
+    // The HeartbeatConfigUpdated that set the service's interval and max missed, in the block that activated it.
+    await insert(client, 'heartbeat_config_change', {
+        id: logId(5, 9), service_id: SERVICE, interval: '60', max_missed: 3, block_number: 5, timestamp: SETUP, tx_hash: txHash(5),
     })
     for (const [index, operator] of OPERATORS.entries()) {
         await insert(client, 'operator', {

@@ -4,11 +4,12 @@ import {ACTORS, OPERATORS} from '../src/devnet/actors'
 import {startAnvil, type AnvilInstance} from '../src/devnet/anvil'
 import type {RunResult} from '../src/stack/children'
 import {registry, restaking, startBlockEmitter, tangle} from './helpers/devnet-events'
-import {recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
+import {countedHeartbeats, recomputedHeartbeatCover, storedHeartbeatCover} from './helpers/heartbeat-cover'
 import {runProcessorTo, startTestDatabase} from './helpers/stack'
 
 // The processor adds the cover of a finalized batch's heartbeats itself. These runs check it where it meets the
-// trigger: a batch that changes a service's heartbeat setting after the service already has heartbeats.
+// trigger: a batch that changes a service's heartbeat setting after the service already has heartbeats, and in which
+// an operator leaves the service and goes on sending heartbeats that no longer count.
 
 const A = DEVNET_ADDRESSES
 
@@ -49,8 +50,12 @@ beforeAll(async () => {
         BEGIN INSERT INTO cover_setting_log VALUES (coalesce(current_setting('proofgap.heartbeat_cover', true), '')); RETURN NULL; END $$`)
     await db.client.query('CREATE TRIGGER log_cover_setting AFTER INSERT ON heartbeat FOR EACH STATEMENT EXECUTE FUNCTION log_cover_setting()')
 
-    // The second batch: heartbeats, then a shorter grace (2 s × 3 = 6 s) in the middle, then more heartbeats.
-    for (let n = 0; n < 6; n++) await block(...heartbeats(0))
+    // The second batch: heartbeats, then a shorter grace (2 s × 3 = 6 s) in the middle, then more heartbeats. The
+    // second operator leaves in the third block, before its heartbeat there.
+    for (let n = 0; n < 6; n++) {
+        if (n === 2) await block(tangle('OperatorLeftService', {serviceId: 1n, operator: operators[1]}), ...heartbeats(0))
+        else await block(...heartbeats(0))
+    }
     await block(registry('HeartbeatConfigUpdated', {serviceId: 1n, interval: 2n, maxMissed: 3}), ...heartbeats(0))
     for (let n = 0; n < 6; n++) await block(...heartbeats(n === 2 ? 2 : 0))
     const secondHead = Number(await client.request({method: 'eth_blockNumber'}))
@@ -72,11 +77,33 @@ describe('heartbeat cover written by the processor', () => {
         expect(settings).toEqual(['writer'])
     })
 
-    it('grace change applies to every day', async () => {
+    it('grace change applies to later heartbeats', async () => {
         const grace = await db.client.query(`SELECT heartbeat_interval::text AS interval FROM service WHERE id = '1'`)
         expect(grace.rows[0].interval).toBe('2')
+        const judged = await countedHeartbeats(db.client)
+        expect(judged.filter((row) => row.heartbeatIntervalSeconds === 60n).length).toBeGreaterThan(0)
+        expect(judged.filter((row) => row.heartbeatIntervalSeconds === 2n).length).toBeGreaterThan(0)
         const stored = await storedHeartbeatCover(db.client)
         expect(stored.length).toBeGreaterThan(0)
         expect(stored).toEqual(await recomputedHeartbeatCover(db.client))
+    })
+
+    it('heartbeats after leaving add no cover', async () => {
+        const leaver = OPERATORS[1].toLowerCase()
+        const judged = (await countedHeartbeats(db.client)).filter((row) => row.operator === leaver)
+        const after = judged.filter((row) => !row.counted)
+        // Every heartbeat from the block it left in on is stored: four in the first six blocks, one beside the setting
+        // change, six after it.
+        expect(after).toHaveLength(11)
+        const [left] = (await db.client.query(`SELECT left_at FROM service_membership WHERE operator_id = $1`, [leaver])).rows
+        expect(after[0].at).toEqual(left.left_at)
+        // Its cover ends at its last counted heartbeat, which the heartbeats after leaving do not cut short or extend.
+        const counted = judged.filter((row) => row.counted)
+        let expectedMs = 0
+        for (let i = 0; i + 1 < counted.length; i++) {
+            if (counted[i].statusCode === 0) expectedMs += Math.min(counted[i + 1].at.getTime() - counted[i].at.getTime(), 180_000)
+        }
+        const cover = await db.client.query(`SELECT sum(covered_ms)::bigint AS ms FROM heartbeat_day_cover WHERE operator_id = $1`, [leaver])
+        expect(Number(cover.rows[0].ms)).toBe(expectedMs)
     })
 })

@@ -6,7 +6,7 @@ import type {Scorecard} from '../src/gap/scorecard'
 import {loadScorecardsCached, scorecardCacheMaxBytes, type ScorecardCacheSettings, type ScorecardSource} from '../src/gap/scorecard-cache'
 import {loadScorecards, type ScorecardSubject} from '../src/gap/scorecard-load'
 import {startSeededDatabase, type SeededDatabase} from './gap-database'
-import {BLUEPRINT, GOOD, heartbeat, proof} from './gap-world'
+import {BLUEPRINT, GOOD, heartbeat, logId, proof, SERVICE} from './gap-world'
 import {tolerateShutdown} from './helpers/stack'
 
 // A cached scorecard must equal a fresh computation. The triggers delete a row when a row it was computed from changes,
@@ -110,6 +110,29 @@ describe('scorecard cache', () => {
         expect(await cachedPeriods()).toEqual([])
         const rolledBack = await cached(W02)
         expect(rolledBack.cards).toEqual(before.cards)
+    })
+
+    it('setting change: later weeks deleted', async () => {
+        const before = await cached(W02)
+        await cached(W01)
+        // Between GOOD's Monday heartbeats of 00:00 and 00:01: from the one of 00:10 on, grace is 120 s × 3.
+        const id = logId(2000, 7)
+        await world.client.query(
+            `INSERT INTO heartbeat_config_change (id, service_id, interval, max_missed, block_number, timestamp, tx_hash)
+             VALUES ($1, $2, 120, 3, 2000, $3, '0x')`,
+            [id, SERVICE, new Date('2026-01-05T00:00:30.000Z')],
+        )
+        expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2025-12-29`])
+        const after = await cached(W02)
+        expect(after.source).toBe('computed')
+        expect(after.cards).toEqual(await fresh(W02))
+        // The heartbeats of Monday 00:10 and Wednesday 11:59 now cover 360 s each in place of 180 s.
+        expect(coveredMsOf(after.cards, GOOD)).toBe((coveredMsOf(before.cards, GOOD) as number) + 360_000)
+
+        // A hot-block rollback deletes the change again.
+        await world.client.query('DELETE FROM heartbeat_config_change WHERE id = $1', [id])
+        expect(await cachedPeriods()).toEqual([`${BLUEPRINT}//2025-12-29`])
+        expect((await cached(W02)).cards).toEqual(before.cards)
     })
 
     it('proof record: later weeks deleted', async () => {

@@ -26,15 +26,16 @@ const epochMs = (column) => `floor(extract(epoch FROM ${column}) * 1000)`
 // Cover per (operator, service, UTC day) of the heartbeats of `rows` (operator_id, service_id, id, timestamp,
 // status_code) inside each pair's bounds in `bounds` (operator_id, service_id, range_from, range_to, grace_ms). Rows at
 // range_to only end the cover of the rows before them. The bounds are timestamps, -infinity and infinity for none, so
-// that the heartbeat index on (operator_id, service_id, timestamp) serves the range.
-const coverPerDay = (rows, bounds) => `
+// that the heartbeat index on (operator_id, service_id, timestamp) serves the range. `grace` is the SQL of a row's
+// grace in ms; a later migration passes a column of `rows`.
+const coverPerDay = (rows, bounds, grace = 'b.grace_ms') => `
 SELECT c.operator_id, c.service_id,
        (to_timestamp(d.day_ms / 1000) AT TIME ZONE 'UTC')::date AS day,
        sum(least(c.end_ms, d.day_ms + ${DAY_MS}) - greatest(c.start_ms, d.day_ms)) AS covered_ms
 FROM (
   SELECT r.operator_id, r.service_id, r.status_code, r.timestamp, b.range_to,
          ${epochMs('r.timestamp')} AS start_ms,
-         least(${epochMs('r.timestamp')} + b.grace_ms, lead(${epochMs('r.timestamp')}) OVER w) AS end_ms,
+         least(${epochMs('r.timestamp')} + ${grace}, lead(${epochMs('r.timestamp')}) OVER w) AS end_ms,
          lead(r.id) OVER w AS next_id
   FROM ${rows} r JOIN ${bounds} b ON b.operator_id = r.operator_id AND b.service_id = r.service_id
   WHERE r.timestamp >= b.range_from AND r.timestamp <= b.range_to
@@ -60,13 +61,14 @@ JOIN service s ON s.id = p.service_id`
 const HEARTBEAT_COLUMNS = 'id, operator_id, service_id, timestamp, status_code'
 
 // Adds the cover with the changed rows minus the cover without them, times `sign`, and drops days that reach zero.
-const applyChange = ({changed, withRows, withoutRows, sign, moreCtes = ''}) => `
-    WITH bounds AS (${changedBounds(changed)})${moreCtes}
+// A later migration passes its own `bounds` statement and `grace` expression (see coverPerDay).
+const applyChange = ({changed, withRows, withoutRows, sign, moreCtes = '', bounds = changedBounds(changed), grace = undefined}) => `
+    WITH bounds AS (${bounds})${moreCtes}
     INSERT INTO heartbeat_day_cover AS t (operator_id, service_id, day, covered_ms)
     SELECT operator_id, service_id, day, (${sign} * sum(covered_ms))::bigint FROM (
-      SELECT * FROM (${coverPerDay(withRows, 'bounds')}) with_rows
+      SELECT * FROM (${coverPerDay(withRows, 'bounds', grace)}) with_rows
       UNION ALL
-      SELECT operator_id, service_id, day, -covered_ms FROM (${coverPerDay(withoutRows, 'bounds')}) without_rows
+      SELECT operator_id, service_id, day, -covered_ms FROM (${coverPerDay(withoutRows, 'bounds', grace)}) without_rows
     ) difference
     GROUP BY 1, 2, 3 HAVING sum(covered_ms) <> 0
     ORDER BY 1, 2, 3
@@ -105,8 +107,8 @@ END $$`)
 module.exports = class HeartbeatAggregates1796424742607 {
     name = 'HeartbeatAggregates1796424742607'
 
-    /** The statement builders, for the migrations that replace these functions. */
-    static sql = {applyChange, HEARTBEAT_COLUMNS}
+    /** The statement builders, for the migrations that replace these functions or go back to this rule. */
+    static sql = {applyChange, HEARTBEAT_COLUMNS, coverPerDay, allBounds}
 
     /** Restores this migration's INSERT and DELETE trigger functions, for the `down` of a migration that replaced them. */
     static restoreChangeFunctions = (db) => createChangeFunctions(db, 'CREATE OR REPLACE')

@@ -149,7 +149,7 @@ async function handleBatchWith(
                 }
                 break
             case 'registry':
-                prefetchRegistry(ctx, d)
+                prefetchRegistry(ctx, d, membershipServices)
                 break
             case 'restaking':
                 prefetchRestaking(ctx, d)

@@ -5,7 +5,7 @@ import * as m from '../model'
 import {EntityCache, type FinalizedEntityMemory} from './cache'
 import {finalizedEntityManager, writeRows, type RowWrite} from './write'
 import {HeartbeatRows} from './heartbeat-rows'
-import {ADD_COVER_SQL, COVER_SETTING, HeartbeatCoverChange, type CoverRow} from './heartbeat-cover'
+import {ADD_COVER_SQL, COVER_SETTING, graceMsOf, HeartbeatCoverChange, PREVIOUS_BEATS_SQL, type CoverBeat} from './heartbeat-cover'
 import type {Family} from './decode'
 import {chainString, toJsonValue, type ChainString} from './strings'
 import {isSecretName} from '../proofs/http/redact-url'
@@ -257,6 +257,8 @@ export class BatchContext {
             this.books,
         ] as EntityCache<{id: string}>[]
         const i = this.inserts
+        // Heartbeat setting changes go before the heartbeats, so that the cover of a hot block's heartbeats, which the
+        // INSERT trigger computes, reads the setting in force at each of them.
         const insertsBefore = [
             i.blocks,
             i.sourceUpdates,
@@ -266,10 +268,10 @@ export class BatchContext {
             i.registrationChanges,
             i.jobResults,
             i.secretExposures,
+            i.heartbeatConfigChanges,
         ] as {id: string}[][]
         const insertsAfter = [
             i.statusEvents,
-            i.heartbeatConfigChanges,
             i.metrics,
             i.teeAttestations,
             i.productEvents,
@@ -287,38 +289,69 @@ export class BatchContext {
         ]
         const heartbeatsAt = upserts.length + insertsBefore.length
         const em = finalizedEntityManager(this.store)
-        const cover = em ? await this.coverToWrite(em) : undefined
-        if (!em || !cover) return writeRows(this.store, writes)
+        if (!em || this.heartbeatCover.isEmpty || !(await hasCoverGuard(em))) return writeRows(this.store, writes)
 
-        // Services are written in a statement before the heartbeats. When a service's heartbeat setting changes, its
-        // UPDATE trigger recomputes the service's cover from the stored heartbeats, and the new ones must not be among
-        // them: their cover is added below.
+        // Memberships, services and setting changes are written in a statement before the heartbeats. Their triggers
+        // then see none of the new heartbeats, whose cover is added below, and the latest counted heartbeat stored
+        // before the batch is read with the batch's memberships.
         await writeRows(this.store, writes.slice(0, heartbeatsAt))
-        // The trigger of 1796433000000-HeartbeatCoverByWriter.js leaves this transaction's heartbeats to the processor.
+        const cover = this.heartbeatCover.rows(await this.previousBeats(em), this.membershipCheck())
+        // Heartbeats out of time order are left to the trigger.
+        if (!cover) return writeRows(this.store, writes.slice(heartbeatsAt))
+        // The trigger of 1796437000000-HeartbeatCoverBySetting.js leaves this transaction's heartbeats to the processor.
         await em.query(`SELECT set_config($1, 'writer', true)`, [COVER_SETTING])
         await writeRows(this.store, writes.slice(heartbeatsAt))
         if (cover.length > 0) await em.query(ADD_COVER_SQL, [JSON.stringify(cover)])
         await em.query(`SELECT set_config($1, '', true)`, [COVER_SETTING])
     }
 
+    /** Reads the latest counted heartbeat stored for each pair with heartbeats in the batch, in one statement. */
+    private async previousBeats(em: EntityManager): Promise<Map<string, CoverBeat>> {
+        const rows: {operator: string; service: string; at_ms: string; status_code: number; grace_ms: string}[] = await em.query(
+            PREVIOUS_BEATS_SQL,
+            this.heartbeatCover.pairParameters(),
+        )
+        const previous = new Map<string, CoverBeat>()
+        for (const row of rows) {
+            previous.set(`${row.service}-${row.operator}`, {
+                atMs: Number(row.at_ms),
+                statusCode: row.status_code,
+                graceMs: graceMsOf(BigInt(row.grace_ms)),
+            })
+        }
+        return previous
+    }
+
     /**
-     * Returns the cover rows this batch adds, or undefined when the trigger computes them: no heartbeats, heartbeats
-     * out of time order, or a database whose trigger cannot leave them to the writer.
+     * Returns the membership rule of counted heartbeats over the memberships in the cache: those active when the batch
+     * began (loaded for every service with heartbeats) and those the batch opened or closed.
      */
-    private async coverToWrite(em: EntityManager): Promise<CoverRow[] | undefined> {
-        if (this.heartbeatCover.isEmpty) return undefined
-        if (!(await hasCoverGuard(em))) return undefined
-        return this.heartbeatCover.rows()
+    private membershipCheck(): (serviceId: string, operatorId: string, atMs: number) => boolean {
+        const spans = new Map<string, {joinedMs: number; leftMs: number}[]>()
+        for (const membership of this.memberships.values()) {
+            const key = `${membership.service.id}-${membership.operator.id}`
+            const span = {joinedMs: membership.joinedAt.getTime(), leftMs: membership.leftAt?.getTime() ?? Infinity}
+            const list = spans.get(key)
+            if (list === undefined) spans.set(key, [span])
+            else list.push(span)
+        }
+        return (serviceId, operatorId, atMs) =>
+            spans.get(`${serviceId}-${operatorId}`)?.some((span) => span.joinedMs <= atMs && atMs < span.leftMs) ?? false
     }
 }
 
 let coverGuard: Promise<boolean> | undefined
 
-/** Returns whether the heartbeat INSERT trigger can leave a writer's heartbeats to it. Reads the catalog once per process. */
+/**
+ * Returns whether the function of the heartbeat INSERT trigger can leave a writer's heartbeats to it. Reads the catalog
+ * once per process.
+ */
 function hasCoverGuard(em: EntityManager): Promise<boolean> {
     coverGuard ??= em
         .query(
-            `SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'heartbeat_cover_after_insert' AND strpos(prosrc, $1) > 0) AS guarded`,
+            `SELECT EXISTS (SELECT 1 FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                            WHERE t.tgrelid = 'heartbeat'::regclass AND t.tgname = 'heartbeat_cover_insert'
+                              AND strpos(p.prosrc, $1) > 0) AS guarded`,
             [COVER_SETTING],
         )
         .then((rows: {guarded: boolean}[]) => rows[0]?.guarded === true)

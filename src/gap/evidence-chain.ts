@@ -265,6 +265,32 @@ export async function loadChainFacts(
     return {records: [...records.values()], claimFacts}
 }
 
+/**
+ * Loads the heartbeat settings of a service in force during [from, to): the change in force at `from` and every change
+ * before `to`, in chain order, with their HeartbeatConfigUpdated chain records.
+ */
+export async function loadHeartbeatSettings(
+    sql: SqlRunner,
+    serviceId: string,
+    from: Date,
+    to: Date,
+): Promise<{rows: Record<string, unknown>[]; records: EvidenceRecord[]}> {
+    const rows = await sql(
+        `SELECT c.id, c.tx_hash, c.timestamp, c.interval::text AS interval, c.max_missed, b.hash AS block_hash
+         FROM (
+           (SELECT * FROM heartbeat_config_change WHERE service_id = $1 AND timestamp <= $2 ORDER BY timestamp DESC, id DESC LIMIT 1)
+           UNION ALL
+           (SELECT * FROM heartbeat_config_change WHERE service_id = $1 AND timestamp > $2 AND timestamp < $3)
+         ) c LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('c.id')}
+         ORDER BY c.timestamp, c.id`,
+        [serviceId, from, to],
+    )
+    const records = rows.map((row) =>
+        chainRecord('HeartbeatConfigUpdated', row, {serviceId, interval: asText(row.interval), maxMissed: asInt(row.max_missed)}),
+    )
+    return {rows, records}
+}
+
 function heartbeatRecord(row: Record<string, unknown>, serviceId: string, operator: string): EvidenceRecord {
     return chainRecord('HeartbeatReceived', row, {
         serviceId,

@@ -1,9 +1,10 @@
 import type {Hex} from 'viem'
+import {DEFAULT_HEARTBEAT_INTERVAL_SECONDS, DEFAULT_HEARTBEAT_MAX_MISSED} from '../db/counted-heartbeats'
 import type {ProofRecordFields} from '../proofs/record'
 import type {ProofOutcome} from '../proofs/types'
 import {canonicalJson, type CanonicalValue} from './canonical-json'
 import type {GapConfig} from './config'
-import {loadChainFacts, loadMembership, operatorExists, type ServiceActivation} from './evidence-chain'
+import {loadChainFacts, loadHeartbeatSettings, loadMembership, operatorExists, type ServiceActivation} from './evidence-chain'
 import {computeGaps, proofMatchesScope} from './gaps'
 import {loadGapFacts} from './load'
 import {merkleLeaf, merkleRoot} from './merkle'
@@ -21,8 +22,11 @@ export const EVIDENCE_BUNDLE_ENCODING = 'proofgap-evidence-bundle/2'
 /** Format tags that `evidence verify` reads. */
 export const READABLE_BUNDLE_ENCODINGS: readonly string[] = ['proofgap-evidence-bundle/1', EVIDENCE_BUNDLE_ENCODING]
 
-/** Version of the gap method the claims and statuses in a bundle were computed with. */
-export const GAP_METHODOLOGY_VERSION = 'proofgap-gap/1'
+/**
+ * Version of the gap method the claims and statuses in a bundle were computed with. Version 2 judges liveness by the
+ * heartbeat setting in force at each heartbeat and counts only heartbeats sent while the operator was a member.
+ */
+export const GAP_METHODOLOGY_VERSION = 'proofgap-gap/2'
 
 /** Order of record types in a bundle; within a type, records are ordered by id. */
 export const RECORD_TYPES = ['meta', 'chain', 'proof', 'claim', 'gap'] as const
@@ -98,6 +102,31 @@ export function proofFieldsFromRow(row: Record<string, unknown>): ProofRecordFie
     }
 }
 
+/**
+ * Lists the heartbeat settings in force during a bundle's period, in chain order: the one in force at `from`, then
+ * each change before `to`. `changeId` names the change's chain record. The first entry has none (and `since` null)
+ * when the service used the default setting at `from`.
+ */
+function heartbeatSettingsOf(rows: Record<string, unknown>[], from: Date): CanonicalValue[] {
+    const settings: CanonicalValue[] = rows.map((row) => ({
+        changeId: asText(row.id),
+        since: asDate(row.timestamp).toISOString(),
+        interval: asText(row.interval),
+        maxMissed: asInt(row.max_missed),
+    }))
+    const first = rows[0]
+    if (first === undefined || asDate(first.timestamp).getTime() > from.getTime()) {
+        const unconfigured = {
+            changeId: null,
+            since: null,
+            interval: DEFAULT_HEARTBEAT_INTERVAL_SECONDS.toString(),
+            maxMissed: DEFAULT_HEARTBEAT_MAX_MISSED,
+        }
+        settings.unshift(unconfigured)
+    }
+    return settings
+}
+
 export class EvidenceError extends Error {
     override name = 'EvidenceError'
 }
@@ -131,7 +160,7 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
 
     const [service] = await sql(
         `SELECT id, blueprint_id, activation_request_id::text AS activation_request_id, confidentiality,
-                heartbeat_interval::text AS heartbeat_interval, heartbeat_max_missed, activated_at_block, activated_at, activated_tx
+                activated_at_block, activated_at, activated_tx
          FROM service WHERE id = $1`,
         [serviceId],
     )
@@ -159,6 +188,7 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     const claims = computed.claims.filter((claim) => claim.serviceId === serviceId)
     const gaps = computed.gaps.filter((gap) => gap.serviceId === serviceId)
     const chain = await loadChainFacts(sql, {serviceId, operator, from, to}, membership, activation, claims)
+    const settings = await loadHeartbeatSettings(sql, serviceId, from, to)
     const proofs = await loadProofRecords(sql, {serviceId, operator, from, to, blueprintId}, decisionProofIds(facts.proofs, gaps, serviceId))
 
     const records: EvidenceRecord[] = [
@@ -175,14 +205,14 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
             proofFreshnessSeconds: config.proofFreshnessSeconds,
             service: {
                 confidentiality: activation.confidentiality,
-                heartbeatInterval: asText(service.heartbeat_interval),
-                heartbeatMaxMissed: asInt(service.heartbeat_max_missed),
+                heartbeatSettings: heartbeatSettingsOf(settings.rows, from),
                 activatedAtBlock: asInt(service.activated_at_block),
                 activatedAt: activation.activatedAt.toISOString(),
                 activatedTx: activation.activatedTx,
             },
         },
         ...chain.records,
+        ...settings.records,
         ...proofs,
     ]
     for (const claim of claims) {

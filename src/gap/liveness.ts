@@ -15,23 +15,35 @@ export function livenessDeadline(lastHeartbeatAt: Date, intervalSeconds: bigint,
     return new Date(Number(deadlineMs > maxDateMs ? maxDateMs : deadlineMs))
 }
 
-/** Computes heartbeat liveness of one membership at `at` from its latest heartbeat at or before `at`. */
+/**
+ * Computes heartbeat liveness of one membership at `at` from its latest counted heartbeat at or before `at`.
+ *
+ * The deadline uses the interval and max missed in force when that heartbeat was sent, even when the service changed
+ * them later. The operator sent it under that setting and could not know a later one. It also makes liveness at every
+ * instant agree with heartbeat uptime, whose cover of each heartbeat is fixed when the heartbeat is written.
+ */
 export function heartbeatLiveness(membership: MembershipFact, heartbeat: HeartbeatFact | undefined, at: Date): Liveness {
-    const base = {
-        operator: membership.operator,
-        serviceId: membership.serviceId,
-        heartbeatIntervalSeconds: membership.heartbeatIntervalSeconds,
-        heartbeatMaxMissed: membership.heartbeatMaxMissed,
-    }
+    const base = {operator: membership.operator, serviceId: membership.serviceId}
     if (heartbeat === undefined) {
-        return {...base, lastHeartbeatAt: null, lastStatusCode: null, deadline: null, live: false, healthy: false}
+        return {
+            ...base,
+            lastHeartbeatAt: null,
+            lastStatusCode: null,
+            heartbeatIntervalSeconds: membership.heartbeatIntervalSeconds,
+            heartbeatMaxMissed: membership.heartbeatMaxMissed,
+            deadline: null,
+            live: false,
+            healthy: false,
+        }
     }
-    const deadline = livenessDeadline(heartbeat.at, membership.heartbeatIntervalSeconds, membership.heartbeatMaxMissed)
+    const deadline = livenessDeadline(heartbeat.at, heartbeat.heartbeatIntervalSeconds, heartbeat.heartbeatMaxMissed)
     const live = heartbeat.at.getTime() <= at.getTime() && at.getTime() <= deadline.getTime()
     return {
         ...base,
         lastHeartbeatAt: heartbeat.at,
         lastStatusCode: heartbeat.statusCode,
+        heartbeatIntervalSeconds: heartbeat.heartbeatIntervalSeconds,
+        heartbeatMaxMissed: heartbeat.heartbeatMaxMissed,
         deadline,
         live,
         healthy: live && heartbeat.statusCode === HEALTHY_STATUS_CODE,

@@ -1,3 +1,4 @@
+import {latestCountedHeartbeat, settingColumns, settingJoin} from '../db/counted-heartbeats'
 import type {ProofOutcome} from '../proofs/types'
 import {gapScopes, kindsForProduct} from './gaps'
 import {asDate, asInt, asNullableDate, asNullableText, asText, type SqlRunner} from './sql'
@@ -35,16 +36,17 @@ WHERE ($1::text IS NULL OR r.operator_id = $1)
        OR EXISTS (SELECT 1 FROM registration_change c WHERE c.registration_id = r.id AND c.timestamp <= $4))
 ORDER BY r.operator_id, r.blueprint_id`
 
+// The heartbeat setting is the one in force at $5, which liveness reports when no heartbeat counts.
 const MEMBERSHIPS_SQL = `
 SELECT DISTINCT ON (s.id, m.operator_id)
        m.operator_id AS operator, s.id AS service_id, s.blueprint_id AS blueprint_id, b.product AS product,
-       s.confidentiality AS confidentiality, s.heartbeat_interval::text AS heartbeat_interval,
-       s.heartbeat_max_missed AS heartbeat_max_missed,
+       s.confidentiality AS confidentiality, ${settingColumns('setting')},
        (m.joined_at <= $5 AND (m.left_at IS NULL OR m.left_at > $5)
         AND s.activated_at <= $5 AND (s.terminated_at IS NULL OR s.terminated_at > $5)) AS active
 FROM service_membership m
 JOIN service s ON s.id = m.service_id
 JOIN blueprint b ON b.id = s.blueprint_id
+${settingJoin('setting', 's.id', '$5')}
 WHERE m.joined_at <= $5
   AND ($1::text IS NULL OR m.operator_id = $1)
   AND ($2::text IS NULL OR s.blueprint_id = $2)
@@ -52,19 +54,14 @@ WHERE m.joined_at <= $5
   AND ($4::text IS NULL OR s.id = $4)
 ORDER BY s.id, m.operator_id, active DESC, m.joined_at DESC`
 
-// One index probe per membership on heartbeat (operator_id, service_id, timestamp), in place of sorting every
-// heartbeat of the operators. Liveness only reads the latest heartbeat of each membership.
+// The latest counted heartbeat of each membership's pair, found by index probes inside the pair's memberships, with
+// the setting in force when it was sent. Liveness only reads that one heartbeat.
 const HEARTBEATS_SQL = `
-SELECT latest.service_id, latest.operator, latest.at, latest.status_code, latest.block_number
+SELECT pair.service_id, pair.operator, latest.timestamp AS at, latest.status_code, latest.block_number,
+       ${settingColumns('setting')}
 FROM unnest($1::text[], $2::text[]) AS pair(operator, service_id)
-CROSS JOIN LATERAL (
-  SELECT h.service_id AS service_id, h.operator_id AS operator, h.timestamp AS at, h.status_code AS status_code,
-         h.block_number AS block_number
-  FROM heartbeat h
-  WHERE h.operator_id = pair.operator AND h.service_id = pair.service_id AND h.timestamp <= $3
-  ORDER BY h.timestamp DESC, h.id DESC
-  LIMIT 1
-) latest`
+CROSS JOIN LATERAL ${latestCountedHeartbeat('pair.operator', 'pair.service_id', '<= $3')} latest
+${settingJoin('setting', 'pair.service_id', 'latest.timestamp', 'latest.id')}`
 
 const JOB_RESULTS_SQL = `
 SELECT r.service_id AS service_id, r.operator_id AS operator, count(*)::int AS result_count
@@ -225,6 +222,8 @@ export async function loadOperatorFacts(sql: SqlRunner, scopes: ScopeFacts, at: 
         at: asDate(row.at),
         statusCode: asInt(row.status_code),
         blockNumber: asInt(row.block_number),
+        heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
+        heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
     }))
     const proofs: ProofSummary[] = proofRows.map((row) => ({
         id: asText(row.id),

@@ -30,6 +30,10 @@ export function fieldsFromLog(event: string, log: {topics: string[]; data: strin
             timestamp: d.timestamp.toString(),
         }
     }
+    if (event === 'HeartbeatConfigUpdated' && registry.events.HeartbeatConfigUpdated.is(record)) {
+        const d = registry.events.HeartbeatConfigUpdated.decode(record)
+        return {serviceId: d.serviceId.toString(), interval: d.interval.toString(), maxMissed: d.maxMissed}
+    }
     if (event === 'JobResultSubmitted' && tangle.events.JobResultSubmitted.is(record)) {
         const d = tangle.events.JobResultSubmitted.decode(record)
         const output = d.output as Hex

@@ -1,6 +1,7 @@
+import {countedCondition, latestCountedHeartbeat, settingColumns, settingJoin} from '../db/counted-heartbeats'
 import {utcDate, wholeUtcDays, type Period} from './period'
-import {coveredHeartbeatMs, membershipWindow, type ScorecardHeartbeat, type ScorecardMembership} from './scorecard'
-import {asDate, asInt, type SqlRunner} from './sql'
+import {coveredHeartbeatMs, heartbeatGraceMs, membershipWindow, type ScorecardHeartbeat, type ScorecardMembership} from './scorecard'
+import {asDate, asInt, asText, type SqlRunner} from './sql'
 
 /** A membership of one operator. */
 export interface OperatorMembership {
@@ -8,33 +9,34 @@ export interface OperatorMembership {
     membership: ScorecardMembership
 }
 
-// For the whole UTC days of each membership window, the cover of every heartbeat that has a next one is summed from
-// heartbeat_day_cover (kept by triggers, see db/migrations/*-HeartbeatAggregates.js). The table leaves out the latest
-// heartbeat of each (operator, service), so the statement returns it too.
+// For the whole UTC days of each membership window, the cover of every counted heartbeat that has a next one is summed
+// from heartbeat_day_cover (kept by triggers, see db/migrations/*-HeartbeatCoverBySetting.js). The table leaves out
+// the latest counted heartbeat of each (operator, service), so the statement returns it too, with its setting.
 const WHOLE_DAYS_SQL = `
 SELECT w.i,
        coalesce((SELECT sum(c.covered_ms) FROM heartbeat_day_cover c
                  WHERE c.operator_id = w.operator AND c.service_id = w.service AND c.day >= w.day_from AND c.day < w.day_to), 0)::bigint
          AS covered_ms,
-       latest.timestamp AS latest_at, latest.status_code AS latest_status
+       latest.timestamp AS latest_at, latest.status_code AS latest_status, ${settingColumns('setting')}
 FROM unnest($1::int[], $2::text[], $3::text[], $4::date[], $5::date[]) AS w(i, operator, service, day_from, day_to)
-LEFT JOIN LATERAL (
-  SELECT h.timestamp, h.status_code FROM heartbeat h
-  WHERE h.operator_id = w.operator AND h.service_id = w.service
-  ORDER BY h.timestamp DESC, h.id DESC
-  LIMIT 1
-) latest ON true`
+LEFT JOIN LATERAL ${latestCountedHeartbeat('w.operator', 'w.service', "< 'infinity'")} latest ON true
+${settingJoin('setting', 'w.service', 'latest.timestamp', 'latest.id')}`
 
-// Heartbeats that can cover part of a window shorter than a whole day: from its start − interval × max missed up to
-// its end. The bound is compared in numeric epoch seconds because the interval is a uint64: as a PostgreSQL interval
-// it would overflow.
+// The counted heartbeats that can cover part of a window shorter than a whole day: the latest one before the part,
+// whose cover may reach into it, and those inside it. Each comes with the setting in force when it was sent.
 const PART_DAY_HEARTBEATS_SQL = `
-SELECT e.i, h.timestamp AS at, h.status_code
+SELECT e.i, beat.timestamp AS at, beat.status_code, ${settingColumns('setting')}
 FROM unnest($1::int[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[]) AS e(i, operator, service, part_from, part_to)
-JOIN service s ON s.id = e.service
-JOIN heartbeat h ON h.operator_id = e.operator AND h.service_id = e.service AND h.timestamp < e.part_to
- AND extract(epoch FROM h.timestamp) >= extract(epoch FROM e.part_from) - s.heartbeat_interval * s.heartbeat_max_missed
-ORDER BY e.i, h.timestamp, h.id`
+CROSS JOIN LATERAL (
+  SELECT earlier.id, earlier.timestamp, earlier.status_code
+  FROM ${latestCountedHeartbeat('e.operator', 'e.service', '< e.part_from')} earlier
+  UNION ALL
+  SELECT h.id, h.timestamp, h.status_code FROM heartbeat h
+  WHERE h.operator_id = e.operator AND h.service_id = e.service AND h.timestamp >= e.part_from AND h.timestamp < e.part_to
+    AND ${countedCondition('h')}
+) beat
+${settingJoin('setting', 'e.service', 'beat.timestamp', 'beat.id')}
+ORDER BY e.i, beat.timestamp, beat.id`
 
 /**
  * Returns, for each membership, the milliseconds of its window in `period` (membershipWindow) that healthy heartbeats
@@ -81,14 +83,13 @@ export async function loadHeartbeatCover(sql: SqlRunner, memberships: OperatorMe
 
     for (const row of dayRows) {
         const index = asInt(row.i)
-        const {membership} = memberships[index]
         covered[index] += asInt(row.covered_ms)
-        // The latest heartbeat covers [t, t + grace) when it has status 0 and was sent before the period end, as in
-        // coveredHeartbeatMs, which is given only the heartbeats sent before the period end.
+        // The latest counted heartbeat covers [t, t + grace) when it has status 0 and was sent before the period end,
+        // as in coveredHeartbeatMs, which is given only the heartbeats sent before the period end.
         if (row.latest_at === null || asInt(row.latest_status) !== 0) continue
         const latestMs = asDate(row.latest_at).getTime()
         if (latestMs >= period.to.getTime()) continue
-        const graceMs = Number(membership.heartbeatIntervalSeconds * BigInt(membership.heartbeatMaxMissed) * 1000n)
+        const graceMs = heartbeatGraceMs(BigInt(asText(row.heartbeat_interval)), asInt(row.heartbeat_max_missed))
         const whole = windows[index]
         covered[index] += Math.max(0, Math.min(latestMs + graceMs, whole.toMs) - Math.max(latestMs, whole.fromMs))
     }
@@ -96,7 +97,13 @@ export async function loadHeartbeatCover(sql: SqlRunner, memberships: OperatorMe
     const heartbeatsOfPart = new Map<number, ScorecardHeartbeat[]>()
     for (const row of partRows) {
         const part = asInt(row.i)
-        const heartbeat = {serviceId: parts.service[part], at: asDate(row.at), statusCode: asInt(row.status_code)}
+        const heartbeat = {
+            serviceId: parts.service[part],
+            at: asDate(row.at),
+            statusCode: asInt(row.status_code),
+            heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
+            heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
+        }
         const group = heartbeatsOfPart.get(part)
         if (group === undefined) heartbeatsOfPart.set(part, [heartbeat])
         else group.push(heartbeat)

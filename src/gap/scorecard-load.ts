@@ -26,7 +26,7 @@ ORDER BY 1`
 
 const MEMBERSHIPS_SQL = `
 SELECT m.operator_id AS operator, s.id AS service_id, s.blueprint_id, m.joined_at, m.left_at, s.activated_at,
-       s.terminated_at, s.heartbeat_interval::text AS heartbeat_interval, s.heartbeat_max_missed
+       s.terminated_at
 FROM service_membership m JOIN service s ON s.id = m.service_id
 WHERE m.operator_id = ANY($1::text[]) AND ($2::text IS NULL OR s.blueprint_id = $2)
   AND m.joined_at < $4 AND (m.left_at IS NULL OR m.left_at > $3)
@@ -110,8 +110,6 @@ export async function loadScorecardInputs(sql: SqlRunner, subject: ScorecardSubj
                 leftAt: asNullableDate(row.left_at),
                 activatedAt: asDate(row.activated_at),
                 terminatedAt: asNullableDate(row.terminated_at),
-                heartbeatIntervalSeconds: BigInt(asText(row.heartbeat_interval)),
-                heartbeatMaxMissed: asInt(row.heartbeat_max_missed),
             },
         }))
         const covered = await loadHeartbeatCover(sql, memberships, period)

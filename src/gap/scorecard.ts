@@ -25,8 +25,6 @@ export interface ScorecardMembership {
     leftAt: Date | null
     activatedAt: Date
     terminatedAt: Date | null
-    heartbeatIntervalSeconds: bigint
-    heartbeatMaxMissed: number
 }
 
 /** A membership with the milliseconds of its window (membershipWindow) that healthy heartbeats cover. */
@@ -34,10 +32,19 @@ export interface CoveredMembership extends ScorecardMembership {
     coveredMs: number
 }
 
+/** A counted heartbeat (sent while the operator was a member) with the setting in force when it was sent. */
 export interface ScorecardHeartbeat {
     serviceId: string
     at: Date
     statusCode: number
+    heartbeatIntervalSeconds: bigint
+    heartbeatMaxMissed: number
+}
+
+/** Returns interval × max missed in milliseconds, or Infinity when it exceeds 2^52 ms, which outlasts any window. */
+export function heartbeatGraceMs(intervalSeconds: bigint, maxMissed: number): number {
+    const graceMs = intervalSeconds * BigInt(maxMissed) * 1000n
+    return graceMs <= 2n ** 52n ? Number(graceMs) : Infinity
 }
 
 /**
@@ -121,8 +128,9 @@ export interface Scorecard extends ScorecardMetrics {
 
 /**
  * Returns the milliseconds of `window` during which the operator was heartbeat-live and healthy. A heartbeat with
- * status 0 covers [t, t + interval × max missed), cut short by the next heartbeat, which replaces the state; a
- * heartbeat with another status covers nothing.
+ * status 0 covers [t, t + interval × max missed) with the setting in force when it was sent, cut short by the next
+ * heartbeat, which replaces the state. A heartbeat with another status covers nothing. `heartbeats` must be the
+ * counted ones only, because a heartbeat from a non-member neither covers nor cuts short.
  */
 export function coveredHeartbeatMs(
     heartbeats: ScorecardHeartbeat[],
@@ -131,7 +139,6 @@ export function coveredHeartbeatMs(
     windowToMs: number,
 ): number {
     if (windowToMs <= windowFromMs) return 0
-    const graceMs = Number(membership.heartbeatIntervalSeconds * BigInt(membership.heartbeatMaxMissed) * 1000n)
     const sorted = heartbeats
         .filter((heartbeat) => heartbeat.serviceId === membership.serviceId)
         .sort((a, b) => a.at.getTime() - b.at.getTime())
@@ -140,6 +147,7 @@ export function coveredHeartbeatMs(
         if (heartbeat.statusCode !== 0) continue
         const start = heartbeat.at.getTime()
         const next = sorted[index + 1]
+        const graceMs = heartbeatGraceMs(heartbeat.heartbeatIntervalSeconds, heartbeat.heartbeatMaxMissed)
         const end = Math.min(start + graceMs, next === undefined ? Infinity : next.at.getTime())
         covered += Math.max(0, Math.min(end, windowToMs) - Math.max(start, windowFromMs))
     }

@@ -45,7 +45,7 @@ export interface RegistrationFact {
     status: string
 }
 
-/** One service membership of an operator, with the service settings that liveness needs. */
+/** One service membership of an operator, with the heartbeat setting in force at the query instant. */
 export interface MembershipFact {
     operator: string
     serviceId: string
@@ -55,6 +55,7 @@ export interface MembershipFact {
     confidentiality: number
     /** True when the membership and the service were both open at the query instant. */
     active: boolean
+    /** Heartbeat interval in seconds in force at the query instant; liveness uses it when no heartbeat counts. */
     heartbeatIntervalSeconds: bigint
     heartbeatMaxMissed: number
 }
@@ -70,13 +71,18 @@ export interface SidecarFact {
     urlCount: number
 }
 
-/** Latest heartbeat of an operator in a service at or before the query instant. */
+/**
+ * Latest counted heartbeat of an operator in a service at or before the query instant: one sent while the operator
+ * was a member of the service. It carries the heartbeat setting in force when it was sent.
+ */
 export interface HeartbeatFact {
     operator: string
     serviceId: string
     at: Date
     statusCode: number
     blockNumber: number
+    heartbeatIntervalSeconds: bigint
+    heartbeatMaxMissed: number
 }
 
 /** Count of job results an operator submitted in a service up to the query instant. */
@@ -133,9 +139,10 @@ export interface Liveness {
     serviceId: string
     lastHeartbeatAt: Date | null
     lastStatusCode: number | null
+    /** Setting in force at the last counted heartbeat, or at the query instant when no heartbeat counts. */
     heartbeatIntervalSeconds: bigint
     heartbeatMaxMissed: number
-    /** Last heartbeat + interval × max missed; null without a heartbeat. */
+    /** Last counted heartbeat + interval × max missed of that heartbeat's setting, or null without one. */
     deadline: Date | null
     live: boolean
     /** Live and the last status code is 0 (Healthy). */

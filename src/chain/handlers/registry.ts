@@ -6,9 +6,14 @@ const lower = (address: string) => address.toLowerCase()
 /** Statuses the registry stores: 0 Healthy, 1 Degraded, 2 Offline, 3 Slashed, 4 Exiting. */
 const STATUS_OFFLINE = 2
 
-export function prefetchRegistry(ctx: BatchContext, d: DecodedLog): void {
+/**
+ * Announces the rows a registry log will read. A heartbeat's service also joins `serviceIdsForMemberships`, because
+ * the batch's heartbeat cover counts only heartbeats sent while the operator was a member.
+ */
+export function prefetchRegistry(ctx: BatchContext, d: DecodedLog, serviceIdsForMemberships: Set<string>): void {
     const a = d.args
     if (a.serviceId !== undefined) ctx.services.want(a.serviceId.toString())
+    if (d.name === 'HeartbeatReceived') serviceIdsForMemberships.add(a.serviceId.toString())
     if (a.operator !== undefined) {
         ctx.operators.want(lower(a.operator))
         ctx.serviceStates.want(`${a.serviceId}-${lower(a.operator)}`)
@@ -88,8 +93,8 @@ function handleHeartbeat(ctx: BatchContext, d: DecodedLog, service: m.Service): 
     const state = serviceState(ctx, service, operator)
     const atMs = log.block.timestamp
     const statusCode = Number(a.statusCode)
-    // Before the state moves on, because it still contains the pair's previous heartbeat.
-    ctx.heartbeatCover.add(state, service, operator.id, atMs, statusCode)
+    // The service row has the heartbeat setting in force at this log, because logs are handled in chain order.
+    ctx.heartbeatCover.add(service, operator.id, atMs, statusCode)
     ctx.inserts.heartbeats.add(log.id, service, operator, a.blueprintId, statusCode, a.timestamp, log.block.height, atMs, log.transactionHash)
     state.lastHeartbeatAt = new Date(atMs)
     state.lastHeartbeatBlock = log.block.height

@@ -1,6 +1,7 @@
-import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, ManyToOne as ManyToOne_, Index as Index_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_, StringColumn as StringColumn_} from "@subsquid/typeorm-store"
+import {Entity as Entity_, Column as Column_, PrimaryColumn as PrimaryColumn_, Index as Index_, ManyToOne as ManyToOne_, BigIntColumn as BigIntColumn_, IntColumn as IntColumn_, DateTimeColumn as DateTimeColumn_, StringColumn as StringColumn_} from "@subsquid/typeorm-store"
 import {Service} from "./service.model"
 
+@Index_(["service", "timestamp", "id"], {unique: false})
 @Entity_()
 export class HeartbeatConfigChange {
     constructor(props?: Partial<HeartbeatConfigChange>) {
@@ -13,7 +14,6 @@ export class HeartbeatConfigChange {
     @PrimaryColumn_()
     id!: string
 
-    @Index_()
     @ManyToOne_(() => Service, {nullable: true})
     service!: Service
 

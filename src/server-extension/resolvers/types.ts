@@ -40,11 +40,20 @@ export class ClaimObject {
 @ObjectType()
 export class LivenessObject {
     @Field(() => String) serviceId!: string
-    @Field(() => Date, {nullable: true}) lastHeartbeatAt!: Date | null
+    @Field(() => Date, {
+        nullable: true,
+        description: 'Latest heartbeat at or before `at` sent while the operator was a member of the service. Other heartbeats do not count.',
+    })
+    lastHeartbeatAt!: Date | null
     @Field(() => Int, {nullable: true}) lastStatusCode!: number | null
-    @Field(() => String, {description: 'Heartbeat interval in seconds, decimal.'}) heartbeatIntervalSeconds!: string
-    @Field(() => Int) heartbeatMaxMissed!: number
-    @Field(() => Date, {nullable: true}) deadline!: Date | null
+    @Field(() => String, {
+        description: 'Heartbeat interval in seconds, decimal, in force when lastHeartbeatAt was sent (at `at` when there is none).',
+    })
+    heartbeatIntervalSeconds!: string
+    @Field(() => Int, {description: 'Max missed heartbeats in force when lastHeartbeatAt was sent (at `at` when there is none).'})
+    heartbeatMaxMissed!: number
+    @Field(() => Date, {nullable: true, description: 'lastHeartbeatAt + heartbeatIntervalSeconds × heartbeatMaxMissed.'})
+    deadline!: Date | null
     @Field(() => Boolean) live!: boolean
     @Field(() => Boolean) healthy!: boolean
 }
