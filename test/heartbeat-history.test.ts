@@ -24,6 +24,8 @@ const HOUR_MS = 3_600_000
 const DAY = new Date('2026-01-13T00:00:00.000Z')
 const SETTING_START = new Date('2026-01-11T00:00:00.000Z')
 const JOINED = new Date('2026-01-12T00:00:00.000Z')
+/** HOURLY joined before its service's first setting change, so a bundle can cover the default setting before it. */
+const HOURLY_JOINED = new Date('2026-01-10T00:00:00.000Z')
 const hour = (hours: number): Date => new Date(DAY.getTime() + hours * HOUR_MS)
 const SWITCH = hour(11.5)
 const LEFT = hour(3)
@@ -75,7 +77,7 @@ beforeAll(async () => {
     await addSetting(HOURLY_SETTING_ID, SWITCHING_SERVICE, SETTING_START, '3600', 2)
     await addSetting(logId(900, 2), STEADY_SERVICE, SETTING_START, '3600', 2)
     await addSetting(SWITCH_SETTING_ID, SWITCHING_SERVICE, SWITCH, '60', 3)
-    await addMembership(HOURLY, SWITCHING_SERVICE, JOINED, null, 850)
+    await addMembership(HOURLY, SWITCHING_SERVICE, HOURLY_JOINED, null, 850)
     await addMembership(LEAVER, STEADY_SERVICE, JOINED, LEFT, 851)
     await addMembership(LEAVER, STEADY_SERVICE, REJOINED, null, 860)
 
