@@ -47,6 +47,20 @@ describe('secrets in sandbox_create inputs', () => {
         expect(result.secrets.map((s) => s.field)).toEqual(['env_json.GH', 'env_json.STRIPE_KEY'])
     })
 
+    it('credential inside longer text', () => {
+        const command = `curl -H "Authorization: Bearer ${OPENAI}" https://127.0.0.1:8443/v1/models`
+        const result = read({env_json: JSON.stringify({COMMAND: command, NOTE: `token ${GITHUB} for the mirror`})})
+        expect(result.secrets.map((s) => [s.kind, s.field, s.redacted])).toEqual([
+            ['INPUT_SECRET', 'env_json.COMMAND', 'curl -H "Authorization: Bearer REDACTED" https://127.0.0.1:8443/v1/models'],
+            ['INPUT_SECRET', 'env_json.NOTE', 'token REDACTED for the mirror'],
+        ])
+        expect(result.secrets[0].hash).toBe(keccak256(stringToBytes(command)))
+        expect(JSON.stringify(result)).not.toContain(OPENAI)
+        expect(JSON.stringify(result)).not.toContain(GITHUB)
+        // Env-file text that is not JSON, with a known form after a harmless name.
+        expect(read({env_json: `MIRROR_AUTH_HEADER=x\nGH=${GITHUB}`}).secrets.map((s) => s.field)).toEqual(['env_json'])
+    })
+
     it('URL credentials reported redacted', () => {
         const result = read({env_json: JSON.stringify({DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:5432/app'})})
         expect(result.secrets).toHaveLength(1)

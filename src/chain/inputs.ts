@@ -1,6 +1,6 @@
 import type {AbiParameter} from 'viem'
 import {jobName, productFamily, type Product} from '../config'
-import {isSecretName, looksLikeCredential, redactSecretsInText} from '../proofs/http/redact-url'
+import {isSecretName, looksLikeCredential, REDACTED, redactSecretsInText} from '../proofs/http/redact-url'
 import {decodeErrorText, redactSecret, safeText, secretHash, storedUrlText} from './strings'
 import type {FoundSecret} from './outputs'
 
@@ -107,7 +107,7 @@ export function readJobInput(product: Product | undefined, jobIndex: number, inp
         } catch {
             errors.push(`JSON_INVALID in ${param.name}`)
             // Text such as `OPENAI_API_KEY=sk-…` is still a leak: report the member as a whole.
-            if (redactSecretsInText(raw) !== raw || CREDENTIAL_VALUE.test(raw)) {
+            if (redactSecretsInText(raw) !== raw || CREDENTIAL_VALUE.test(raw) || new RegExp(CREDENTIAL_IN_TEXT.source).test(raw)) {
                 found.push({kind: 'INPUT_SECRET', field: param.name, hash: secretHash(raw), redacted: redactSecret(raw)})
             }
             continue
@@ -171,14 +171,29 @@ class SecretValue {
     constructor(readonly text: string) {}
 }
 
-/** Records `value` when it is a credential of a known form or a URL that carries credentials. */
+/** Longest redacted text kept for a secret found inside a longer value. */
+const MAX_REDACTED_TEXT = 200
+
+/**
+ * Records `value` when it is a credential of a known form, a URL that carries credentials, or text that contains a
+ * credential (`curl -H "Authorization: Bearer sk-…" …`). The last is recorded with the text, redacted, as its form.
+ */
 function checkValue(value: string, field: string, found: FoundSecret[]): void {
     if (CREDENTIAL_VALUE.test(value)) {
         found.push({kind: 'INPUT_SECRET', field, hash: secretHash(value), redacted: redactSecret(value)})
         return
     }
+    const text = safeText(value)
     // Credentials in a URL are user info (`@`) or a parameter (`=`); the parse is skipped for values without either.
-    if (!value.includes('@') && !value.includes('=')) return
-    const stored = storedUrlText(safeText(value))
-    if (stored !== safeText(value)) found.push({kind: 'INPUT_URL_CREDENTIALS', field, hash: secretHash(value), redacted: stored})
+    if (value.includes('@') || value.includes('=')) {
+        const stored = storedUrlText(text)
+        if (stored !== text) {
+            found.push({kind: 'INPUT_URL_CREDENTIALS', field, hash: secretHash(value), redacted: stored})
+            return
+        }
+    }
+    const redacted = redactSecretsInText(text.replace(CREDENTIAL_IN_TEXT, REDACTED))
+    if (redacted === text) return
+    const shown = redacted.length > MAX_REDACTED_TEXT ? `${redacted.slice(0, MAX_REDACTED_TEXT)}…` : redacted
+    found.push({kind: 'INPUT_SECRET', field, hash: secretHash(value), redacted: shown})
 }
