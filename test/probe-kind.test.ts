@@ -28,6 +28,38 @@ describe('probeKind latency', () => {
     })
 })
 
+describe('probeKind peer latency', () => {
+    it('slow peer not charged', async () => {
+        // The venue answers in 30 ms and lists one peer, which takes 5,000 ms: the quorum check waits for it, but the
+        // venue's record keeps its own 30 ms.
+        const body = JSON.stringify({
+            me: '0x' + 'aa'.repeat(20),
+            epoch: 7,
+            threshold: 1,
+            operators: [
+                {address: '0x' + 'aa'.repeat(20), url: 'http://127.0.0.1:9001'},
+                {address: '0x' + 'bb'.repeat(20), url: 'http://127.0.0.1:9002'},
+            ],
+        })
+        const fetcher = async (request: ProbeRequest): Promise<ProbeResponse> => {
+            const own = request.url.startsWith('http://127.0.0.1:9001/')
+            return {
+                request,
+                finalUrl: request.url,
+                status: 200,
+                headers: {'content-type': 'application/json'},
+                body: new TextEncoder().encode(own ? body : JSON.stringify({...JSON.parse(body), me: '0x' + 'bb'.repeat(20)})),
+                truncated: false,
+                latencyMs: own ? 30 : 5_000,
+            }
+        }
+        const result = await probeKind(fetcher, 'MARKET_ATTESTER_QUORUM', {baseUrl: 'http://127.0.0.1:9001'}, emptyChainFacts(1_800_000_000n))
+        expect(result.evidence.latencyMs).toBe(30)
+        // The probe itself still took as long as its slowest exchanges.
+        expect(result.durationMs).toBe(5_030)
+    })
+})
+
 describe('probeKind advertised URL', () => {
     it('unparsable URL is INVALID_URL without requests', async () => {
         const requests: ProbeRequest[] = []

@@ -96,6 +96,15 @@ function unusableEndpoint(text: string): ProofVerdict | null {
     return unreachable('SCHEME_REFUSED', `the advertised endpoint is not an http or https URL: ${advertised}`)
 }
 
+/** Returns whether two URLs have the same scheme, host and port; false when either does not parse. */
+function sameOrigin(a: string, b: string): boolean {
+    try {
+        return new URL(a).origin === new URL(b).origin
+    } catch {
+        return false
+    }
+}
+
 /** Kinds that read only per-bot routes, so they send no request when the operator lists no bot. */
 const PER_BOT_KINDS: ReadonlySet<ProofKind> = new Set([
     'TRADING_MODE',
@@ -132,12 +141,16 @@ export async function probeKind(fetcher: Fetcher, kind: ProofKind, target: Probe
     const later = await Promise.all(followUps.map((request) => fetcher(request)))
     const responses = [...first, ...later]
     const verdict = explainMissingBot(kind, target, evaluate(kind, responses, facts))
-    // The target's time: the slowest first request, then the slowest follow-up, each as the fetcher measured it, so
-    // without the time a request waited for a per-host slot in the prober's own queue.
+    // The probe's time: the slowest first request, then the slowest follow-up, each as the fetcher measured it, so
+    // without the time a request waited for a per-host slot in the prober's own queue. The record's latency counts
+    // only follow-ups to the target's own origin: a quorum check asks other operators' attesters, and a slow peer
+    // must not make this operator look slow.
     const slowest = (batch: ProbeResponse[]): number => batch.reduce((most, response) => Math.max(most, response.latencyMs), 0)
     const durationMs = Math.round(slowest(first) + slowest(later))
+    const ownLater = later.filter((response) => sameOrigin(response.request.url, target.baseUrl))
+    const latencyMs = Math.round(slowest(first) + slowest(ownLater))
     const evidence = responses[0] ?? noExchange(target.baseUrl)
-    return {kind, verdict, evidence: {...evidence, latencyMs: durationMs}, durationMs}
+    return {kind, verdict, evidence: {...evidence, latencyMs}, durationMs}
 }
 
 /** Builds and signs the record of one kind's result. */
