@@ -355,6 +355,7 @@ describe('evidenceBundle over GraphQL', () => {
         ['service not decimal', {service: '10; DROP TABLE slash'}, /service "10; DROP TABLE slash" is not a decimal service id/],
         ['unknown service', {service: '999'}, /service 999 not found in the indexed chain tables/],
         ['unknown operator', {operator: `0x${'0'.repeat(39)}1`}, /^operator 0x0{39}1 not found in the indexed chain tables \(check the address\)$/],
+        ['service above uint64', {service: '18446744073709551616'}, /^service 18446744073709551616 is out of range: ids are uint64/],
         ['period longer than the cap', {from: '2025-01-01T00:00:00Z'}, /too long: query at most 92 days at a time/],
         ['fractional days rounded', {from: '2025-01-01T08:00:00Z'}, /^period of \d+\.\d\d days is too long/],
     ])('%s rejected', async (_name, change, message) => {

@@ -104,8 +104,9 @@ describe('proofgap gaps', () => {
         expect(refused.stderr).toMatch(/is in the future/)
         const allowed = await proofgap(['gaps', '--at', soon, '--format', 'json'], {PROOFGAP_FUTURE_TOLERANCE_SECONDS: '600'})
         expect(allowed.code, allowed.stderr).toBe(0)
-        const invalid = await proofgap(['gaps', '--at', soon], {PROOFGAP_FUTURE_TOLERANCE_SECONDS: 'ten'})
-        expect(invalid.code).toBe(1)
+        // A bad setting is refused before any query, with or without --at.
+        const invalid = await proofgap(['gaps'], {PROOFGAP_FUTURE_TOLERANCE_SECONDS: 'ten'})
+        expect(invalid.code).toBe(2)
         expect(invalid.stderr).toMatch(/PROOFGAP_FUTURE_TOLERANCE_SECONDS must be a whole number of seconds, got "ten"/)
     })
 
@@ -308,6 +309,9 @@ describe('proofgap dispatcher', () => {
             expect(result.stdout).toMatch(/--order-by KEY +operator_ASC, /)
             expect(result.stdout).toMatch(/Exit codes: 0 done, 1 the database or a query failed, 2 invalid arguments/)
         }
+        const evidence = await proofgap(['help', 'evidence'])
+        expect(evidence.stdout).toMatch(/--prober 0x… +accept only proof records signed by this address/)
+        expect(evidence.stdout).toMatch(/at least 10 minutes ago/)
         const scorecard = await proofgap(['help', 'scorecard'])
         expect(scorecard.stdout).toMatch(/--format FORMAT +md \(default\), json, csv or html/)
     })

@@ -85,6 +85,18 @@ describe('GraphQL listen address', () => {
         )
     })
 
+    it.each([
+        ['PROOFGAP_FUTURE_TOLERANCE_SECONDS', 'abc', 'PROOFGAP_FUTURE_TOLERANCE_SECONDS must be a whole number of seconds, got "abc"\n'],
+        ['PROOFGAP_PROOF_FRESHNESS_SECONDS', '-5', 'PROOFGAP_PROOF_FRESHNESS_SECONDS must be a positive whole number of seconds, got "-5"\n'],
+    ])('preload stops the process on a bad %s', async (name, value, message) => {
+        const error = await promisify(execFile)(process.execPath, ['--require', PRELOAD, '-e', 'setTimeout(() => {}, 60000)'], {
+            env: {...process.env, GQL_HOST: undefined, [name]: value},
+            timeout: 20_000,
+        }).catch((err: {code?: number; stderr?: string}) => err)
+        expect((error as {code?: number}).code).toBe(2)
+        expect((error as {stderr?: string}).stderr).toBe(message)
+    })
+
     it('ready URL uses loopback for wildcards', () => {
         expect(graphqlUrl('127.0.0.1', 4350)).toBe('http://127.0.0.1:4350/graphql')
         expect(graphqlUrl('0.0.0.0', 4350)).toBe('http://127.0.0.1:4350/graphql')
@@ -109,7 +121,9 @@ describe('GraphQL listen address', () => {
         const cloud = readFileSync(path.join(PROJECT_ROOT, 'squid.yaml'), 'utf8')
         const cloudApi = /\n  api:\n\s+cmd: (\[.*\])/.exec(cloud)
         expect(cloudApi, 'squid.yaml has no api cmd').not.toBeNull()
-        for (const command of [api.split(' '), JSON.parse(cloudApi![1]) as string[]]) {
+        // npm's shell is replaced by node (`exec`), so SIGTERM to `npm run api` reaches the server.
+        expect(api.startsWith('exec node ')).toBe(true)
+        for (const command of [api.replace(/^exec /, '').split(' '), JSON.parse(cloudApi![1]) as string[]]) {
             const preload = command.find((part) => part.endsWith('api-preload.js'))
             const server = command.find((part) => part.endsWith('graphql-server/bin/run.js'))
             expect(command[0]).toBe('node')

@@ -7,6 +7,7 @@ import type {GapConfig} from './config'
 import {loadChainFacts, loadHeartbeatSettings, loadMembership, operatorExists, type ServiceActivation} from './evidence-chain'
 import {computeGaps, proofMatchesScope} from './gaps'
 import {loadGapFacts} from './load'
+import {MAX_ID} from './query'
 import {merkleLeaf, merkleRoot} from './merkle'
 import {EVIDENCE_SETTLE_SECONDS} from './period'
 import {SCORECARD_METHODOLOGY_VERSION} from './scorecard'
@@ -147,6 +148,9 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     const {serviceId, from, to} = request
     if (!/^0x[0-9a-f]{40}$/.test(operator)) throw new EvidenceError(`operator ${JSON.stringify(request.operator)} is not a 0x address`)
     if (!/^\d+$/.test(serviceId)) throw new EvidenceError(`service ${JSON.stringify(serviceId)} is not a decimal service id`)
+    if (serviceId.length > 100 || BigInt(serviceId) > MAX_ID) {
+        throw new EvidenceError(`service ${serviceId.slice(0, 40)}${serviceId.length > 40 ? '…' : ''} is out of range: ids are uint64, at most ${MAX_ID}`)
+    }
     if (!(to.getTime() > from.getTime())) throw new EvidenceError('to must be after from')
     // Rows of the last minutes can still arrive (the processor's lag, a prober lane's records stored when its slowest
     // job ends), and a bundle built before them would not be built again with the same root.

@@ -1,11 +1,13 @@
 /**
  * Loaded with `node --require` before squid-graphql-server. It makes the server listen on GQL_HOST (see
  * listen-host.ts). Without GQL_HOST, or with it empty, the server listens on every interface. A bad address stops
- * the process with status 2 before the server starts. It also keeps introspection on and persisted queries off (see
+ * the process with status 2 before the server starts, and so does a bad gap setting (PROOFGAP_*). It also keeps introspection on and persisted queries off (see
  * apollo-settings.ts), and it sends no stack trace in a response to a request that fails before GraphQL (see
  * http-errors.ts). It also leaves pg's warning about queued queries out of the log (see below).
  */
 import {createLogger} from '@subsquid/logger'
+import {gapConfigFromEnv} from '../gap/config'
+import {futureToleranceSecondsFromEnv} from '../gap/period'
 import {adjustApolloServer, adjustOpenreaderErrorLog} from './apollo-settings'
 import {answerRequestErrorsBriefly} from './http-errors'
 import {GQL_HOST_VARIABLE, listenOnHost} from './listen-host'
@@ -24,6 +26,15 @@ if (host !== undefined && host !== '') {
         process.stderr.write(`${(err as Error).message}\n`)
         process.exit(2)
     }
+}
+
+// The gap settings are read at each request; a bad one would fail every request that reads it as the caller's fault.
+try {
+    gapConfigFromEnv()
+    futureToleranceSecondsFromEnv()
+} catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`)
+    process.exit(2)
 }
 
 if (!adjustApolloServer()) {

@@ -2,12 +2,35 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
 import {buildEvidenceBundle, EvidenceError, EvidenceNotFoundError, findSlashesByEvidence, serializeBundle} from '../../gap/evidence'
-import {parsePeriod, PeriodError} from '../../gap/period'
+import {EVIDENCE_SETTLE_SECONDS, parsePeriod, PeriodError} from '../../gap/period'
 import {verifyBundle} from '../../gap/verify'
 import {printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap evidence --service N --operator 0x… --from ISO-TIME --to ISO-TIME [--out FILE]
        proofgap evidence verify FILE [--rpc URL] [--prober 0x… ...]`
+
+const HELP = `${USAGE}
+
+Builds the evidence bundle of one operator in one service over [--from, --to): the chain facts, signed proof records,
+claims and gap statuses of the period, with every record its claims and statuses rest on, under one Merkle root
+(docs/scorecard.md describes the format). The period must have ended at least ${EVIDENCE_SETTLE_SECONDS / 60} minutes ago, so that every
+record of it is stored and the bundle can be built again with the same root.
+
+Options:
+  --service N           the service (a decimal id)
+  --operator 0x…        the operator; it must have joined the service before --to
+  --from, --to          the period (ISO times); --to is exclusive
+  --out FILE            write the bundle to FILE (default: standard output)
+
+verify FILE checks a bundle without a database: each leaf and the root, every record a claim or gap names, and each
+proof record's signature.
+  --prober 0x…          accept only proof records signed by this address (repeat for several)
+  --rpc URL             also recheck every chain fact against this JSON-RPC node; stops at the first node failure
+
+Database (building only): DB_URL, or DB_HOST, DB_PORT, DB_NAME, DB_USER and DB_PASS.
+
+Exit codes: 0 built or valid, 1 invalid bundle or a failed query, 2 invalid arguments or an operator or service the
+index does not know.`
 
 /** Builds or verifies a dispute evidence bundle. Returns the process exit code (1 when verification fails). */
 export async function run(argv: string[]): Promise<number> {
@@ -29,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
-    if (values.help === true) return printUsage(USAGE)
+    if (values.help === true) return printUsage(HELP)
     const missing = (['service', 'operator', 'from', 'to'] as const).filter((name) => values[name] === undefined)
     if (missing.length > 0) return usageError(`missing ${missing.map((name) => `--${name}`).join(', ')}`, USAGE)
 
@@ -75,7 +98,7 @@ async function runVerify(argv: string[]): Promise<number> {
     } catch (error) {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
-    if (parsed.values.help === true) return printUsage(USAGE)
+    if (parsed.values.help === true) return printUsage(HELP)
     const file = parsed.positionals[0]
     if (file === undefined || parsed.positionals.length > 1) return usageError('evidence verify takes exactly one FILE', USAGE)
     const probers = parsed.values.prober

@@ -3,7 +3,7 @@ import {gapConfigFromEnv} from '../../gap/config'
 import {GAP_SORT_KEYS, GapQueryError, queryGaps} from '../../gap/query'
 import {GAP_STATUSES} from '../../gap/types'
 import {PRODUCTS} from '../../config/products'
-import {futureInstantError, parseInstant} from '../../gap/period'
+import {futureInstantError, futureToleranceSecondsFromEnv, parseInstant} from '../../gap/period'
 import {COMMON_HELP, printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap gaps [--operator 0x…] [--blueprint N] [--service N] [--product NAME] [--kind KIND]
@@ -20,7 +20,8 @@ Options:
   --product NAME     only this product: ${PRODUCTS.join(', ')}
   --kind KIND        only this proof kind (proofgap's kinds are listed in the README)
   --status STATUS    only rows with this status: ${GAP_STATUSES.join(', ')}
-  --at ISO-TIME      the instant to compute at (default now; not in the future)
+  --at ISO-TIME      the instant to compute at (default now; at most PROOFGAP_FUTURE_TOLERANCE_SECONDS, 60 by
+                     default, past the clock)
   --limit N          rows per page, 1 to 1000 (default 100)
   --offset N         rows to skip
   --order-by KEY     ${Object.keys(GAP_SORT_KEYS).join(', ')} (default operator_ASC)
@@ -54,10 +55,19 @@ export async function run(argv: string[]): Promise<number> {
         return usageError(error instanceof Error ? error.message : String(error), USAGE)
     }
     if (values.help === true) return printUsage(HELP)
+    let config
+    let toleranceSeconds
+    try {
+        config = gapConfigFromEnv()
+        toleranceSeconds = futureToleranceSecondsFromEnv()
+    } catch (error) {
+        progress(`proofgap: ${error instanceof Error ? error.message : String(error)}`)
+        return 2
+    }
     if (values.format !== 'table' && values.format !== 'json') return usageError(`--format ${values.format} is invalid: use table or json`, USAGE)
     const at = values.at === undefined ? undefined : parseInstant(values.at)
     if (at !== undefined && Number.isNaN(at.getTime())) return usageError(`--at ${values.at} is not an ISO 8601 time`, USAGE)
-    const future = at === undefined ? undefined : futureInstantError('--at', at)
+    const future = at === undefined ? undefined : futureInstantError('--at', at, toleranceSeconds)
     if (future !== undefined) return usageError(future, USAGE)
     for (const name of ['limit', 'offset'] as const) {
         const text = values[name]
@@ -83,7 +93,7 @@ export async function run(argv: string[]): Promise<number> {
                     offset,
                     orderBy: values['order-by'],
                 },
-                gapConfigFromEnv(),
+                config,
             ),
         )
         if (values.format === 'json') {

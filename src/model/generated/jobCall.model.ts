@@ -50,7 +50,7 @@ export class JobCall {
     inputsHash!: string
 
     /**
-     * Why the inputs were not read completely for published secrets (DECODE_FAILED, JSON_INVALID, TOO_MANY_SECRETS); null when they were, or when proofgap reads no input of this job (only sandbox_create inputs are read).
+     * Why the inputs were not read completely for published secrets (DECODE_FAILED, JSON_INVALID, NESTED_TOO_DEEP, TOO_MANY_SECRETS); null when they were, or when proofgap reads no input of this job (only sandbox_create inputs are read).
      */
     @StringColumn_({nullable: true})
     inputError!: string | undefined | null
