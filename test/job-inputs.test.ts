@@ -37,6 +37,11 @@ describe('secrets in sandbox_create inputs', () => {
         for (const secret of Object.values(env)) expect(text).not.toContain(secret)
     })
 
+    it('short secrets show no characters', () => {
+        const env = {DB_PASSWORD: 'correcthorse', API_TOKEN: 'x'.repeat(19), SECRET_KEY: 'y'.repeat(20)}
+        expect(read({env_json: JSON.stringify(env)}).secrets.map((s) => s.redacted)).toEqual(['…[12 chars]', '…[19 chars]', 'yyyy…[20 chars]'])
+    })
+
     it('settings and references ignored', () => {
         const env = {LOG_LEVEL: 'debug', MODEL: 'gpt-4o', MAX_TOKENS: '4096', GITHUB_TOKEN: '${GITHUB_TOKEN}', NPM_TOKEN: '$NPM_TOKEN', API_KEY: '', CACHE_KEY: 'users'}
         expect(read({env_json: JSON.stringify(env)})).toEqual({secrets: []})

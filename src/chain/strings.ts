@@ -57,13 +57,17 @@ export function secretHash(secret: string): string {
     return keccak256(new TextEncoder().encode(secret))
 }
 
+/** Shortest secret whose redacted form shows its first four characters: at most a fifth of it is shown. */
+export const REDACTED_PREFIX_MIN_CHARS = 20
+
 /**
  * A redacted form of a secret: its first four characters (enough to recognise a token family such as `sbx_`, too few
- * to use it) and its length. Secrets of eight characters or fewer show no characters at all.
+ * to use it) and its length. Secrets shorter than REDACTED_PREFIX_MIN_CHARS, such as passwords, show no characters,
+ * because four of them would give away too much.
  */
 export function redactSecret(secret: string): string {
     const chars = [...secret]
-    const prefix = chars.length > 8 ? chars.slice(0, 4).join('') : ''
+    const prefix = chars.length >= REDACTED_PREFIX_MIN_CHARS ? chars.slice(0, 4).join('') : ''
     return `${safeText(prefix)}…[${chars.length} chars]`
 }
 

@@ -58,9 +58,9 @@ function stringBytes(value: unknown): Uint8Array {
     return stringToBytes(value as string)
 }
 
-/** Redacts a secret to its first 4 characters, an ellipsis and its length. */
+/** Redacts a secret to its first 4 characters (none when it has fewer than 20), an ellipsis and its length. */
 export function redactSecret(secret: string): string {
-    return `${secret.slice(0, SECRET_PREFIX_CHARS)}…[${secret.length} chars]`
+    return `${secret.length >= 20 ? secret.slice(0, SECRET_PREFIX_CHARS) : ''}…[${secret.length} chars]`
 }
 
 const lower = (value: unknown): string => (value as string).toLowerCase()
