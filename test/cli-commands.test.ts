@@ -134,6 +134,8 @@ describe('proofgap gaps', () => {
         expect(result.code).toBe(2)
         expect(result.stderr).toMatch(message)
         expect(result.stderr).toContain('usage: proofgap gaps')
+        // Checked before the database is opened.
+        expect(result.stderr).not.toContain('computing gaps')
         expect(result.stdout).toBe('')
     })
 

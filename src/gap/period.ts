@@ -92,7 +92,10 @@ export function futureInstantError(
     now: Date = new Date(),
 ): string | undefined {
     if (at.getTime() <= now.getTime() + toleranceSeconds * 1000) return undefined
-    return `${name} ${at.toISOString()} is in the future (now is ${now.toISOString()}): give a past time or leave it out for now`
+    return (
+        `${name} ${at.toISOString()} is in the future (now is ${now.toISOString()}; up to ${toleranceSeconds} s ahead is accepted): ` +
+        'give an earlier time, or leave it out for now'
+    )
 }
 
 /** Parses an explicit period; `to` must be after `from`. */

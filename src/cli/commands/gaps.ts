@@ -1,6 +1,6 @@
 import {parseArgs} from 'node:util'
 import {gapConfigFromEnv} from '../../gap/config'
-import {GAP_SORT_KEYS, GapQueryError, queryGaps} from '../../gap/query'
+import {GAP_SORT_KEYS, GapQueryError, queryGaps, validateGapQuery} from '../../gap/query'
 import {GAP_STATUSES} from '../../gap/types'
 import {PRODUCTS} from '../../config/products'
 import {futureInstantError, futureToleranceSecondsFromEnv, parseInstant} from '../../gap/period'
@@ -76,26 +76,28 @@ export async function run(argv: string[]): Promise<number> {
     const limit = values.limit === undefined ? undefined : Number(values.limit)
     const offset = values.offset === undefined ? undefined : Number(values.offset)
 
+    const query = {
+        operator: values.operator,
+        blueprintId: values.blueprint,
+        serviceId: values.service,
+        product: values.product,
+        kind: values.kind,
+        status: values.status,
+        at,
+        limit,
+        offset,
+        orderBy: values['order-by'],
+    }
+    // Invalid filters are named before the database is opened.
+    try {
+        validateGapQuery(query)
+    } catch (error) {
+        if (error instanceof GapQueryError) return usageError(error.message, USAGE)
+        throw error
+    }
     try {
         progress('computing gaps')
-        const page = await withDatabase((sql) =>
-            queryGaps(
-                sql,
-                {
-                    operator: values.operator,
-                    blueprintId: values.blueprint,
-                    serviceId: values.service,
-                    product: values.product,
-                    kind: values.kind,
-                    status: values.status,
-                    at,
-                    limit,
-                    offset,
-                    orderBy: values['order-by'],
-                },
-                config,
-            ),
-        )
+        const page = await withDatabase((sql) => queryGaps(sql, query, config))
         if (values.format === 'json') {
             process.stdout.write(`${JSON.stringify(page, null, 2)}\n`)
         } else {
