@@ -171,6 +171,26 @@ describe('evidence bundle from the devnet', () => {
     })
 })
 
+describe('membership ends in bundles', () => {
+    it.each([
+        ['left the service', '0', 2, 'OperatorLeftService'],
+        ['forced out', '3', 8, 'ExitForced'],
+    ])('%s: close fact rechecked', async (_name, service, operatorIndex, event) => {
+        const operator = (OPERATORS[operatorIndex] as string).toLowerCase()
+        const file = path.join(workDir, `close-${operatorIndex}.json`)
+        const built = await evidence(['--service', service, '--operator', operator, '--from', FROM, '--to', TO, '--out', file])
+        expect(built.code, built.stderr).toBe(0)
+        const records = (JSON.parse(readFileSync(file, 'utf8')) as EvidenceBundle).records.map((entry) => entry.record)
+        const close = records.filter((record) => record.type === 'chain' && record.event === event)
+        expect(close).toHaveLength(1)
+        expect(close[0]?.fields).toEqual({serviceId: service, operator})
+        expect(close[0]?.txHash).toMatch(/^0x[0-9a-f]{64}$/)
+        const verified = await evidence(['verify', file, '--rpc', anvil.rpcUrl])
+        expect(verified.stdout).not.toMatch(/FAIL/)
+        expect(verified.code).toBe(0)
+    }, 60_000)
+})
+
 describe('evidence verify --rpc', () => {
     it('untouched bundle passes', async () => {
         const result = await evidence(['verify', bundleFile, '--rpc', anvil.rpcUrl])

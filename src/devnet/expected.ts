@@ -441,6 +441,8 @@ class ExpectationMapper {
             close_reason: null,
             left_at_block: null,
             left_at: null,
+            left_log_id: null,
+            left_tx: null,
             exit_scheduled_after: null,
             exit_canceled_at: null,
         })
@@ -458,6 +460,8 @@ class ExpectationMapper {
             row.close_reason = reason
             row.left_at_block = at.block
             row.left_at = at.time
+            row.left_log_id = at.id
+            row.left_tx = at.tx
         }
     }
 

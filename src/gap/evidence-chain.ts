@@ -214,6 +214,17 @@ export async function loadChainFacts(
             : [],
     ])
 
+    // The logs that closed the pair's memberships before `to`, so a reader can tell which heartbeats counted.
+    const closes = await sql(
+        `SELECT m.left_log_id AS id, m.left_tx AS tx_hash, m.left_at AS timestamp, m.close_reason, s.termination_reason,
+                b.hash AS block_hash
+         FROM service_membership m JOIN service s ON s.id = m.service_id
+         LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('m.left_log_id')}
+         WHERE m.service_id = $1 AND m.operator_id = $2 AND m.left_log_id IS NOT NULL AND m.left_at < $3
+         ORDER BY m.left_log_id`,
+        upToEnd,
+    )
+
     const records = new Map<string, EvidenceRecord>()
     const add = (record: EvidenceRecord): string => {
         records.set(record.id, record)
@@ -230,6 +241,7 @@ export async function loadChainFacts(
         results.map((row) => add(jobResultRecord(row, serviceId, operator))),
     )
     for (const row of statusEvents) add(statusRecord(row, serviceId, operator))
+    for (const row of closes) add(closeRecord(row, serviceId, operator))
     for (const row of slashes) add(slashRecord(row, serviceId, operator))
 
     // A membership id that does not end in a log id (a hand-made row) names no log, so it gives no chain fact.
@@ -289,6 +301,15 @@ export async function loadHeartbeatSettings(
         chainRecord('HeartbeatConfigUpdated', row, {serviceId, interval: asText(row.interval), maxMissed: asInt(row.max_missed)}),
     )
     return {rows, records}
+}
+
+/** Builds the chain fact of the log that closed a membership: a leave, a forced exit or the service's termination. */
+function closeRecord(row: Record<string, unknown>, serviceId: string, operator: string): EvidenceRecord {
+    const reason = asText(row.close_reason)
+    if (reason === 'LEFT') return chainRecord('OperatorLeftService', row, {serviceId, operator})
+    if (reason === 'EXIT_FORCED') return chainRecord('ExitForced', row, {serviceId, operator})
+    const event = asNullableText(row.termination_reason) === 'NON_PAYMENT' ? 'ServiceTerminatedForNonPayment' : 'ServiceTerminated'
+    return chainRecord(event, row, {serviceId})
 }
 
 function heartbeatRecord(row: Record<string, unknown>, serviceId: string, operator: string): EvidenceRecord {

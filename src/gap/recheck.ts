@@ -62,7 +62,10 @@ export function fieldsFromLog(event: string, log: {topics: string[]; data: strin
     return statusFieldsFromLog(statusKind, record)
 }
 
-/** Decodes the service events that claims rest on: an activation, a join, a trading start and a provisioned sidecar. */
+/**
+ * Decodes the service events that claims and memberships rest on: an activation, a join, a leave, a forced exit, a
+ * termination, a trading start and a provisioned sidecar.
+ */
 function serviceFieldsFromLog(event: string, record: {topics: string[]; data: string}): ExpectedFields | null {
     if (event === 'ServiceActivated' && tangle.events.ServiceActivated.is(record)) {
         const d = tangle.events.ServiceActivated.decode(record)
@@ -76,6 +79,20 @@ function serviceFieldsFromLog(event: string, record: {topics: string[]; data: st
     if (event === 'OperatorJoinedService' && tangle.events.OperatorJoinedService.is(record)) {
         const d = tangle.events.OperatorJoinedService.decode(record)
         return {serviceId: d.serviceId.toString(), operator: lower(d.operator), exposureBps: d.exposureBps}
+    }
+    if (event === 'OperatorLeftService' && tangle.events.OperatorLeftService.is(record)) {
+        const d = tangle.events.OperatorLeftService.decode(record)
+        return {serviceId: d.serviceId.toString(), operator: lower(d.operator)}
+    }
+    if (event === 'ExitForced' && tangle.events.ExitForced.is(record)) {
+        const d = tangle.events.ExitForced.decode(record)
+        return {serviceId: d.serviceId.toString(), operator: lower(d.operator)}
+    }
+    if (event === 'ServiceTerminated' && tangle.events.ServiceTerminated.is(record)) {
+        return {serviceId: tangle.events.ServiceTerminated.decode(record).serviceId.toString()}
+    }
+    if (event === 'ServiceTerminatedForNonPayment' && tangle.events.ServiceTerminatedForNonPayment.is(record)) {
+        return {serviceId: tangle.events.ServiceTerminatedForNonPayment.decode(record).serviceId.toString()}
     }
     if (event === 'TradingStarted' && trading.events.TradingStarted.is(record)) {
         return {serviceId: trading.events.TradingStarted.decode(record).serviceId.toString()}

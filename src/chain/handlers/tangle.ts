@@ -422,6 +422,8 @@ function openMembership(
             closeReason: null,
             leftAtBlock: null,
             leftAt: null,
+            leftLogId: null,
+            leftTx: null,
             exitScheduledAfter: null,
             exitCanceledAt: null,
         }),
@@ -433,6 +435,8 @@ function closeMembership(ctx: BatchContext, membership: m.ServiceMembership, rea
     membership.closeReason = reason
     membership.leftAtBlock = d.log.block.height
     membership.leftAt = blockTime(d.log)
+    membership.leftLogId = d.log.id
+    membership.leftTx = d.log.transactionHash
     ctx.memberships.touch(membership)
 }
 

@@ -53,6 +53,15 @@ export class ServiceMembership {
     @DateTimeColumn_({nullable: true})
     leftAt!: Date | undefined | null
 
+    /**
+     * Log id of the event that closed it: OperatorLeftService, ExitForced, ServiceTerminated or ServiceTerminatedForNonPayment. Null for memberships closed before 2026-12-05, until the chain is indexed again.
+     */
+    @StringColumn_({nullable: true})
+    leftLogId!: string | undefined | null
+
+    @StringColumn_({nullable: true})
+    leftTx!: string | undefined | null
+
     @BigIntColumn_({nullable: true})
     exitScheduledAfter!: bigint | undefined | null
 
