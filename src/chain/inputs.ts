@@ -2,13 +2,7 @@ import type {AbiParameter} from 'viem'
 import {jobName, productFamily, type Product} from '../config'
 import {isSecretName, looksLikeCredential, REDACTED, redactSecretsInText} from '../proofs/http/redact-url'
 import {decodeErrorText, redactSecret, safeText, secretHash, storedUrlText} from './strings'
-import type {FoundSecret} from './outputs'
-
-let viemModule: typeof import('viem') | undefined
-
-function viem(): typeof import('viem') {
-    return (viemModule ??= require('viem') as typeof import('viem'))
-}
+import {viem, type FoundSecret} from './outputs'
 
 /**
  * Input struct of the sandbox_create job (`SandboxCreateRequest` of the AI Agent Sandbox blueprint). It has dynamic

@@ -6,7 +6,7 @@ import {decodeErrorText, redactSecret, safeText, secretHash, storedUrlText, toJs
 let viemModule: typeof import('viem') | undefined
 
 /** viem, loaded on the first job output: loading it takes about 0.1 s, which a processor start would pay for nothing. */
-function viem(): typeof import('viem') {
+export function viem(): typeof import('viem') {
     return (viemModule ??= require('viem') as typeof import('viem'))
 }
 

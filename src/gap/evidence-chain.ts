@@ -127,7 +127,7 @@ export async function loadChainFacts(
     const upToEnd = [serviceId, operator, to]
     const claimKinds = new Set(claims.map((claim) => claim.kind))
 
-    const [heartbeats, latestHeartbeats, results, statusEvents, slashes, activationLogs, trading, provisioned, sandboxResults] = await Promise.all([
+    const [heartbeats, latestHeartbeats, results, statusEvents, slashes, closes, activationLogs, trading, provisioned, sandboxResults] = await Promise.all([
         sql(
             `SELECT ${HEARTBEAT_COLUMNS}
              FROM heartbeat h LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('h.id')}
@@ -172,6 +172,16 @@ export async function loadChainFacts(
              ORDER BY s.slash_id`,
             window,
         ),
+        // The logs that closed the pair's memberships before `to`, so a reader can tell which heartbeats counted.
+        sql(
+            `SELECT m.left_log_id AS id, m.left_tx AS tx_hash, m.left_at AS timestamp, m.close_reason, s.termination_reason,
+                    b.hash AS block_hash
+             FROM service_membership m JOIN service s ON s.id = m.service_id
+             LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('m.left_log_id')}
+             WHERE m.service_id = $1 AND m.operator_id = $2 AND m.left_log_id IS NOT NULL AND m.left_at < $3
+             ORDER BY m.left_log_id`,
+            upToEnd,
+        ),
         // The ServiceActivated log id is known from the memberships it opened: the operators approved by request.
         sql(
             `SELECT ${LOG_ID_OF_MEMBERSHIP_ID('m.id')} AS id, b.hash AS block_hash
@@ -213,17 +223,6 @@ export async function loadChainFacts(
               )
             : [],
     ])
-
-    // The logs that closed the pair's memberships before `to`, so a reader can tell which heartbeats counted.
-    const closes = await sql(
-        `SELECT m.left_log_id AS id, m.left_tx AS tx_hash, m.left_at AS timestamp, m.close_reason, s.termination_reason,
-                b.hash AS block_hash
-         FROM service_membership m JOIN service s ON s.id = m.service_id
-         LEFT JOIN chain_block b ON b.id = ${BLOCK_ID_OF_LOG_ID('m.left_log_id')}
-         WHERE m.service_id = $1 AND m.operator_id = $2 AND m.left_log_id IS NOT NULL AND m.left_at < $3
-         ORDER BY m.left_log_id`,
-        upToEnd,
-    )
 
     const records = new Map<string, EvidenceRecord>()
     const add = (record: EvidenceRecord): string => {

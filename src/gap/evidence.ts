@@ -191,9 +191,11 @@ export async function buildEvidenceBundle(sql: SqlRunner, request: EvidenceReque
     const computed = computeGaps(facts, to, config)
     const claims = computed.claims.filter((claim) => claim.serviceId === serviceId)
     const gaps = computed.gaps.filter((gap) => gap.serviceId === serviceId)
-    const chain = await loadChainFacts(sql, {serviceId, operator, from, to}, membership, activation, claims)
-    const settings = await loadHeartbeatSettings(sql, serviceId, from, to)
-    const proofs = await loadProofRecords(sql, {serviceId, operator, from, to, blueprintId}, decisionProofIds(facts.proofs, gaps, serviceId))
+    const [chain, settings, proofs] = await Promise.all([
+        loadChainFacts(sql, {serviceId, operator, from, to}, membership, activation, claims),
+        loadHeartbeatSettings(sql, serviceId, from, to),
+        loadProofRecords(sql, {serviceId, operator, from, to, blueprintId}, decisionProofIds(facts.proofs, gaps, serviceId)),
+    ])
 
     const records: EvidenceRecord[] = [
         {
