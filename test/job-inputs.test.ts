@@ -55,9 +55,10 @@ describe('secrets in sandbox_create inputs', () => {
     it('credential inside longer text', () => {
         const command = `curl -H "Authorization: Bearer ${OPENAI}" https://127.0.0.1:8443/v1/models`
         const result = read({env_json: JSON.stringify({COMMAND: command, NOTE: `token ${GITHUB} for the mirror`})})
+        // The redacted form is the value's first characters and length: text around the credential is not published.
         expect(result.secrets.map((s) => [s.kind, s.field, s.redacted])).toEqual([
-            ['INPUT_SECRET', 'env_json.COMMAND', 'curl -H "Authorization: Bearer REDACTED" https://127.0.0.1:8443/v1/models'],
-            ['INPUT_SECRET', 'env_json.NOTE', 'token REDACTED for the mirror'],
+            ['INPUT_SECRET', 'env_json.COMMAND', `curl…[${command.length} chars]`],
+            ['INPUT_SECRET', 'env_json.NOTE', `toke…[${`token ${GITHUB} for the mirror`.length} chars]`],
         ])
         expect(result.secrets[0].hash).toBe(keccak256(stringToBytes(command)))
         expect(JSON.stringify(result)).not.toContain(OPENAI)

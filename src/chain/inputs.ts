@@ -1,6 +1,6 @@
 import type {AbiParameter} from 'viem'
 import {jobName, productFamily, type Product} from '../config'
-import {isSecretName, looksLikeCredential, REDACTED, redactSecretsInText} from '../proofs/http/redact-url'
+import {isSecretName, looksLikeCredential, redactSecretsInText} from '../proofs/http/redact-url'
 import {decodeErrorText, redactSecret, safeText, secretHash, storedUrlText} from './strings'
 import {viem, type FoundSecret} from './outputs'
 
@@ -58,6 +58,9 @@ const CREDENTIAL_VALUE = new RegExp(`^(?:${CREDENTIAL_FORMS.join('|')})$|-----BE
 /** A credential of a CREDENTIAL_FORMS form inside longer text, not preceded by a word character. */
 export const CREDENTIAL_IN_TEXT = new RegExp(`(?<![A-Za-z0-9_-])(?:${CREDENTIAL_FORMS.join('|')})`, 'g')
 
+/** CREDENTIAL_IN_TEXT without the global flag, for a test that keeps no position between calls. */
+const HAS_CREDENTIAL_FORM = new RegExp(CREDENTIAL_IN_TEXT.source)
+
 /** A value that only refers to a secret kept elsewhere (`${OPENAI_API_KEY}`, `$TOKEN`): not a leak. */
 const REFERENCE_VALUE = /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/
 
@@ -101,9 +104,7 @@ export function readJobInput(product: Product | undefined, jobIndex: number, inp
         } catch {
             errors.push(`JSON_INVALID in ${param.name}`)
             // Text such as `OPENAI_API_KEY=sk-…` is still a leak: report the member as a whole.
-            if (redactSecretsInText(raw) !== raw || CREDENTIAL_VALUE.test(raw) || new RegExp(CREDENTIAL_IN_TEXT.source).test(raw)) {
-                found.push({kind: 'INPUT_SECRET', field: param.name, hash: secretHash(raw), redacted: redactSecret(raw)})
-            }
+            if (containsCredential(raw)) found.push({kind: 'INPUT_SECRET', field: param.name, hash: secretHash(raw), redacted: redactSecret(raw)})
             continue
         }
         if (!checkDocument(parsed, param.name, found)) errors.push(`NESTED_TOO_DEEP in ${param.name}: levels below ${MAX_JSON_DEPTH} not read`)
@@ -165,29 +166,29 @@ class SecretValue {
     constructor(readonly text: string) {}
 }
 
-/** Longest redacted text kept for a secret found inside a longer value. */
-const MAX_REDACTED_TEXT = 200
+/**
+ * Returns whether `text` is or contains a credential: a known form, a PEM private key, a credential after Bearer, Basic
+ * or Token, or a `name=value` pair with a secret name.
+ */
+function containsCredential(text: string): boolean {
+    if (CREDENTIAL_VALUE.test(text)) return true
+    return HAS_CREDENTIAL_FORM.test(text) || redactSecretsInText(text) !== text
+}
 
 /**
- * Records `value` when it is a credential of a known form, a URL that carries credentials, or text that contains a
- * credential (`curl -H "Authorization: Bearer sk-…" …`). The last is recorded with the text, redacted, as its form.
+ * Records `value` when it is or contains a credential (`curl -H "Authorization: Bearer sk-…" …`), or is a URL that
+ * carries credentials. The redacted form of a credential is its first characters and length, as for every other
+ * secret, so that text around it which the patterns miss is not published either.
  */
 function checkValue(value: string, field: string, found: FoundSecret[]): void {
-    if (CREDENTIAL_VALUE.test(value)) {
-        found.push({kind: 'INPUT_SECRET', field, hash: secretHash(value), redacted: redactSecret(value)})
-        return
-    }
     const text = safeText(value)
     // Credentials in a URL are user info (`@`) or a parameter (`=`); the parse is skipped for values without either.
-    if (value.includes('@') || value.includes('=')) {
+    if (!CREDENTIAL_VALUE.test(value) && (value.includes('@') || value.includes('='))) {
         const stored = storedUrlText(text)
         if (stored !== text) {
             found.push({kind: 'INPUT_URL_CREDENTIALS', field, hash: secretHash(value), redacted: stored})
             return
         }
     }
-    const redacted = redactSecretsInText(text.replace(CREDENTIAL_IN_TEXT, REDACTED))
-    if (redacted === text) return
-    const shown = redacted.length > MAX_REDACTED_TEXT ? `${redacted.slice(0, MAX_REDACTED_TEXT)}…` : redacted
-    found.push({kind: 'INPUT_SECRET', field, hash: secretHash(value), redacted: shown})
+    if (containsCredential(value)) found.push({kind: 'INPUT_SECRET', field, hash: secretHash(value), redacted: redactSecret(value)})
 }
