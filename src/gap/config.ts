@@ -25,6 +25,23 @@ export function freshnessMs(config: GapConfig, kind: ProofKind): number {
     return (config.proofFreshnessSecondsByKind[kind] ?? config.proofFreshnessSeconds) * 1000
 }
 
+/** How far past the server's clock an evaluation instant (`at`) may be by default, for clients whose clocks run ahead. */
+export const DEFAULT_FUTURE_TOLERANCE_SECONDS = 60
+
+/**
+ * Returns how many seconds past the clock an evaluation instant may be: PROOFGAP_FUTURE_TOLERANCE_SECONDS, a whole
+ * number (0 allowed), or DEFAULT_FUTURE_TOLERANCE_SECONDS. Throws GapConfigError for any other value.
+ */
+export function futureToleranceSecondsFromEnv(env: Record<string, string | undefined> = process.env): number {
+    const text = env.PROOFGAP_FUTURE_TOLERANCE_SECONDS
+    if (text === undefined || text.trim() === '') return DEFAULT_FUTURE_TOLERANCE_SECONDS
+    const value = Number(text)
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
+        throw new GapConfigError(`PROOFGAP_FUTURE_TOLERANCE_SECONDS must be a whole number of seconds, got ${JSON.stringify(text)}`)
+    }
+    return value
+}
+
 function parsePositiveSeconds(name: string, text: string): number {
     const value = Number(text)
     if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value <= 0) {

@@ -1,3 +1,5 @@
+import {futureToleranceSecondsFromEnv} from './config'
+
 /** A half-open interval of time [from, to) with a label for people. */
 export interface Period {
     from: Date
@@ -61,23 +63,6 @@ export function parseInstant(text: string): Date {
     const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
     if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return new Date(Number.NaN)
     return new Date(text)
-}
-
-/** How far past the server's clock an `at` may be by default, for clients whose clocks run a little ahead. */
-export const DEFAULT_FUTURE_TOLERANCE_SECONDS = 60
-
-/**
- * Returns how many seconds past the clock an evaluation instant may be: PROOFGAP_FUTURE_TOLERANCE_SECONDS, a whole
- * number (0 allowed), or DEFAULT_FUTURE_TOLERANCE_SECONDS. Throws PeriodError for any other value.
- */
-export function futureToleranceSecondsFromEnv(env: Record<string, string | undefined> = process.env): number {
-    const text = env.PROOFGAP_FUTURE_TOLERANCE_SECONDS
-    if (text === undefined || text.trim() === '') return DEFAULT_FUTURE_TOLERANCE_SECONDS
-    const value = Number(text)
-    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value)) {
-        throw new PeriodError(`PROOFGAP_FUTURE_TOLERANCE_SECONDS must be a whole number of seconds, got ${JSON.stringify(text)}`)
-    }
-    return value
 }
 
 /**

@@ -6,8 +6,7 @@
  * http-errors.ts). It also leaves pg's warning about queued queries out of the log (see below).
  */
 import {createLogger} from '@subsquid/logger'
-import {gapConfigFromEnv} from '../gap/config'
-import {futureToleranceSecondsFromEnv} from '../gap/period'
+import {futureToleranceSecondsFromEnv, gapConfigFromEnv} from '../gap/config'
 import {adjustApolloServer, adjustOpenreaderErrorLog} from './apollo-settings'
 import {answerRequestErrorsBriefly} from './http-errors'
 import {GQL_HOST_VARIABLE, listenOnHost} from './listen-host'

@@ -1,9 +1,9 @@
 import {parseArgs} from 'node:util'
-import {gapConfigFromEnv} from '../../gap/config'
+import {futureToleranceSecondsFromEnv, gapConfigFromEnv} from '../../gap/config'
 import {GAP_SORT_KEYS, GapQueryError, queryGaps, validateGapQuery} from '../../gap/query'
 import {GAP_STATUSES} from '../../gap/types'
 import {PRODUCTS} from '../../config/products'
-import {futureInstantError, futureToleranceSecondsFromEnv, parseInstant} from '../../gap/period'
+import {futureInstantError, parseInstant} from '../../gap/period'
 import {COMMON_HELP, printUsage, progress, usageError, withDatabase} from './db'
 
 const USAGE = `usage: proofgap gaps [--operator 0x…] [--blueprint N] [--service N] [--product NAME] [--kind KIND]
