@@ -506,7 +506,7 @@ describe('heartbeat cover', () => {
         await expectCoverMatchesHeartbeats(world.client)
         await expectScorecardsMatchRawHeartbeats(world)
 
-        // A setting change in the middle of the history changes the heartbeats after it; the service row's setting
+        // A setting change in the middle of the history changes the heartbeats after it. The service row's setting
         // is no longer read, so an update of it (as the processor's upserts do) changes nothing.
         await insertSetting(world.client, '0000000002-abcde-000001', SERVICE, new Date('2026-01-06T12:00:00.000Z'), '600', 2)
         await world.client.query(`UPDATE service SET heartbeat_interval = 120 WHERE id = $1`, [SERVICE])
@@ -536,7 +536,7 @@ describe('heartbeat cover', () => {
         await expectCoverMatchesHeartbeats(world.client)
         await expectScorecardsMatchRawHeartbeats(world)
 
-        // The rollback of a block that changed the setting and of one that opened a membership.
+        // Roll back two blocks: the one that changed the setting and the one that opened a membership.
         await world.client.query(`DELETE FROM heartbeat_config_change WHERE id = '0000000002-abcde-000001'`)
         await world.client.query(`DELETE FROM service_membership WHERE id = $1`, [`${HOURLY_SERVICE}-${OPERATORS[1]}-again`])
         await expectCoverMatchesHeartbeats(world.client)
@@ -658,7 +658,7 @@ describe('heartbeat cover', () => {
         const service = hourlyService(3600n, 2)
         const change = new HeartbeatCoverChange()
         change.add(service, '0xa', at, 0)
-        // The setting changes to 60 s × 3 between the two heartbeats, as the handler sees the service row change.
+        // The setting changes to 60 s × 3 between the two heartbeats, as the handler updates the service row.
         service.heartbeatInterval = 60n
         service.heartbeatMaxMissed = 3
         change.add(service, '0xa', at + 3_600_000, 0)

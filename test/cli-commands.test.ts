@@ -99,12 +99,12 @@ describe('proofgap gaps', () => {
 
     it('future tolerance from the environment', async () => {
         const soon = new Date(Date.now() + 300_000).toISOString()
-        const refused = await proofgap(['gaps', '--at', soon])
-        expect(refused.code).toBe(2)
-        expect(refused.stderr).toMatch(/is in the future/)
+        const rejected = await proofgap(['gaps', '--at', soon])
+        expect(rejected.code).toBe(2)
+        expect(rejected.stderr).toMatch(/is in the future/)
         const allowed = await proofgap(['gaps', '--at', soon, '--format', 'json'], {PROOFGAP_FUTURE_TOLERANCE_SECONDS: '600'})
         expect(allowed.code, allowed.stderr).toBe(0)
-        // A bad setting is refused before any query, with or without --at.
+        // A bad setting is rejected before any query, with or without --at.
         const invalid = await proofgap(['gaps'], {PROOFGAP_FUTURE_TOLERANCE_SECONDS: 'ten'})
         expect(invalid.code).toBe(2)
         expect(invalid.stderr).toMatch(/PROOFGAP_FUTURE_TOLERANCE_SECONDS must be a whole number of seconds, got "ten"/)

@@ -30,8 +30,8 @@ describe('probeKind latency', () => {
 
 describe('probeKind peer latency', () => {
     it('slow peer not charged', async () => {
-        // The venue answers in 30 ms and lists one peer, which takes 5,000 ms: the quorum check waits for it, but the
-        // venue's record keeps its own 30 ms.
+        // The venue responds in 30 ms and lists one peer, which takes 5,000 ms. The quorum check waits for the peer,
+        // but the venue's record keeps its own 30 ms.
         const body = JSON.stringify({
             me: '0x' + 'aa'.repeat(20),
             epoch: 7,

@@ -77,8 +77,8 @@ export interface DecodedInput {
 
 /**
  * Reads the inputs of a job call for secrets that the caller published on chain. Inputs are public: an API key passed
- * in a sandbox's `env_json` is readable by anyone. Only sandbox_create inputs are read today. A failure is returned,
- * never thrown.
+ * in a sandbox's `env_json` is readable by anyone. Only sandbox_create inputs are read today. A decoding failure is
+ * returned in `error`, not thrown.
  */
 export function readJobInput(product: Product | undefined, jobIndex: number, inputs: Uint8Array): DecodedInput {
     if (!product || productFamily(product) !== 'sandbox' || jobName(product, jobIndex) !== 'sandbox_create') return {secrets: []}

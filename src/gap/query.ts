@@ -48,8 +48,8 @@ export const MAX_ID = 2n ** 64n - 1n
 /** Returns why `value` is no blueprint or service id (named `name` in the message), or undefined when it is one. */
 export function idError(name: string, value: string): string | undefined {
     if (/^[1-9]\d*$/.test(value) && (value.length > 20 || BigInt(value) > MAX_ID)) {
-        const shown = value.length > 40 ? `${value.slice(0, 40)}… (${value.length} digits)` : value
-        return `${name} ${shown} is out of range: ids are uint64, at most ${MAX_ID}`
+        const valueText = value.length > 40 ? `${value.slice(0, 40)}… (${value.length} digits)` : value
+        return `${name} ${valueText} is out of range: ids are uint64, at most ${MAX_ID}`
     }
     if (!DECIMAL_PATTERN.test(value)) return `${name} ${JSON.stringify(value)} is invalid: expected a decimal id such as "12"`
     return undefined

@@ -143,8 +143,8 @@ export async function probeKind(fetcher: Fetcher, kind: ProofKind, target: Probe
     const verdict = explainMissingBot(kind, target, evaluate(kind, responses, facts))
     // The probe's time: the slowest first request, then the slowest follow-up, each as the fetcher measured it, so
     // without the time a request waited for a per-host slot in the prober's own queue. The record's latency counts
-    // only follow-ups to the target's own origin: a quorum check asks other operators' attesters, and a slow peer
-    // must not make this operator look slow.
+    // only follow-ups to the target's own origin: a quorum check also requests other operators' venues, and a slow
+    // peer must not make this operator look slow.
     const slowest = (batch: ProbeResponse[]): number => batch.reduce((most, response) => Math.max(most, response.latencyMs), 0)
     const durationMs = Math.round(slowest(first) + slowest(later))
     const ownLater = later.filter((response) => sameOrigin(response.request.url, target.baseUrl))

@@ -102,8 +102,8 @@ function checkPeriodLength(period: Period): Period {
     const days = (period.to.getTime() - period.from.getTime()) / 86_400_000
     if (days > MAX_QUERY_PERIOD_DAYS) {
         // Two decimals: a period of 1122.3333333333333 days reads as noise.
-        const shown = Number.isInteger(days) ? String(days) : days.toFixed(2)
-        throw new PeriodError(`period of ${shown} days is too long: query at most ${MAX_QUERY_PERIOD_DAYS} days at a time`)
+        const daysText = Number.isInteger(days) ? String(days) : days.toFixed(2)
+        throw new PeriodError(`period of ${daysText} days is too long: query at most ${MAX_QUERY_PERIOD_DAYS} days at a time`)
     }
     return period
 }
